@@ -1,0 +1,173 @@
+// Package keyhub holds the domain of keyhub: tenants, API keys, roles,
+// scopes, audit events, the rules that govern them and the Store interface
+// that persists them. It imports nothing of the project and no technology.
+package keyhub
+
+import (
+	"encoding/json"
+	"net/netip"
+	"time"
+)
+
+// Tenant is the unit of isolation; every other object belongs to one.
+type Tenant struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// KeyPrefixes maps an environment name to the prefix of keys created in
+	// it from then on. Its keys are the tenant's environments.
+	KeyPrefixes map[string]string `json:"key_prefixes"`
+	CreatedAt   time.Time         `json:"created_at"`
+	UpdatedAt   time.Time         `json:"updated_at"`
+}
+
+// DefaultKeyPrefixes are the environments and prefixes of a new tenant.
+func DefaultKeyPrefixes() map[string]string {
+	return map[string]string{"live": "kh_live", "test": "kh_test"}
+}
+
+// ScopeEntry is one entry of the operator's scope catalogue.
+type ScopeEntry struct {
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Role is a named set of scopes; member keys hold them in addition to their own.
+type Role struct {
+	ID          string    `json:"id"`
+	TenantID    string    `json:"tenant_id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	Scopes      []string  `json:"scopes"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Actor identifies who made a change or created an object.
+type Actor struct {
+	Type string `json:"type"` // "operator", "api_key", "client", "user", "system"
+	ID   string `json:"id"`
+}
+
+// KeyState is the derived state of an API key.
+type KeyState string
+
+// Key states, in the precedence verification checks them.
+const (
+	StateActive   KeyState = "active"
+	StateDisabled KeyState = "disabled"
+	StateRevoked  KeyState = "revoked"
+	StateExpired  KeyState = "expired"
+)
+
+// ValidKeyState reports whether s names a key state.
+func ValidKeyState(s string) bool {
+	switch KeyState(s) {
+	case StateActive, StateDisabled, StateRevoked, StateExpired:
+		return true
+	}
+	return false
+}
+
+// APIKey is a stored API key. The secret itself is never stored: only its
+// SHA-256 (Hash) and a display hint (Start).
+type APIKey struct {
+	ID          string          `json:"id"`
+	TenantID    string          `json:"tenant_id"` // "" for operator keys
+	Name        string          `json:"name"`
+	Environment string          `json:"environment"`
+	Start       string          `json:"start"`
+	Hash        []byte          `json:"-"`
+	Scopes      []string        `json:"scopes"`
+	RoleID      string          `json:"role_id"`
+	IPs         []string        `json:"ips"`
+	Meta        json.RawMessage `json:"meta"`
+	Enabled     bool            `json:"enabled"`
+	ExpiresAt   *time.Time      `json:"expires_at"`
+	RevokedAt   *time.Time      `json:"revoked_at"`
+	LastUsedAt  *time.Time      `json:"last_used_at"`
+	Creator     Actor           `json:"creator"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+}
+
+// State derives the key's state at now. Precedence follows verification:
+// revoked, then disabled, then expired.
+func (k *APIKey) State(now time.Time) KeyState {
+	switch {
+	case k.RevokedAt != nil:
+		return StateRevoked
+	case !k.Enabled:
+		return StateDisabled
+	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
+		return StateExpired
+	}
+	return StateActive
+}
+
+// IsOperator reports whether the key is an operator credential.
+func (k *APIKey) IsOperator() bool { return k.TenantID == "" }
+
+// AuditEvent is an append-only record of one change.
+type AuditEvent struct {
+	ID         string          `json:"id"`
+	TenantID   string          `json:"tenant_id"` // "" for operator-level changes
+	Actor      Actor           `json:"actor"`
+	Action     string          `json:"action"`
+	TargetType string          `json:"target_type"`
+	TargetID   string          `json:"target_id"`
+	IP         string          `json:"ip"`
+	Diff       json.RawMessage `json:"diff"`
+	CreatedAt  time.Time       `json:"created_at"`
+}
+
+// Principal is an authenticated caller.
+type Principal struct {
+	Actor
+	// TenantID is the tenant the credential belongs to; "" for operators.
+	TenantID string
+	// Scopes are the credential's effective scopes.
+	Scopes   []string
+	Operator bool
+}
+
+// Has reports whether the principal holds scope s. Operators hold every
+// scope; manage:tenants is never held by a tenant credential, whatever its
+// wildcards say.
+func (p *Principal) Has(s string) bool {
+	if p.Operator {
+		return true
+	}
+	if s == ScopeManageTenants {
+		return false
+	}
+	return CoveredBy(p.Scopes, s)
+}
+
+// CanGrant returns the first scope of want the principal may not grant.
+func (p *Principal) CanGrant(want []string) (string, bool) {
+	if p.Operator {
+		return "", true
+	}
+	for _, s := range want {
+		if s == ScopeManageTenants || !CoveredBy(p.Scopes, s) {
+			return s, false
+		}
+	}
+	return "", true
+}
+
+// IPAllowed reports whether ip falls in one of the prefixes; an empty list
+// allows every address.
+func IPAllowed(prefixes []netip.Prefix, ip netip.Addr) bool {
+	if len(prefixes) == 0 {
+		return true
+	}
+	ip = ip.Unmap()
+	for _, p := range prefixes {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,101 @@
+package keyhub
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists keyhub's objects. Implementations translate their driver's
+// errors into *Error at this boundary: a missing row is KindNotFound, a
+// unique violation KindConflict, an unreachable database KindUnavailable.
+//
+// All changes go through Update so that a change and its audit event commit
+// together or not at all.
+type Store interface {
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Update runs fn in a read-write transaction, committed when fn returns
+	// nil and rolled back otherwise. Writers are serialized per row so that
+	// a read followed by a write in one Update sees no lost update.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Tx is the set of operations available inside a transaction. Every
+// tenant-scoped read takes the tenant id and answers KindNotFound for an
+// object of another tenant, exactly as for an unknown id.
+type Tx interface {
+	CreateTenant(ctx context.Context, t *Tenant) error
+	GetTenant(ctx context.Context, id string) (*Tenant, error)
+	ListTenants(ctx context.Context, page Page) ([]*Tenant, error)
+	UpdateTenant(ctx context.Context, t *Tenant) error
+
+	// CreateScope fails with KindConflict if the name exists.
+	CreateScope(ctx context.Context, s *ScopeEntry) error
+	ListScopes(ctx context.Context) ([]*ScopeEntry, error)
+	DeleteScope(ctx context.Context, name string) error
+
+	CreateRole(ctx context.Context, r *Role) error
+	GetRole(ctx context.Context, tenantID, id string) (*Role, error)
+	ListRoles(ctx context.Context, tenantID string, page Page) ([]*Role, error)
+	UpdateRole(ctx context.Context, r *Role) error
+	DeleteRole(ctx context.Context, tenantID, id string) error
+	// CountRoleMembers counts the keys, revoked ones included, that name the
+	// role; the foreign key keeps a referenced role from being deleted.
+	CountRoleMembers(ctx context.Context, tenantID, roleID string) (int, error)
+
+	// CreateAPIKey fails with KindConflict on a duplicate hash.
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	// GetAPIKey reads a key of tenantID; tenantID "" reads an operator key.
+	GetAPIKey(ctx context.Context, tenantID, id string) (*APIKey, error)
+	// GetAPIKeyByHash finds a key of any tenant by the SHA-256 of its secret.
+	GetAPIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
+	ListAPIKeys(ctx context.Context, tenantID string, f APIKeyFilter) ([]*APIKey, error)
+	// UpdateAPIKey writes every mutable field of k (name, scopes, role, ips,
+	// meta, enabled, expires_at, revoked_at, updated_at).
+	UpdateAPIKey(ctx context.Context, k *APIKey) error
+	// CountOperatorKeys counts operator keys, so serve knows whether to
+	// bootstrap one.
+	CountOperatorKeys(ctx context.Context) (int, error)
+
+	// AppendAuditEvent records e; events are never changed or removed.
+	AppendAuditEvent(ctx context.Context, e *AuditEvent) error
+	// ListAuditEvents lists events of tenantID; tenantID "" lists
+	// operator-level events and those of every tenant.
+	ListAuditEvents(ctx context.Context, tenantID string, f AuditFilter) ([]*AuditEvent, error)
+}
+
+// Page selects one page of a list ordered by id, newest first. After is the
+// id of the last object of the previous page ("" for the first page).
+type Page struct {
+	Limit int
+	After string
+}
+
+// Pagination bounds.
+const (
+	DefaultPageLimit = 50
+	MaxPageLimit     = 200
+)
+
+// APIKeyFilter selects keys to list. Zero fields do not filter.
+type APIKeyFilter struct {
+	Page
+	Environment string
+	// State filters on the state derived at Now.
+	State      KeyState
+	Now        time.Time
+	RoleID     string
+	NamePrefix string
+}
+
+// AuditFilter selects audit events to list. Zero fields do not filter.
+type AuditFilter struct {
+	Page
+	TargetID string
+	Action   string
+	From     time.Time // inclusive
+	To       time.Time // exclusive
+}
