@@ -12,16 +12,16 @@ type Kind string
 
 // Error kinds.
 const (
-	KindBadRequest   Kind = "bad_request"   // 400: malformed syntax (JSON, ids, cursors)
-	KindUnauthorized Kind = "unauthorized"  // 401: no or unknown credential
-	KindForbidden    Kind = "forbidden"     // 403: credential lacks a scope
-	KindNotFound     Kind = "not_found"     // 404: unknown id, or another tenant's
-	KindConflict     Kind = "conflict"      // 409: state forbids the change
-	KindTooLarge     Kind = "too_large"     // 413: body over the limit
-	KindInvalid      Kind = "invalid"       // 422: well-formed but breaks a rule
-	KindRateLimited  Kind = "rate_limited"  // 429
-	KindUnavailable  Kind = "unavailable"   // 503: store unreachable
-	KindInternal     Kind = "internal"      // 500: everything unexpected
+	KindBadRequest   Kind = "bad_request"  // 400: malformed syntax (JSON, ids, cursors)
+	KindUnauthorized Kind = "unauthorized" // 401: no or unknown credential
+	KindForbidden    Kind = "forbidden"    // 403: credential lacks a scope
+	KindNotFound     Kind = "not_found"    // 404: unknown id, or another tenant's
+	KindConflict     Kind = "conflict"     // 409: state forbids the change
+	KindTooLarge     Kind = "too_large"    // 413: body over the limit
+	KindInvalid      Kind = "invalid"      // 422: well-formed but breaks a rule
+	KindRateLimited  Kind = "rate_limited" // 429
+	KindUnavailable  Kind = "unavailable"  // 503: store unreachable
+	KindInternal     Kind = "internal"     // 500: everything unexpected
 )
 
 // FieldError names one bad field of a request by its JSON path.
