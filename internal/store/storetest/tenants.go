@@ -1,0 +1,102 @@
+package storetest
+
+import (
+	"testing"
+
+	"github.com/keyhub/keyhub"
+)
+
+var tenantCases = []testCase{
+	{"CreateGetRoundTrips", testTenantRoundTrip},
+	{"GetUnknownNotFound", testTenantGetUnknown},
+	{"CreateDuplicateIDConflict", testTenantDuplicate},
+	{"ListNewestFirstPaginated", testTenantList},
+	{"UpdateWritesNamePrefixesUpdatedAt", testTenantUpdate},
+	{"UpdateUnknownNotFound", testTenantUpdateUnknown},
+}
+
+func testTenantRoundTrip(t *testing.T, s keyhub.Store) {
+	tn := newTenant(baseTime())
+	tn.KeyPrefixes = map[string]string{"live": "yat_live", "test": "yat_test", "staging": "yat_stg"}
+	mustUpdate(t, s, func(tx keyhub.Tx) error { return tx.CreateTenant(ctx, tn) })
+	mustView(t, s, func(tx keyhub.Tx) error {
+		got, err := tx.GetTenant(ctx, tn.ID)
+		if err != nil {
+			t.Fatalf("GetTenant: %v", err)
+		}
+		checkTenant(t, got, tn)
+		return nil
+	})
+}
+
+func testTenantGetUnknown(t *testing.T, s keyhub.Store) {
+	mustView(t, s, func(tx keyhub.Tx) error {
+		_, err := tx.GetTenant(ctx, keyhub.NewID(keyhub.PrefixTenant, baseTime()))
+		wantKind(t, "GetTenant", err, keyhub.KindNotFound)
+		return nil
+	})
+}
+
+func testTenantDuplicate(t *testing.T, s keyhub.Store) {
+	tn := createTenant(t, s, baseTime())
+	err := update(t, s, func(tx keyhub.Tx) error { return tx.CreateTenant(ctx, tn) })
+	wantKind(t, "CreateTenant twice", err, keyhub.KindConflict)
+}
+
+func testTenantList(t *testing.T, s keyhub.Store) {
+	now := baseTime()
+	var all []string
+	for i := range 5 {
+		all = append(all, createTenant(t, s, at(now, i)).ID)
+	}
+	want := newestFirst(all...)
+	id := func(tn *keyhub.Tenant) string { return tn.ID }
+	mustView(t, s, func(tx keyhub.Tx) error {
+		got, err := tx.ListTenants(ctx, keyhub.Page{})
+		if err != nil {
+			t.Fatalf("ListTenants: %v", err)
+		}
+		checkIDs(t, "ListTenants default page", ids(got, id), want)
+		var pages []string
+		after := ""
+		for range 4 {
+			got, err := tx.ListTenants(ctx, keyhub.Page{Limit: 2, After: after})
+			if err != nil {
+				t.Fatalf("ListTenants: %v", err)
+			}
+			if len(got) > 2 {
+				t.Fatalf("ListTenants Limit 2 returned %d", len(got))
+			}
+			if len(got) == 0 {
+				break
+			}
+			pages = append(pages, ids(got, id)...)
+			after = got[len(got)-1].ID
+		}
+		checkIDs(t, "ListTenants pages", pages, want)
+		return nil
+	})
+}
+
+func testTenantUpdate(t *testing.T, s keyhub.Store) {
+	now := baseTime()
+	tn := createTenant(t, s, now)
+	tn.Name = "renamed"
+	tn.KeyPrefixes = map[string]string{"live": "yat_live"}
+	tn.UpdatedAt = at(now, 1500)
+	mustUpdate(t, s, func(tx keyhub.Tx) error { return tx.UpdateTenant(ctx, tn) })
+	mustView(t, s, func(tx keyhub.Tx) error {
+		got, err := tx.GetTenant(ctx, tn.ID)
+		if err != nil {
+			t.Fatalf("GetTenant: %v", err)
+		}
+		checkTenant(t, got, tn)
+		return nil
+	})
+}
+
+func testTenantUpdateUnknown(t *testing.T, s keyhub.Store) {
+	tn := newTenant(baseTime())
+	err := update(t, s, func(tx keyhub.Tx) error { return tx.UpdateTenant(ctx, tn) })
+	wantKind(t, "UpdateTenant", err, keyhub.KindNotFound)
+}
