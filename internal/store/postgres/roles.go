@@ -1,0 +1,101 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/keyhub/keyhub"
+)
+
+const roleColumns = "id, tenant_id, name, description, scopes, created_at, updated_at"
+
+func scanRole(row scanner) (*keyhub.Role, error) {
+	var r keyhub.Role
+	if err := row.Scan(&r.ID, &r.TenantID, &r.Name, &r.Description, &r.Scopes, &r.CreatedAt, &r.UpdatedAt); err != nil {
+		return nil, err
+	}
+	r.Scopes = nonNil(r.Scopes)
+	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
+	return &r, nil
+}
+
+// nonNil returns s, or an empty slice for nil: pgx sends a nil slice as
+// NULL, and callers expect [] rather than null back.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// CreateRole inserts r; an existing id is a KindConflict.
+func (t *tx) CreateRole(ctx context.Context, r *keyhub.Role) error {
+	return t.insert(ctx, "create role", fmt.Sprintf("role %q already exists", r.ID),
+		`INSERT INTO roles (`+roleColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+		r.ID, r.TenantID, r.Name, r.Description, nonNil(r.Scopes), r.CreatedAt, r.UpdatedAt)
+}
+
+// GetRole reads a role of tenantID, locking it inside Update.
+func (t *tx) GetRole(ctx context.Context, tenantID, id string) (*keyhub.Role, error) {
+	r, err := scanRole(t.tx.QueryRow(ctx,
+		`SELECT `+roleColumns+` FROM roles WHERE id = $1 AND tenant_id = $2`+t.lock(), id, tenantID))
+	if isNoRows(err) {
+		return nil, keyhub.NotFound("role", id)
+	}
+	if err != nil {
+		return nil, translate(err, "get role")
+	}
+	return r, nil
+}
+
+// ListRoles lists a tenant's roles newest first.
+func (t *tx) ListRoles(ctx context.Context, tenantID string, page keyhub.Page) ([]*keyhub.Role, error) {
+	var w where
+	w.add("tenant_id = " + w.arg(tenantID))
+	w.after(page.After)
+	return collect(ctx, t, "list roles", scanRole,
+		`SELECT `+roleColumns+` FROM roles`+w.sql()+` ORDER BY id DESC LIMIT `+w.limit(page.Limit), w.args...)
+}
+
+// UpdateRole writes the mutable fields of r.
+func (t *tx) UpdateRole(ctx context.Context, r *keyhub.Role) error {
+	return t.exec(ctx, "update role", "role", r.ID,
+		`UPDATE roles SET name = $3, description = $4, scopes = $5, updated_at = $6 WHERE id = $1 AND tenant_id = $2`,
+		r.ID, r.TenantID, r.Name, r.Description, nonNil(r.Scopes), r.UpdatedAt)
+}
+
+// DeleteRole removes a role. A role that keys still name is a KindConflict
+// with code role_in_use. The delete runs in a savepoint so that this
+// expected failure leaves the surrounding transaction usable.
+func (t *tx) DeleteRole(ctx context.Context, tenantID, id string) error {
+	sp, err := t.tx.Begin(ctx)
+	if err != nil {
+		return translate(err, "delete role")
+	}
+	defer func() { _ = sp.Rollback(context.WithoutCancel(ctx)) }()
+	tag, err := sp.Exec(ctx, `DELETE FROM roles WHERE id = $1 AND tenant_id = $2`, id, tenantID)
+	if pgCode(err) == codeForeignKeyViolation {
+		return keyhub.CodedErrorf(keyhub.KindConflict, "role_in_use", "role %q is still used by API keys", id)
+	}
+	if err != nil {
+		return translate(err, "delete role")
+	}
+	if tag.RowsAffected() == 0 {
+		return keyhub.NotFound("role", id)
+	}
+	if err := sp.Commit(ctx); err != nil {
+		return translate(err, "delete role")
+	}
+	return nil
+}
+
+// CountRoleMembers counts the keys of tenantID, revoked ones included, that
+// name the role.
+func (t *tx) CountRoleMembers(ctx context.Context, tenantID, roleID string) (int, error) {
+	var n int
+	err := t.tx.QueryRow(ctx, `SELECT count(*) FROM api_keys WHERE role_id = $1 AND tenant_id = $2`, roleID, tenantID).Scan(&n)
+	if err != nil {
+		return 0, translate(err, "count role members")
+	}
+	return n, nil
+}
