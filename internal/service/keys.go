@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"slices"
 	"sort"
-	"time"
 
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/secret"
@@ -22,7 +21,7 @@ type KeyCreate struct {
 	Scopes      []string        `json:"scopes"`
 	RoleID      string          `json:"role_id"`
 	IPs         []string        `json:"ips"`
-	ExpiresAt   *time.Time      `json:"expires_at"`
+	ExpiresAt   *Time           `json:"expires_at"`
 	Meta        json.RawMessage `json:"meta"`
 	Enabled     *bool           `json:"enabled"`
 }
@@ -34,7 +33,7 @@ type KeyPatch struct {
 	Scopes    Opt[[]string]        `json:"scopes"`
 	RoleID    Opt[string]          `json:"role_id"`
 	IPs       Opt[[]string]        `json:"ips"`
-	ExpiresAt Opt[*time.Time]      `json:"expires_at"`
+	ExpiresAt Opt[*Time]           `json:"expires_at"`
 	Meta      Opt[json.RawMessage] `json:"meta"`
 	Enabled   Opt[*bool]           `json:"enabled"`
 }
@@ -115,9 +114,7 @@ func (s *Service) CreateKey(ctx context.Context, c *Caller, in KeyCreate) (*keyh
 	scopes := keyhub.NormalizeScopes(&v, "scopes", in.Scopes)
 	ips := keyhub.NormalizeIPs(&v, "ips", in.IPs)
 	meta := validMeta(&v, "meta", in.Meta)
-	if in.ExpiresAt != nil && !in.ExpiresAt.After(now) {
-		v.Add("expires_at", "must be in the future")
-	}
+	expires := checkTime(&v, "expires_at", in.ExpiresAt, now)
 	var k *keyhub.APIKey
 	var key string
 	err := s.store.Update(ctx, func(tx keyhub.Tx) error {
@@ -151,7 +148,7 @@ func (s *Service) CreateKey(ctx context.Context, c *Caller, in KeyCreate) (*keyh
 		k = &keyhub.APIKey{
 			ID: keyhub.NewID(keyhub.PrefixAPIKey, now), TenantID: t.ID, Name: name, Environment: env,
 			Start: secret.Start(key), Hash: h[:], Scopes: scopes, IPs: ips, Meta: meta,
-			Enabled: in.Enabled == nil || *in.Enabled, ExpiresAt: utc(in.ExpiresAt),
+			Enabled: in.Enabled == nil || *in.Enabled, ExpiresAt: expires,
 			Creator: c.Principal.Actor, CreatedAt: now, UpdatedAt: now,
 		}
 		if role != nil {
@@ -176,14 +173,6 @@ func envList(t *keyhub.Tenant) string {
 	sort.Strings(envs)
 	b, _ := json.Marshal(envs)
 	return string(b)
-}
-
-func utc(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC().Truncate(time.Microsecond)
-	return &u
 }
 
 // GetKey reads one key of the caller's tenant.
@@ -255,9 +244,7 @@ func (s *Service) UpdateKey(ctx context.Context, c *Caller, id string, in KeyPat
 	if in.Meta.Set {
 		meta = validMeta(&v, "meta", in.Meta.Value)
 	}
-	if in.ExpiresAt.Set && in.ExpiresAt.Value != nil && !in.ExpiresAt.Value.After(now) {
-		v.Add("expires_at", "must be in the future")
-	}
+	expires := checkTime(&v, "expires_at", in.ExpiresAt.Value, now)
 	if in.Enabled.Set && in.Enabled.Value == nil {
 		v.Add("enabled", "must be true or false")
 	}
@@ -312,7 +299,7 @@ func (s *Service) UpdateKey(ctx context.Context, c *Caller, id string, in KeyPat
 			k.Meta = meta
 		}
 		if in.ExpiresAt.Set {
-			k.ExpiresAt = utc(in.ExpiresAt.Value)
+			k.ExpiresAt = expires
 		}
 		if in.Enabled.Set {
 			k.Enabled = *in.Enabled.Value

@@ -63,7 +63,7 @@ func New(store keyhub.Store, opts ...Option) *Service {
 
 type nopInvalidator struct{}
 
-func (nopInvalidator) InvalidateKey([]byte)         {}
+func (nopInvalidator) InvalidateKey([]byte)          {}
 func (nopInvalidator) InvalidateRole(string, string) {}
 func (nopInvalidator) InvalidateTenant(string)       {}
 

@@ -1,0 +1,122 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/keyhub/keyhub"
+)
+
+// statusOf is the one mapping from error kind to HTTP status.
+func statusOf(k keyhub.Kind) int {
+	switch k {
+	case keyhub.KindBadRequest:
+		return http.StatusBadRequest
+	case keyhub.KindUnauthorized:
+		return http.StatusUnauthorized
+	case keyhub.KindForbidden:
+		return http.StatusForbidden
+	case keyhub.KindNotFound:
+		return http.StatusNotFound
+	case keyhub.KindConflict:
+		return http.StatusConflict
+	case keyhub.KindTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case keyhub.KindInvalid:
+		return http.StatusUnprocessableEntity
+	case keyhub.KindRateLimited:
+		return http.StatusTooManyRequests
+	case keyhub.KindUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// Problem is an RFC 9457 problem document with keyhub's extensions.
+type Problem struct {
+	Type   string              `json:"type"`
+	Title  string              `json:"title"`
+	Status int                 `json:"status"`
+	Detail string              `json:"detail,omitempty"`
+	Code   string              `json:"code"`
+	Errors []keyhub.FieldError `json:"errors,omitempty"`
+	Extra  map[string]any      `json:"-"`
+}
+
+// MarshalJSON puts Extra members beside the standard ones, as RFC 9457
+// extension members.
+func (p Problem) MarshalJSON() ([]byte, error) {
+	type plain Problem
+	b, err := json.Marshal(plain(p))
+	if err != nil || len(p.Extra) == 0 {
+		return b, err
+	}
+	m := map[string]any{}
+	for k, v := range p.Extra {
+		m[k] = v
+	}
+	var base map[string]any
+	if err := json.Unmarshal(b, &base); err != nil {
+		return nil, err
+	}
+	for k, v := range base {
+		m[k] = v
+	}
+	return json.Marshal(m)
+}
+
+// problemOf converts err into a problem document. Internal errors are
+// reported without detail: their text may name internals.
+func problemOf(err error) Problem {
+	var e *keyhub.Error
+	if !errors.As(err, &e) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			e = keyhub.CodedErrorf(keyhub.KindUnavailable, "timeout", "the request was cancelled or timed out")
+		} else {
+			e = keyhub.CodedErrorf(keyhub.KindInternal, "internal", "internal error")
+		}
+	}
+	status := statusOf(e.Kind)
+	return Problem{
+		Type:   "urn:keyhub:problem:" + e.Code,
+		Title:  http.StatusText(status),
+		Status: status,
+		Detail: e.Message,
+		Code:   e.Code,
+		Errors: e.Fields,
+		Extra:  e.Extra,
+	}
+}
+
+// writeError answers err as problem+json, logging internal errors.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	p := problemOf(err)
+	if p.Status >= 500 {
+		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+	}
+	writeProblem(w, p)
+}
+
+func writeProblem(w http.ResponseWriter, p Problem) {
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	if p.Status == http.StatusUnauthorized {
+		if p.Code == "invalid_token" {
+			h.Set("WWW-Authenticate", `Bearer realm="keyhub", error="invalid_token"`)
+		} else {
+			h.Set("WWW-Authenticate", `Bearer realm="keyhub"`)
+		}
+	}
+	if p.Status == http.StatusForbidden && p.Code == "insufficient_scope" {
+		if sc, ok := p.Extra["scope"].(string); ok {
+			h.Set("WWW-Authenticate", `Bearer realm="keyhub", error="insufficient_scope", scope="`+sc+`"`)
+		}
+	}
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}

@@ -1,0 +1,240 @@
+// Package httpapi serves keyhub's native HTTP API: the /v1 management
+// endpoints, verification and health. Handlers decode a request, call one
+// service method and encode its answer; rules live in the service.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/service"
+)
+
+// Server is the native API's http.Handler.
+type Server struct {
+	svc *service.Service
+	log *slog.Logger
+	mux *http.ServeMux
+	// paths collects the methods of each path, to answer 405 with Allow.
+	paths map[string][]string
+}
+
+// New returns a Server over svc.
+func New(svc *service.Service, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{svc: svc, log: log, mux: http.NewServeMux(), paths: map[string][]string{}}
+	s.routes()
+	s.finish()
+	return s
+}
+
+// Mux exposes the router so other surfaces can mount beside the native API.
+func (s *Server) Mux() *http.ServeMux { return s.mux }
+
+func (s *Server) routes() {
+	s.handle("GET /healthz", s.healthz)
+	s.handle("GET /readyz", s.readyz)
+
+	s.handle("POST /v1/tenants", s.authed(s.createTenant))
+	s.handle("GET /v1/tenants", s.authed(s.listTenants))
+	s.handle("GET /v1/tenants/{id}", s.authed(s.getTenant))
+	s.handle("PATCH /v1/tenants/{id}", s.authed(s.updateTenant))
+
+	s.handle("POST /v1/scopes", s.authed(s.createScope))
+	s.handle("GET /v1/scopes", s.authed(s.listScopes))
+	s.handle("DELETE /v1/scopes/{name}", s.authed(s.deleteScope))
+
+	s.handle("POST /v1/api-keys", s.authed(s.createKey))
+	s.handle("GET /v1/api-keys", s.authed(s.listKeys))
+	s.handle("GET /v1/api-keys/{id}", s.authed(s.getKey))
+	s.handle("PATCH /v1/api-keys/{id}", s.authed(s.updateKey))
+	s.handle("DELETE /v1/api-keys/{id}", s.authed(s.revokeKey))
+
+	s.handle("POST /v1/roles", s.authed(s.createRole))
+	s.handle("GET /v1/roles", s.authed(s.listRoles))
+	s.handle("GET /v1/roles/{id}", s.authed(s.getRole))
+	s.handle("PATCH /v1/roles/{id}", s.authed(s.updateRole))
+	s.handle("DELETE /v1/roles/{id}", s.authed(s.deleteRole))
+
+	s.handle("GET /v1/audit-events", s.authed(s.listAudit))
+
+	s.handle("POST /v1/keys/verify", s.authed(s.verifyKey))
+}
+
+// handle registers a method-and-path pattern and remembers the method for
+// the path's 405 answer.
+func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	method, path, _ := strings.Cut(pattern, " ")
+	s.paths[path] = append(s.paths[path], method)
+	s.mux.HandleFunc(pattern, h)
+}
+
+// finish registers, for every path, a method-less pattern answering 405,
+// and a catch-all answering 404, both as problem+json.
+func (s *Server) finish() {
+	for path, methods := range s.paths {
+		sort.Strings(methods)
+		allow := strings.Join(methods, ", ")
+		s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeProblem(w, Problem{Type: "urn:keyhub:problem:method_not_allowed", Title: http.StatusText(405), Status: 405,
+				Detail: r.Method + " is not allowed here; allowed: " + allow, Code: "method_not_allowed"})
+		})
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, Problem{Type: "urn:keyhub:problem:not_found", Title: http.StatusText(404), Status: 404,
+			Detail: "no such endpoint", Code: "not_found"})
+	})
+}
+
+// ServeHTTP serves the API, turning panics into 500 problems. Panic values
+// are not logged: they could hold request data.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "stack", string(debug.Stack()))
+			writeProblem(w, problemOf(keyhub.Errorf(keyhub.KindInternal, "internal error")))
+		}
+	}()
+	s.mux.ServeHTTP(w, r)
+}
+
+// Logged wraps h with a one-line access log. It logs method, path, status
+// and duration; never headers, query strings or bodies, which carry secrets.
+func Logged(log *slog.Logger, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: 200}
+		h.ServeHTTP(sw, r)
+		log.LogAttrs(r.Context(), slog.LevelInfo, "http",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)))
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// handlerFunc is a handler that has an authenticated caller.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, c *service.Caller)
+
+// TenantHeader names the tenant an operator credential acts on.
+const TenantHeader = "Keyhub-Tenant"
+
+// authed authenticates the bearer credential and resolves the tenant the
+// call acts on before calling h.
+func (s *Server) authed(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := s.Caller(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		h(w, r, c)
+	}
+}
+
+// Caller authenticates r. Compat surfaces use it too, so that every surface
+// authenticates the same way.
+func (s *Server) Caller(r *http.Request) (*service.Caller, error) {
+	token, ok := bearer(r)
+	if !ok {
+		return nil, keyhub.CodedErrorf(keyhub.KindUnauthorized, "unauthenticated", "missing Authorization: Bearer credential")
+	}
+	ip := remoteIP(r)
+	p, err := s.svc.Authenticate(r.Context(), token, ip)
+	if err != nil {
+		return nil, err
+	}
+	c := &service.Caller{Principal: p, TenantID: p.TenantID, IP: ipString(ip)}
+	if t := r.Header.Get(TenantHeader); t != "" {
+		if !keyhub.ValidID(keyhub.PrefixTenant, t) {
+			e := keyhub.CodedErrorf(keyhub.KindBadRequest, "invalid_tenant", "%s header is not a tenant id", TenantHeader)
+			e.Fields = []keyhub.FieldError{{Field: TenantHeader, Message: "must be a tenant id (ten_…)"}}
+			return nil, e
+		}
+		switch {
+		case p.Operator:
+			c.TenantID = t
+		case t != p.TenantID:
+			return nil, keyhub.NotFound("tenant", t)
+		}
+	}
+	return c, nil
+}
+
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if len(h) < 7 || !strings.EqualFold(h[:7], "bearer ") {
+		return "", false
+	}
+	t := strings.TrimSpace(h[7:])
+	return t, t != ""
+}
+
+func remoteIP(r *http.Request) netip.Addr {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a.Unmap()
+}
+
+func ipString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+// writeJSON answers v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.svc.Store().Ping(ctx); err != nil {
+		s.log.Warn("readiness check failed", "error", err.Error())
+		writeProblem(w, Problem{Type: "urn:keyhub:problem:unavailable", Title: http.StatusText(503), Status: 503,
+			Detail: "store unreachable", Code: "unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}

@@ -1,0 +1,61 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/keyhub/keyhub"
+)
+
+// KeyView is the JSON form of an API key: its state derived, its secret
+// never included (only on create, in Key).
+type KeyView struct {
+	ID          string          `json:"id"`
+	TenantID    string          `json:"tenant_id"`
+	Name        string          `json:"name"`
+	Environment string          `json:"environment"`
+	Start       string          `json:"start"`
+	Scopes      []string        `json:"scopes"`
+	RoleID      *string         `json:"role_id"`
+	IPs         []string        `json:"ips"`
+	Meta        json.RawMessage `json:"meta"`
+	Enabled     bool            `json:"enabled"`
+	State       keyhub.KeyState `json:"state"`
+	ExpiresAt   *time.Time      `json:"expires_at"`
+	RevokedAt   *time.Time      `json:"revoked_at"`
+	LastUsedAt  *time.Time      `json:"last_used_at"`
+	Creator     keyhub.Actor    `json:"creator"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+	Key         string          `json:"key,omitempty"`
+}
+
+// NewKeyView renders k as seen at now.
+func NewKeyView(k *keyhub.APIKey, now time.Time) KeyView {
+	v := KeyView{
+		ID: k.ID, TenantID: k.TenantID, Name: k.Name, Environment: k.Environment, Start: k.Start,
+		Scopes: nonNil(k.Scopes), IPs: nonNil(k.IPs), Meta: k.Meta, Enabled: k.Enabled, State: k.State(now),
+		ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt, LastUsedAt: k.LastUsedAt, Creator: k.Creator,
+		CreatedAt: k.CreatedAt, UpdatedAt: k.UpdatedAt,
+	}
+	if k.RoleID != "" {
+		id := k.RoleID
+		v.RoleID = &id
+	}
+	if len(v.Meta) == 0 {
+		v.Meta = json.RawMessage(`{}`)
+	}
+	return v
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func roleView(r *keyhub.Role) *keyhub.Role {
+	r.Scopes = nonNil(r.Scopes)
+	return r
+}
