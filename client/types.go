@@ -1,0 +1,99 @@
+package client
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/keyhub/keyhub"
+)
+
+// Page is one page of a list. NextCursor, when not empty, fetches the next
+// page; it is empty on the last page.
+type Page[T any] struct {
+	Data       []T    `json:"data"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// ListOptions selects a page of a list without filters.
+type ListOptions struct {
+	// Limit is the page size; 0 lets the server choose (50, at most 200).
+	Limit int
+	// Cursor is the NextCursor of the previous page; "" for the first.
+	Cursor string
+}
+
+// APIKey is an API key as the management API shows it. The secret itself
+// is only in Key, and only in the answer to Create.
+type APIKey struct {
+	ID          string `json:"id"`
+	TenantID    string `json:"tenant_id"`
+	Name        string `json:"name"`
+	Environment string `json:"environment"`
+	// Start is the display hint: the prefix and the first body characters.
+	Start  string   `json:"start"`
+	Scopes []string `json:"scopes"`
+	// RoleID is the key's role, "" when it has none.
+	RoleID string          `json:"role_id,omitempty"`
+	IPs    []string        `json:"ips"`
+	Meta   json.RawMessage `json:"meta,omitempty"`
+	// Enabled is false for a disabled key.
+	Enabled bool `json:"enabled"`
+	// State is "active", "disabled", "revoked" or "expired".
+	State      string       `json:"state"`
+	ExpiresAt  *time.Time   `json:"expires_at"`
+	RevokedAt  *time.Time   `json:"revoked_at"`
+	LastUsedAt *time.Time   `json:"last_used_at"`
+	Creator    keyhub.Actor `json:"creator"`
+	CreatedAt  time.Time    `json:"created_at"`
+	UpdatedAt  time.Time    `json:"updated_at"`
+	// Key is the secret, returned once by Create; store it then.
+	Key string `json:"key,omitempty"`
+}
+
+// VerifyRequest asks whether Key is good for every scope in Scopes when
+// presented from IP. Scopes and IP may be empty.
+type VerifyRequest struct {
+	Key    string   `json:"key"`
+	Scopes []string `json:"scopes,omitempty"`
+	IP     string   `json:"ip,omitempty"`
+}
+
+// Verification codes, in the order the server checks them.
+const (
+	CodeValid             = "VALID"
+	CodeMalformed         = "MALFORMED"
+	CodeNotFound          = "NOT_FOUND"
+	CodeRevoked           = "REVOKED"
+	CodeDisabled          = "DISABLED"
+	CodeExpired           = "EXPIRED"
+	CodeForbiddenIP       = "FORBIDDEN_IP"
+	CodeInsufficientScope = "INSUFFICIENT_SCOPE"
+	CodeRateLimited       = "RATE_LIMITED"
+	CodeUsageExceeded     = "USAGE_EXCEEDED"
+)
+
+// VerifyResult is the answer to Verify.
+type VerifyResult struct {
+	Valid bool `json:"valid"`
+	// Code says why the key is or is not valid (one of the Code constants).
+	Code string `json:"code"`
+	// Key describes the key; nil when it was malformed or not found.
+	Key *VerifiedKey `json:"key,omitempty"`
+	// Credits and RateLimit are passed through as the server sends them,
+	// when it does.
+	Credits   json.RawMessage `json:"credits,omitempty"`
+	RateLimit json.RawMessage `json:"ratelimit,omitempty"`
+}
+
+// VerifiedKey is what verification reveals of a key.
+type VerifiedKey struct {
+	ID          string   `json:"id"`
+	TenantID    string   `json:"tenant_id"`
+	Name        string   `json:"name"`
+	Environment string   `json:"environment"`
+	Scopes      []string `json:"scopes"`
+	// Role is the key's role as the server describes it; null when none.
+	Role      json.RawMessage `json:"role,omitempty"`
+	Meta      json.RawMessage `json:"meta,omitempty"`
+	ExpiresAt *time.Time      `json:"expires_at"`
+}
