@@ -130,7 +130,26 @@ func FirstUncovered(granted, want []string) (string, bool) {
 // catalogue check uses it: a key scope is acceptable when it overlaps an
 // entry, so "experiments:*" fits a catalogue holding "experiments:read".
 func Overlaps(a, b string) bool {
-	return Covers(a, b) || Covers(b, a)
+	// Walk both segment by segment: a '*' in either is compatible with any
+	// segment, and once either ends in a trailing '*' the other's remaining
+	// segments (at least one) are matched by it.
+	for {
+		as, arest, amore := strings.Cut(a, ":")
+		bs, brest, bmore := strings.Cut(b, ":")
+		if as != "*" && bs != "*" && as != bs {
+			return false
+		}
+		if as == "*" && !amore || bs == "*" && !bmore {
+			return true
+		}
+		if amore != bmore {
+			return false
+		}
+		if !amore {
+			return true
+		}
+		a, b = arest, brest
+	}
 }
 
 // NormalizeScopes validates and de-duplicates scopes, keeping their order.

@@ -106,17 +106,19 @@ func Parse(key string) (prefix string, err error) {
 	if !ValidPrefix(prefix) {
 		return "", ErrMalformed
 	}
-	var sum uint32
+	// 6 base62 digits hold more than 32 bits: sum them in 64 so that only the
+	// canonical encoding of the CRC32 matches, not CRC32 + k·2³².
+	var sum uint64
 	for i := n - BodyLen; i < n; i++ {
 		v := base62Index[key[i]]
 		if v < 0 {
 			return "", ErrMalformed
 		}
 		if i >= n-checksumLen {
-			sum = sum*62 + uint32(v)
+			sum = sum*62 + uint64(v)
 		}
 	}
-	if crcString(key[:n-checksumLen]) != sum {
+	if uint64(crcString(key[:n-checksumLen])) != sum {
 		return "", ErrMalformed
 	}
 	return prefix, nil
