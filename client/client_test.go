@@ -249,12 +249,12 @@ func TestAuditQuery(t *testing.T) {
 
 func TestVerifyDecode(t *testing.T) {
 	srv, _ := fake(t, 200, `{"valid":false,"code":"INSUFFICIENT_SCOPE","key":{"id":"key_1","tenant_id":"ten_1",
-"name":"ci","environment":"live","scopes":["a"],"role":null,"meta":{},"expires_at":null}}`)
+"name":"ci","environment":"live","scopes":["a"],"role":{"id":"role_1","name":"r"},"meta":{},"expires_at":null},"missing_scope":"b"}`)
 	res, err := New(srv.URL, "k").Verify(context.Background(), VerifyRequest{Key: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Valid || res.Code != CodeInsufficientScope || res.Key == nil || res.Key.ID != "key_1" || res.Key.ExpiresAt != nil {
+	if res.Valid || res.Code != CodeInsufficientScope || res.Key == nil || res.Key.ID != "key_1" || res.Key.ExpiresAt != nil || res.Key.Role.ID != "role_1" || res.MissingScope != "b" {
 		t.Errorf("result %+v", res)
 	}
 }

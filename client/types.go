@@ -79,6 +79,9 @@ type VerifyResult struct {
 	Code string `json:"code"`
 	// Key describes the key; nil when it was malformed or not found.
 	Key *VerifiedKey `json:"key,omitempty"`
+	// MissingScope names the first required scope the key lacks, with
+	// code INSUFFICIENT_SCOPE.
+	MissingScope string `json:"missing_scope,omitempty"`
 	// Credits and RateLimit are passed through as the server sends them,
 	// when it does.
 	Credits   json.RawMessage `json:"credits,omitempty"`
@@ -92,8 +95,14 @@ type VerifiedKey struct {
 	Name        string   `json:"name"`
 	Environment string   `json:"environment"`
 	Scopes      []string `json:"scopes"`
-	// Role is the key's role as the server describes it; null when none.
-	Role      json.RawMessage `json:"role,omitempty"`
+	// Role is the key's role; nil when it has none.
+	Role      *VerifiedRole   `json:"role"`
 	Meta      json.RawMessage `json:"meta,omitempty"`
 	ExpiresAt *time.Time      `json:"expires_at"`
+}
+
+// VerifiedRole names the role of a verified key.
+type VerifiedRole struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
