@@ -1,0 +1,199 @@
+// Package cli is keyhub's command line: `keyhub serve` and `keyhub migrate`
+// run the server, every other command is an HTTP client of a running one
+// (DESIGN.md §6). Run is the whole program, so tests drive it in-process.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keyhub/keyhub/client"
+)
+
+// Exit codes of Run.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// defaultURL is the server the client commands talk to when neither --url
+// nor KEYHUB_URL names one; it is where `keyhub serve` listens by default.
+const defaultURL = "http://127.0.0.1:8080"
+
+// env is what the program receives from the outside world, plus the values
+// of the global flags once they are parsed.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+	now    func() time.Time
+
+	url, apiKey, tenant string
+	json                bool
+}
+
+// Run runs the keyhub command line with args (without the program name) and
+// returns the exit code: 0 ok, 1 error, 2 usage error.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, now: time.Now}
+	return e.run(ctx, args)
+}
+
+func (e *env) run(ctx context.Context, args []string) int {
+	root := newRootCmd(e)
+	root.SetArgs(args)
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var quiet *quietError
+	if errors.As(err, &quiet) {
+		return quiet.code
+	}
+	fmt.Fprintf(e.stderr, "keyhub: %v\n", err)
+	var usage *usageError
+	if errors.As(err, &usage) {
+		fmt.Fprintf(e.stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		return exitUsage
+	}
+	var ce *client.Error
+	if errors.As(err, &ce) && ce.Status == 401 && e.apiKey == "" {
+		fmt.Fprintln(e.stderr, "keyhub: no API key given: set --api-key or KEYHUB_API_KEY")
+	}
+	return exitError
+}
+
+func newRootCmd(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "keyhub",
+		Short: "keyhub issues API keys to your customers and checks them on every request",
+		Long: `keyhub issues API keys to your customers and checks them on every request.
+
+"keyhub serve" runs the server. The other commands are clients of a running
+server, configured by flags or the environment: KEYHUB_URL, KEYHUB_API_KEY and,
+for operator credentials acting on a tenant, KEYHUB_TENANT.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          cobra.ArbitraryArgs,
+		RunE:          runGroup,
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	pf := root.PersistentFlags()
+	pf.StringVar(&e.url, "url", defaultURL, "server URL (env KEYHUB_URL)")
+	pf.StringVar(&e.apiKey, "api-key", "", "API key to authenticate with (env KEYHUB_API_KEY)")
+	pf.StringVar(&e.tenant, "tenant", "", "tenant to act on, with operator credentials (env KEYHUB_TENANT)")
+	pf.BoolVar(&e.json, "json", false, "print the server's JSON instead of tables")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	// Resolve the environment before any command runs; an explicit flag
+	// wins over the environment variable.
+	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+		fromEnv(cmd, "url", "KEYHUB_URL", &e.url, e.getenv)
+		fromEnv(cmd, "api-key", "KEYHUB_API_KEY", &e.apiKey, e.getenv)
+		fromEnv(cmd, "tenant", "KEYHUB_TENANT", &e.tenant, e.getenv)
+	}
+	root.AddCommand(
+		newTenantsCmd(e), newScopesCmd(e), newKeysCmd(e), newRolesCmd(e),
+		newAuditCmd(e), newVerifyCmd(e), newServeCmd(e), newMigrateCmd(e),
+	)
+	return root
+}
+
+// fromEnv sets *dst from the environment variable name unless the flag was
+// given on the command line.
+func fromEnv(cmd *cobra.Command, flag, name string, dst *string, getenv func(string) string) {
+	if f := cmd.Flags().Lookup(flag); f != nil && f.Changed {
+		return
+	}
+	if v := getenv(name); v != "" {
+		*dst = v
+	}
+}
+
+// client returns a client of the configured server.
+func (e *env) client() *client.Client {
+	var opts []client.Option
+	if e.tenant != "" {
+		opts = append(opts, client.WithTenant(e.tenant))
+	}
+	opts = append(opts, client.WithUserAgent("keyhub-cli"))
+	return client.New(e.url, e.apiKey, opts...)
+}
+
+// usageError is a mistake in the command line: exit code 2 and a hint.
+type usageError struct{ err error }
+
+func (u *usageError) Error() string { return u.err.Error() }
+func (u *usageError) Unwrap() error { return u.err }
+
+// usagef returns a usage error.
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// quietError ends the program with code after the command has already said
+// everything there is to say.
+type quietError struct{ code int }
+
+func (q *quietError) Error() string { return fmt.Sprintf("exit status %d", q.code) }
+
+// group returns a command that only holds subcommands.
+func group(use, short string, children ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{Use: use, Short: short, Args: cobra.ArbitraryArgs, RunE: runGroup}
+	c.AddCommand(children...)
+	return c
+}
+
+// runGroup runs when a group command is called without a known subcommand.
+// Cobra would print help and succeed; a typo must fail instead.
+func runGroup(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		if cmd.SuggestionsMinimumDistance <= 0 {
+			cmd.SuggestionsMinimumDistance = 2
+		}
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
+		}
+		return usagef("%s", msg)
+	}
+	fmt.Fprint(cmd.ErrOrStderr(), cmd.UsageString())
+	return &quietError{exitUsage}
+}
+
+// args returns a validator that wants exactly the named positional
+// arguments.
+func args(names ...string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, a []string) error {
+		switch {
+		case len(a) < len(names):
+			return usagef("%s: missing argument %s", cmd.CommandPath(), names[len(a)])
+		case len(a) > len(names):
+			return usagef("%s: unexpected argument %q", cmd.CommandPath(), a[len(names)])
+		}
+		return nil
+	}
+}
+
+// required fails with a usage error when a flag was not given.
+func required(cmd *cobra.Command, flags ...string) error {
+	for _, f := range flags {
+		if !cmd.Flags().Changed(f) {
+			return usagef("%s: missing required flag --%s", cmd.CommandPath(), f)
+		}
+	}
+	return nil
+}
