@@ -16,7 +16,14 @@ type query struct {
 	bad []keyhub.FieldError
 }
 
-func newQuery(r *http.Request) *query { return &query{v: r.URL.Query()} }
+func newQuery(r *http.Request) *query {
+	v, err := url.ParseQuery(r.URL.RawQuery)
+	q := &query{v: v}
+	if err != nil {
+		q.fail("query", "is not a valid URL query string")
+	}
+	return q
+}
 
 func (q *query) fail(field, msg string) {
 	q.bad = append(q.bad, keyhub.FieldError{Field: field, Message: msg})
