@@ -186,8 +186,22 @@ func (t *tx) UpdateAPIKey(ctx context.Context, k *keyhub.APIKey) error {
 	return t.exec(ctx, "update api key", "api key", k.ID, set+w.sql(), w.args...)
 }
 
-// CountOperatorKeys counts operator keys, revoked ones included.
+// operatorKeysLock is the pg_advisory_xact_lock key that CountOperatorKeys
+// takes inside Update ("opkeys" in ASCII).
+const operatorKeysLock int64 = 0x6f706b657973
+
+// CountOperatorKeys counts operator keys, revoked ones included. Inside
+// Update it first takes a transaction-level advisory lock: there is no row
+// to lock when the count is zero, yet bootstrap counts and then creates, and
+// two nodes starting at once must not both create a key. The lock is its own
+// statement so that the count, at READ COMMITTED, sees what the previous
+// holder committed.
 func (t *tx) CountOperatorKeys(ctx context.Context) (int, error) {
+	if t.forUpdate {
+		if _, err := t.tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, operatorKeysLock); err != nil {
+			return 0, translate(err, "count operator keys")
+		}
+	}
 	var n int
 	if err := t.tx.QueryRow(ctx, `SELECT count(*) FROM api_keys WHERE tenant_id IS NULL`).Scan(&n); err != nil {
 		return 0, translate(err, "count operator keys")

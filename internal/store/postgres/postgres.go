@@ -4,7 +4,7 @@
 // they read.
 //
 // Concurrency: Update runs at READ COMMITTED and every Get inside Update
-// reads with SELECT … FOR UPDATE. A read-then-write in one Update therefore
+// reads with SELECT … FOR NO KEY UPDATE. A read-then-write in one Update therefore
 // holds the row lock from the read to the commit, and a concurrent Update of
 // the same row waits and then reads the committed result: no lost updates,
 // no serialization failures to retry, and fn runs exactly once. View runs in
@@ -109,10 +109,13 @@ type tx struct {
 
 var _ keyhub.Tx = (*tx)(nil)
 
-// lock returns the locking clause for a Get.
+// lock returns the locking clause for a Get. NO KEY UPDATE is the lock an
+// UPDATE that keeps the primary key takes: it serializes read-modify-write
+// among Updates but, unlike FOR UPDATE, does not block other transactions'
+// foreign key checks, so reading a tenant does not stall inserts of its keys.
 func (t *tx) lock() string {
 	if t.forUpdate {
-		return " FOR UPDATE"
+		return " FOR NO KEY UPDATE"
 	}
 	return ""
 }

@@ -206,3 +206,51 @@ func TestNamePrefixIsLiteral(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentBootstrapCreatesOneKey runs the bootstrap pattern, count
+// operator keys and create one when there is none, on many nodes at once.
+func TestConcurrentBootstrapCreatesOneKey(t *testing.T) {
+	url := pgtest.URL(t)
+	const nodes = 16
+	stores := make([]*postgres.Store, nodes)
+	for i := range stores {
+		s, err := postgres.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		stores[i] = s
+	}
+	var wg sync.WaitGroup
+	for i, s := range stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.Update(ctx, func(tx keyhub.Tx) error {
+				n, err := tx.CountOperatorKeys(ctx)
+				if err != nil || n > 0 {
+					return err
+				}
+				now := time.Now().UTC().Truncate(time.Microsecond)
+				return tx.CreateAPIKey(ctx, &keyhub.APIKey{
+					ID: keyhub.NewID(keyhub.PrefixAPIKey, now), Name: "op", Environment: "operator",
+					Hash: []byte{byte(i)}, Enabled: true, CreatedAt: now, UpdatedAt: now,
+				})
+			})
+			if err != nil {
+				t.Errorf("bootstrap: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	err := stores[0].View(ctx, func(tx keyhub.Tx) error {
+		n, err := tx.CountOperatorKeys(ctx)
+		if err == nil && n != 1 {
+			t.Errorf("%d operator keys after concurrent bootstrap, want 1", n)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
