@@ -19,7 +19,7 @@ type tx struct {
 
 var _ keyhub.Tx = (*tx)(nil)
 
-// exec runs a statement that changes one object, answering notFound when it
+// execOne runs a statement that changes one object, answering notFound when it
 // matched no row.
 func (t *tx) execOne(ctx context.Context, op, what, id, query string, args ...any) error {
 	res, err := t.tx.ExecContext(ctx, query, args...)
