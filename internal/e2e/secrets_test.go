@@ -28,8 +28,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 		c2 := s.must(201, "POST", "/v1/api-keys", key, "", map[string]any{"name": "by-key"})
 		secrets = append(secrets, c2["key"].(string))
 		s.call("POST", "/v1/api-keys", key, "", map[string]any{"name": "x", "scopes": []string{"*"}}) // 403
-		s.call("GET", "/v1/api-keys/"+id, key+"x", "", nil)                                          // 401
-		s.call("POST", "/v1/keys/verify", s.Key, "", `{"key":"`+key+`","nope":1}`)                     // 400
+		s.call("GET", "/v1/api-keys/"+id, key+"x", "", nil)                                           // 401
+		s.call("POST", "/v1/keys/verify", s.Key, "", `{"key":"`+key+`","nope":1}`)                    // 400
 		s.must(200, "DELETE", "/v1/api-keys/"+id, key, "", nil)
 		s.verify(key, nil, "")
 		secrets = append(secrets, s.Key)
