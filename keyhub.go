@@ -86,9 +86,14 @@ type APIKey struct {
 	ExpiresAt   *time.Time      `json:"expires_at"`
 	RevokedAt   *time.Time      `json:"revoked_at"`
 	LastUsedAt  *time.Time      `json:"last_used_at"`
-	Creator     Actor           `json:"creator"`
-	CreatedAt   time.Time       `json:"created_at"`
-	UpdatedAt   time.Time       `json:"updated_at"`
+	RateLimit   *RateLimit      `json:"ratelimit"`
+	Credits     *Credits        `json:"credits"`
+	// RotatedFrom and ReplacedBy link the keys of a rotation.
+	RotatedFrom string    `json:"rotated_from"`
+	ReplacedBy  string    `json:"replaced_by"`
+	Creator     Actor     `json:"creator"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // State derives the key's state at now. Precedence follows verification:

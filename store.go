@@ -54,11 +54,57 @@ type Tx interface {
 	GetAPIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
 	ListAPIKeys(ctx context.Context, tenantID string, f APIKeyFilter) ([]*APIKey, error)
 	// UpdateAPIKey writes every mutable field of k (name, scopes, role, ips,
-	// meta, enabled, expires_at, revoked_at, updated_at).
+	// meta, enabled, expires_at, revoked_at, ratelimit, credits with its
+	// balance, rotated_from, replaced_by, updated_at). The caller holds the
+	// row from its read in the same Update, so the balance is not lost to a
+	// concurrent SpendCredits.
 	UpdateAPIKey(ctx context.Context, k *APIKey) error
 	// CountOperatorKeys counts operator keys, so serve knows whether to
 	// bootstrap one.
 	CountOperatorKeys(ctx context.Context) (int, error)
+
+	// SpendCredits atomically takes cost credits from key id, first refilling
+	// the balance to its refill amount when its last refill is before
+	// periodStart. It never takes the balance below zero: when fewer than
+	// cost remain it changes nothing and answers ok=false. It answers the
+	// balance after the call. A key without credits is KindInvalid.
+	SpendCredits(ctx context.Context, id string, cost int64, periodStart time.Time) (remaining int64, ok bool, err error)
+	// AddCredits atomically adds delta (which may be negative, but not below
+	// zero) to the balance of key id and answers the new balance.
+	AddCredits(ctx context.Context, tenantID, id string, delta int64) (int64, error)
+	// TouchAPIKeys sets last_used_at of each key to the given time when it
+	// is later than the stored one.
+	TouchAPIKeys(ctx context.Context, used map[string]time.Time) error
+	// AddUsage adds the counts to the hourly usage table.
+	AddUsage(ctx context.Context, counts []UsageCount) error
+	// ListUsage lists the hourly counts of key id with Hour in [from, to).
+	ListUsage(ctx context.Context, tenantID, id string, from, to time.Time) ([]UsageCount, error)
+
+	// CreateClient fails with KindConflict on a duplicate id.
+	CreateClient(ctx context.Context, c *Client) error
+	// GetClient reads a client of tenantID ("" for operator clients).
+	GetClient(ctx context.Context, tenantID, id string) (*Client, error)
+	// LookupClient reads a client of any tenant, for the token endpoint.
+	LookupClient(ctx context.Context, id string) (*Client, error)
+	ListClients(ctx context.Context, tenantID string, page Page) ([]*Client, error)
+	// UpdateClient writes every mutable field, secret digests included.
+	UpdateClient(ctx context.Context, c *Client) error
+	DeleteClient(ctx context.Context, tenantID, id string) error
+
+	CreateSigningKey(ctx context.Context, k *SigningKey) error
+	// ListSigningKeys lists every signing key, newest first.
+	ListSigningKeys(ctx context.Context) ([]*SigningKey, error)
+	// UpdateSigningKey writes RetiredAt and ExpiresAt.
+	UpdateSigningKey(ctx context.Context, k *SigningKey) error
+	// DeleteSigningKey removes a key that has left the JWKS.
+	DeleteSigningKey(ctx context.Context, id string) error
+
+	// RevokeToken puts a JWT id on the deny-list; revoking twice is no error.
+	RevokeToken(ctx context.Context, t *RevokedToken) error
+	// ListRevokedTokens lists deny-listed tokens that expire after now.
+	ListRevokedTokens(ctx context.Context, now time.Time) ([]*RevokedToken, error)
+	// PurgeRevokedTokens removes entries that expired before now.
+	PurgeRevokedTokens(ctx context.Context, now time.Time) error
 
 	// AppendAuditEvent records e; events are never changed or removed.
 	AppendAuditEvent(ctx context.Context, e *AuditEvent) error
