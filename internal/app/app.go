@@ -18,6 +18,7 @@ import (
 	"github.com/keyhub/keyhub/internal/service"
 	"github.com/keyhub/keyhub/internal/store/postgres"
 	"github.com/keyhub/keyhub/internal/store/sqlite"
+	"github.com/keyhub/keyhub/internal/verify"
 )
 
 // Config is the server's configuration.
@@ -32,6 +33,8 @@ type Config struct {
 	Stderr io.Writer
 	// ShutdownTimeout bounds how long in-flight requests may run on stop.
 	ShutdownTimeout time.Duration
+	// Cache bounds the verification cache.
+	Cache verify.CacheConfig
 	// OnListen, when set, is called with the bound address once listening.
 	OnListen func(addr string)
 }
@@ -84,7 +87,15 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer store.Close()
 
-	svc := service.New(store, service.WithLogger(log))
+	ver := verify.New(store, verify.Config{Log: log, Cache: cfg.Cache})
+	defer ver.Close()
+	svc := service.New(store, service.WithLogger(log), service.WithVerifier(ver))
+	// Usage is written in the background and once more after the server
+	// has drained, so no counted use is lost on a clean stop.
+	usageCtx, stopUsage := context.WithCancel(context.WithoutCancel(ctx))
+	usageDone := make(chan struct{})
+	go func() { ver.Run(usageCtx); close(usageDone) }()
+	defer func() { stopUsage(); <-usageDone }()
 	key, err := svc.BootstrapOperator(ctx)
 	if err != nil {
 		return fmt.Errorf("bootstrap operator key: %w", err)

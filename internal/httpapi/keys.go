@@ -103,10 +103,23 @@ type verifyRole struct {
 }
 
 type verifyAnswer struct {
-	Valid        bool           `json:"valid"`
-	Code         verify.Code    `json:"code"`
-	Key          *verifyKeyInfo `json:"key,omitempty"`
-	MissingScope string         `json:"missing_scope,omitempty"`
+	Valid        bool             `json:"valid"`
+	Code         verify.Code      `json:"code"`
+	Key          *verifyKeyInfo   `json:"key,omitempty"`
+	MissingScope string           `json:"missing_scope,omitempty"`
+	RateLimit    *verifyRateLimit `json:"ratelimit,omitempty"`
+	Credits      *verifyCredits   `json:"credits,omitempty"`
+}
+
+type verifyRateLimit struct {
+	Limit     int64 `json:"limit"`
+	Remaining int64 `json:"remaining"`
+	// Reset is when the window ends, in Unix milliseconds.
+	Reset int64 `json:"reset"`
+}
+
+type verifyCredits struct {
+	Remaining int64 `json:"remaining"`
 }
 
 func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request, c *service.Caller) {
@@ -121,6 +134,12 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request, c *service.Ca
 		return
 	}
 	a := verifyAnswer{Valid: res.Valid, Code: res.Code, MissingScope: res.MissingScope}
+	if rl := res.RateLimit; rl != nil {
+		a.RateLimit = &verifyRateLimit{Limit: rl.Limit, Remaining: rl.Remaining, Reset: rl.Reset.UnixMilli()}
+	}
+	if res.CreditsRemaining != nil {
+		a.Credits = &verifyCredits{Remaining: *res.CreditsRemaining}
+	}
 	if rec := res.Record; rec != nil {
 		k := rec.Key
 		a.Key = &verifyKeyInfo{ID: k.ID, TenantID: k.TenantID, Name: k.Name, Environment: k.Environment,
@@ -130,4 +149,37 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request, c *service.Ca
 		}
 	}
 	writeJSON(w, http.StatusOK, a)
+}
+
+func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+	var in service.RotateRequest
+	if r.ContentLength != 0 {
+		if err := decode(w, r, &in); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	k, secret, err := s.svc.RotateKey(r.Context(), c, r.PathValue("id"), in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	v := NewKeyView(k, s.svc.Now())
+	v.Key = secret
+	writeJSON(w, http.StatusCreated, v)
+}
+
+func (s *Server) keyUsage(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+	q := newQuery(r)
+	from, to := q.time("from"), q.time("to")
+	if err := q.err(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	buckets, err := s.svc.KeyUsage(r.Context(), c, r.PathValue("id"), from, to)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": buckets})
 }

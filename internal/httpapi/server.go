@@ -60,6 +60,8 @@ func (s *Server) routes() {
 	s.handle("GET /v1/api-keys/{id}", s.authed(s.getKey))
 	s.handle("PATCH /v1/api-keys/{id}", s.authed(s.updateKey))
 	s.handle("DELETE /v1/api-keys/{id}", s.authed(s.revokeKey))
+	s.handle("POST /v1/api-keys/{id}/rotate", s.authed(s.rotateKey))
+	s.handle("GET /v1/api-keys/{id}/usage", s.authed(s.keyUsage))
 
 	s.handle("POST /v1/roles", s.authed(s.createRole))
 	s.handle("GET /v1/roles", s.authed(s.listRoles))

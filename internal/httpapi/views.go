@@ -24,6 +24,10 @@ type KeyView struct {
 	ExpiresAt   *time.Time      `json:"expires_at"`
 	RevokedAt   *time.Time      `json:"revoked_at"`
 	LastUsedAt  *time.Time      `json:"last_used_at"`
+	RateLimit   *rateLimitView  `json:"ratelimit"`
+	Credits     *creditsView    `json:"credits"`
+	RotatedFrom *string         `json:"rotated_from"`
+	ReplacedBy  *string         `json:"replaced_by"`
 	Creator     keyhub.Actor    `json:"creator"`
 	CreatedAt   time.Time       `json:"created_at"`
 	UpdatedAt   time.Time       `json:"updated_at"`
@@ -38,9 +42,12 @@ func NewKeyView(k *keyhub.APIKey, now time.Time) KeyView {
 		ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt, LastUsedAt: k.LastUsedAt, Creator: k.Creator,
 		CreatedAt: k.CreatedAt, UpdatedAt: k.UpdatedAt,
 	}
-	if k.RoleID != "" {
-		id := k.RoleID
-		v.RoleID = &id
+	v.RoleID, v.RotatedFrom, v.ReplacedBy = optional(k.RoleID), optional(k.RotatedFrom), optional(k.ReplacedBy)
+	if rl := k.RateLimit; rl != nil {
+		v.RateLimit = &rateLimitView{Limit: rl.Limit, Duration: rl.Duration}
+	}
+	if c := k.Credits; c != nil {
+		v.Credits = &creditsView{Remaining: c.Remaining, Refill: c.Refill}
 	}
 	if len(v.Meta) == 0 {
 		v.Meta = json.RawMessage(`{}`)
@@ -58,4 +65,21 @@ func nonNil(s []string) []string {
 func roleView(r *keyhub.Role) *keyhub.Role {
 	r.Scopes = nonNil(r.Scopes)
 	return r
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+type rateLimitView struct {
+	Limit    int64           `json:"limit"`
+	Duration keyhub.Duration `json:"duration"`
+}
+
+type creditsView struct {
+	Remaining int64          `json:"remaining"`
+	Refill    *keyhub.Refill `json:"refill"`
 }

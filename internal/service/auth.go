@@ -46,6 +46,8 @@ type VerifyRequest struct {
 	Key    string   `json:"key"`
 	Scopes []string `json:"scopes"`
 	IP     string   `json:"ip"`
+	// Cost is how many credits a valid use spends; 1 when absent.
+	Cost *int64 `json:"cost"`
 }
 
 // VerifyKey answers a verification request for a caller holding
@@ -71,10 +73,17 @@ func (s *Service) VerifyKey(ctx context.Context, c *Caller, in VerifyRequest) (v
 			v.Add("ip", "is not a valid IP address")
 		}
 	}
+	cost := int64(1)
+	if in.Cost != nil {
+		cost = *in.Cost
+		if cost < 0 || cost > maxCredits {
+			v.Add("cost", "must be from 0 to %d", int64(maxCredits))
+		}
+	}
 	if err := v.Err(); err != nil {
 		return verify.Result{}, err
 	}
-	return s.ver.Verify(ctx, verify.Request{Key: in.Key, Scopes: in.Scopes, IP: ip, TenantID: c.TenantID})
+	return s.ver.Verify(ctx, verify.Request{Key: in.Key, Scopes: in.Scopes, IP: ip, TenantID: c.TenantID, Cost: cost})
 }
 
 // BootstrapOperator creates the first operator key when the store has none

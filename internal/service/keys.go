@@ -24,6 +24,8 @@ type KeyCreate struct {
 	ExpiresAt   *Time           `json:"expires_at"`
 	Meta        json.RawMessage `json:"meta"`
 	Enabled     *bool           `json:"enabled"`
+	RateLimit   *RateLimitInput `json:"ratelimit"`
+	Credits     *CreditsInput   `json:"credits"`
 }
 
 // KeyPatch is the input of UpdateKey; absent fields are kept, null clears
@@ -36,6 +38,8 @@ type KeyPatch struct {
 	ExpiresAt Opt[*Time]           `json:"expires_at"`
 	Meta      Opt[json.RawMessage] `json:"meta"`
 	Enabled   Opt[*bool]           `json:"enabled"`
+	RateLimit Opt[*RateLimitInput] `json:"ratelimit"`
+	Credits   Opt[*CreditsPatch]   `json:"credits"`
 }
 
 // validMeta checks that meta is a JSON object of at most MaxMetaSize bytes
@@ -115,6 +119,8 @@ func (s *Service) CreateKey(ctx context.Context, c *Caller, in KeyCreate) (*keyh
 	ips := keyhub.NormalizeIPs(&v, "ips", in.IPs)
 	meta := validMeta(&v, "meta", in.Meta)
 	expires := checkTime(&v, "expires_at", in.ExpiresAt, now)
+	rl := validRateLimit(&v, "ratelimit", in.RateLimit)
+	credits := validCredits(&v, "credits", in.Credits, now)
 	var k *keyhub.APIKey
 	var key string
 	err := s.store.Update(ctx, func(tx keyhub.Tx) error {
@@ -149,7 +155,7 @@ func (s *Service) CreateKey(ctx context.Context, c *Caller, in KeyCreate) (*keyh
 			ID: keyhub.NewID(keyhub.PrefixAPIKey, now), TenantID: t.ID, Name: name, Environment: env,
 			Start: secret.Start(key), Hash: h[:], Scopes: scopes, IPs: ips, Meta: meta,
 			Enabled: in.Enabled == nil || *in.Enabled, ExpiresAt: expires,
-			Creator: c.Principal.Actor, CreatedAt: now, UpdatedAt: now,
+			RateLimit: rl, Credits: credits, Creator: c.Principal.Actor, CreatedAt: now, UpdatedAt: now,
 		}
 		if role != nil {
 			k.RoleID = role.ID
@@ -162,6 +168,9 @@ func (s *Service) CreateKey(ctx context.Context, c *Caller, in KeyCreate) (*keyh
 	if err != nil {
 		return nil, "", err
 	}
+	// A digest cannot be cached as unknown before its key exists, short of
+	// a guessed secret; dropping it anyway keeps the rule simple.
+	s.inval.InvalidateKey(k.Hash)
 	return k, key, nil
 }
 
@@ -248,6 +257,10 @@ func (s *Service) UpdateKey(ctx context.Context, c *Caller, id string, in KeyPat
 	if in.Enabled.Set && in.Enabled.Value == nil {
 		v.Add("enabled", "must be true or false")
 	}
+	var rl *keyhub.RateLimit
+	if in.RateLimit.Set {
+		rl = validRateLimit(&v, "ratelimit", in.RateLimit.Value)
+	}
 	var out *keyhub.APIKey
 	err := s.store.Update(ctx, func(tx keyhub.Tx) error {
 		t, err := s.tenantOf(ctx, tx, c)
@@ -301,6 +314,19 @@ func (s *Service) UpdateKey(ctx context.Context, c *Caller, id string, in KeyPat
 		if in.ExpiresAt.Set {
 			k.ExpiresAt = expires
 		}
+		if in.RateLimit.Set {
+			k.RateLimit = rl
+		}
+		var add int64
+		if in.Credits.Set {
+			k.Credits = nil
+			if in.Credits.Value != nil {
+				k.Credits, add = patchCredits(&v, "credits", before.Credits, in.Credits.Value, now)
+			}
+			if err := v.Err(); err != nil {
+				return err
+			}
+		}
 		if in.Enabled.Set {
 			k.Enabled = *in.Enabled.Value
 			if k.Enabled && !before.Enabled {
@@ -312,6 +338,19 @@ func (s *Service) UpdateKey(ctx context.Context, c *Caller, id string, in KeyPat
 		k.UpdatedAt = now
 		if err := tx.UpdateAPIKey(ctx, &k); err != nil {
 			return err
+		}
+		if add != 0 {
+			n, err := tx.AddCredits(ctx, t.ID, k.ID, add)
+			if keyhub.IsKind(err, keyhub.KindInvalid) {
+				v.Add("credits.add", "would take the balance below zero")
+				return v.Err()
+			}
+			if err != nil {
+				return err
+			}
+			cr := *k.Credits
+			cr.Remaining = n
+			k.Credits = &cr
 		}
 		out = &k
 		return s.audit(ctx, tx, c, t.ID, "api_key.updated", "api_key", k.ID, diff(before, &k), now)

@@ -42,7 +42,8 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
-// WithInvalidator sets the cache to invalidate after changes.
+// WithInvalidator adds a cache to invalidate after changes, besides the
+// service's own verifier.
 func WithInvalidator(i Invalidator) Option { return func(s *Service) { s.inval = i } }
 
 // WithVerifier sets the verifier used to authenticate keys and answer
@@ -56,9 +57,32 @@ func New(store keyhub.Store, opts ...Option) *Service {
 		o(s)
 	}
 	if s.ver == nil {
-		s.ver = verify.New(store, s.now)
+		s.ver = verify.New(store, verify.Config{Now: s.now, Log: s.log})
 	}
+	s.inval = multiInvalidator{s.ver, s.inval}
 	return s
+}
+
+// multiInvalidator invalidates the local verifier first, then the others
+// (such as the channel to other nodes).
+type multiInvalidator []Invalidator
+
+func (m multiInvalidator) InvalidateKey(h []byte) {
+	for _, i := range m {
+		i.InvalidateKey(h)
+	}
+}
+
+func (m multiInvalidator) InvalidateRole(t, r string) {
+	for _, i := range m {
+		i.InvalidateRole(t, r)
+	}
+}
+
+func (m multiInvalidator) InvalidateTenant(t string) {
+	for _, i := range m {
+		i.InvalidateTenant(t)
+	}
 }
 
 type nopInvalidator struct{}
@@ -70,6 +94,9 @@ func (nopInvalidator) InvalidateTenant(string)       {}
 // Now returns the service clock, in UTC at the microsecond precision both
 // stores keep.
 func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// Verifier returns the verifier the service authenticates with.
+func (s *Service) Verifier() *verify.Verifier { return s.ver }
 
 // Store returns the underlying store.
 func (s *Service) Store() keyhub.Store { return s.store }

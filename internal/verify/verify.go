@@ -1,11 +1,14 @@
 // Package verify is keyhub's hot path: it answers whether a key is good for
-// a set of scopes from an address, in the order of DESIGN.md §4.
+// a set of scopes from an address, in the order of DESIGN.md §4, from an
+// in-process cache of resolved keys, so that a known key costs no store I/O.
 package verify
 
 import (
 	"context"
+	"log/slog"
 	"net/netip"
 	"slices"
+
 	"time"
 
 	"github.com/keyhub/keyhub"
@@ -25,10 +28,13 @@ const (
 	Expired           Code = "EXPIRED"
 	ForbiddenIP       Code = "FORBIDDEN_IP"
 	InsufficientScope Code = "INSUFFICIENT_SCOPE"
+	RateLimited       Code = "RATE_LIMITED"
+	UsageExceeded     Code = "USAGE_EXCEEDED"
 )
 
 // Record is a key resolved for verification: the key, its role, its
 // effective scopes with the role's folded in and its parsed allow-list.
+// Records are shared by concurrent verifications and never modified.
 type Record struct {
 	Key      *keyhub.APIKey
 	Role     *keyhub.Role
@@ -46,6 +52,8 @@ type Request struct {
 	// TenantID restricts the answer to keys of one tenant: another tenant's
 	// key is NOT_FOUND. "" accepts any tenant's key.
 	TenantID string
+	// Cost is how many credits a valid use spends (keys with credits only).
+	Cost int64
 }
 
 // Result is the answer to a Request.
@@ -56,50 +64,76 @@ type Result struct {
 	Record *Record
 	// MissingScope is the first required scope the key lacks.
 	MissingScope string
+	// RateLimit is set for keys with a rate limit that reached that check.
+	RateLimit *RateLimitState
+	// CreditsRemaining is set for keys with credits that reached that check.
+	CreditsRemaining *int64
+}
+
+// Config configures a Verifier; zero values are sensible defaults.
+type Config struct {
+	Cache CacheConfig
+	// FlushInterval is how often usage is written (default 5s).
+	FlushInterval time.Duration
+	Now           func() time.Time
+	Log           *slog.Logger
 }
 
 // Verifier answers verification requests over a store.
 type Verifier struct {
-	store keyhub.Store
-	now   func() time.Time
+	store    keyhub.Store
+	now      func() time.Time
+	log      *slog.Logger
+	cache    *cache
+	limits   *limiter
+	usage    *usage
+	interval time.Duration
 }
 
-// New returns a Verifier over store; now is the clock (nil for time.Now).
-func New(store keyhub.Store, now func() time.Time) *Verifier {
-	if now == nil {
-		now = time.Now
+// New returns a Verifier over store. Call Run to write usage in the
+// background and Close to release the cache.
+func New(store keyhub.Store, cfg Config) *Verifier {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
-	return &Verifier{store: store, now: now}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = 5 * time.Second
+	}
+	v := &Verifier{store: store, now: cfg.Now, log: cfg.Log, limits: newLimiter(), usage: newUsage(), interval: cfg.FlushInterval}
+	v.cache = newCache(cfg.Cache, v.load)
+	return v
 }
 
-// Lookup parses key and loads its record. A malformed key answers Malformed
-// without touching the store; an unknown one NotFound.
+// Lookup parses key and finds its record. A malformed key answers Malformed
+// without touching the store or the cache; an unknown one NotFound.
 func (v *Verifier) Lookup(ctx context.Context, key string) (*Record, Code, error) {
 	if _, err := secret.Parse(key); err != nil {
 		return nil, Malformed, nil
 	}
-	h := secret.Hash(key)
-	rec, err := v.load(ctx, h[:])
-	if keyhub.IsKind(err, keyhub.KindNotFound) {
-		return nil, NotFound, nil
-	}
-	if err != nil {
+	rec, err := v.cache.get(ctx, secret.Hash(key))
+	switch {
+	case err != nil:
 		return nil, "", err
+	case rec == nil:
+		return nil, NotFound, nil
 	}
 	return rec, Valid, nil
 }
 
 // load reads a key and its role from the store and resolves them.
-func (v *Verifier) load(ctx context.Context, hash []byte) (*Record, error) {
+func (v *Verifier) load(ctx context.Context, hash digest) (*Record, error) {
 	var rec *Record
 	err := v.store.View(ctx, func(tx keyhub.Tx) error {
-		k, err := tx.GetAPIKeyByHash(ctx, hash)
+		k, err := tx.GetAPIKeyByHash(ctx, hash[:])
 		if err != nil {
 			return err
 		}
-		// The store looked the key up by an index on the digest; compare
-		// again in constant time so no timing tells how close a guess was.
-		if !secret.Equal(k.Hash, hash) {
+		// The store found the key by an index on the digest; compare again
+		// in constant time so that no timing tells how close a guess was.
+		if !secret.Equal(k.Hash, hash[:]) {
 			return keyhub.NotFound("api key", "")
 		}
 		var role *keyhub.Role
@@ -126,7 +160,8 @@ func resolve(k *keyhub.APIKey, role *keyhub.Role) (*Record, error) {
 	return &Record{Key: k, Role: role, Scopes: scopes, Prefixes: prefixes}, nil
 }
 
-// Check runs the checks after lookup, in order, on a resolved record.
+// Check runs the checks after lookup that need no state: revocation,
+// disabling, expiry, address and scopes, in that order.
 func (r *Record) Check(now time.Time, ip netip.Addr, scopes []string) (Code, string) {
 	switch r.Key.State(now) {
 	case keyhub.StateRevoked:
@@ -146,7 +181,8 @@ func (r *Record) Check(now time.Time, ip netip.Addr, scopes []string) (Code, str
 }
 
 // Verify answers req. Errors are for a failing store only; every answer
-// about the key itself is a Code.
+// about the key itself is a Code. A refused request spends no credit, takes
+// no rate-limit quota and does not move last_used_at.
 func (v *Verifier) Verify(ctx context.Context, req Request) (Result, error) {
 	rec, code, err := v.Lookup(ctx, req.Key)
 	if err != nil {
@@ -159,6 +195,93 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (Result, error) {
 	if code != Valid {
 		return Result{Code: code}, nil
 	}
-	code, missing := rec.Check(v.now(), req.IP, req.Scopes)
-	return Result{Valid: code == Valid, Code: code, Record: rec, MissingScope: missing}, nil
+	now := v.now()
+	res := Result{Record: rec}
+	res.Code, res.MissingScope = rec.Check(now, req.IP, req.Scopes)
+	k := rec.Key
+	if res.Code == Valid && k.RateLimit != nil {
+		ok, st := v.limits.take(k.ID, k.RateLimit, now)
+		res.RateLimit = &st
+		if !ok {
+			res.Code = RateLimited
+		}
+	}
+	if res.Code == Valid && k.Credits != nil {
+		remaining, ok, err := v.spend(ctx, k, req.Cost, now)
+		if err != nil {
+			if res.RateLimit != nil {
+				v.limits.refund(k.ID, *res.RateLimit, k.RateLimit)
+			}
+			return Result{}, err
+		}
+		res.CreditsRemaining = &remaining
+		if !ok {
+			res.Code = UsageExceeded
+			if res.RateLimit != nil {
+				v.limits.refund(k.ID, *res.RateLimit, k.RateLimit)
+				res.RateLimit.Remaining++
+			}
+		}
+	}
+	res.Valid = res.Code == Valid
+	v.usage.record(k, res.Code, now)
+	return res, nil
 }
+
+// spend takes cost credits from k in the store, where the balance lives.
+func (v *Verifier) spend(ctx context.Context, k *keyhub.APIKey, cost int64, now time.Time) (remaining int64, ok bool, err error) {
+	var period time.Time
+	if r := k.Credits.Refill; r != nil {
+		period = keyhub.RefillPeriodStart(r.Interval, now)
+	}
+	err = v.store.Update(ctx, func(tx keyhub.Tx) error {
+		remaining, ok, err = tx.SpendCredits(ctx, k.ID, cost, period)
+		return err
+	})
+	return remaining, ok, err
+}
+
+// InvalidateKey drops the key with this digest from the cache.
+func (v *Verifier) InvalidateKey(hash []byte) {
+	if len(hash) == len(digest{}) {
+		v.cache.invalidateDigest(digest(hash))
+	}
+}
+
+// InvalidateRole drops every key that belongs to the role.
+func (v *Verifier) InvalidateRole(tenantID, roleID string) {
+	v.cache.invalidateWhere(func(r *Record) bool { return r.Key.RoleID == roleID && r.Key.TenantID == tenantID })
+}
+
+// InvalidateTenant drops every key of the tenant.
+func (v *Verifier) InvalidateTenant(tenantID string) {
+	v.cache.invalidateWhere(func(r *Record) bool { return r.Key.TenantID == tenantID })
+}
+
+// InvalidateAll drops the whole cache.
+func (v *Verifier) InvalidateAll() { v.cache.invalidateAll() }
+
+// Run writes usage every flush interval and sweeps expired rate-limit
+// windows, until ctx ends; then it writes what is left and returns.
+func (v *Verifier) Run(ctx context.Context) {
+	t := time.NewTicker(v.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			_ = v.usage.flush(ctx, v.store, v.log)
+			v.limits.sweep(v.now())
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			_ = v.usage.flush(fctx, v.store, v.log)
+			cancel()
+			return
+		}
+	}
+}
+
+// Flush writes recorded usage now.
+func (v *Verifier) Flush(ctx context.Context) error { return v.usage.flush(ctx, v.store, v.log) }
+
+// Close stops the cache's background work.
+func (v *Verifier) Close() { v.cache.close() }

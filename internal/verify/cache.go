@@ -1,0 +1,138 @@
+package verify
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+
+	"github.com/keyhub/keyhub"
+)
+
+// digest is the SHA-256 of a key: the cache key, as in the store.
+type digest = [sha256.Size]byte
+
+// cache holds resolved records by digest, and digests known not to exist.
+//
+// Invalidation of one key relies on otter discarding a load that races an
+// invalidation of the same key. Invalidation of a role or tenant sweeps the
+// cache for records that name it; a load in flight during the sweep is
+// caught by the epoch: the sweep bumps it first, and a lookup that sees it
+// move during its load drops what it loaded and loads again.
+type cache struct {
+	pos   *otter.Cache[digest, *Record]
+	neg   *otter.Cache[digest, struct{}]
+	epoch atomic.Uint64
+	load  otter.LoaderFunc[digest, *Record]
+}
+
+// CacheConfig bounds the verification cache.
+type CacheConfig struct {
+	// Size is the most resolved keys kept (default 100 000).
+	Size int
+	// NegativeSize is the most unknown digests kept (default 100 000).
+	NegativeSize int
+	// TTL bounds how long a record is trusted without an invalidation
+	// reaching it: the safety net behind cross-node invalidation.
+	TTL time.Duration
+	// NegativeTTL bounds how long an unknown digest is remembered.
+	NegativeTTL time.Duration
+}
+
+func (c *CacheConfig) defaults() {
+	if c.Size <= 0 {
+		c.Size = 100_000
+	}
+	if c.NegativeSize <= 0 {
+		c.NegativeSize = 100_000
+	}
+	if c.TTL <= 0 {
+		c.TTL = time.Minute
+	}
+	if c.NegativeTTL <= 0 {
+		c.NegativeTTL = 10 * time.Second
+	}
+}
+
+func newCache(cfg CacheConfig, load func(ctx context.Context, h digest) (*Record, error)) *cache {
+	cfg.defaults()
+	c := &cache{
+		pos: otter.Must(&otter.Options[digest, *Record]{
+			MaximumSize:      cfg.Size,
+			ExpiryCalculator: otter.ExpiryWriting[digest, *Record](cfg.TTL),
+		}),
+		neg: otter.Must(&otter.Options[digest, struct{}]{
+			MaximumSize:      cfg.NegativeSize,
+			ExpiryCalculator: otter.ExpiryWriting[digest, struct{}](cfg.NegativeTTL),
+		}),
+	}
+	c.load = func(ctx context.Context, h digest) (*Record, error) {
+		rec, err := load(ctx, h)
+		if keyhub.IsKind(err, keyhub.KindNotFound) {
+			return nil, otter.ErrNotFound
+		}
+		return rec, err
+	}
+	return c
+}
+
+// get answers the record of h, nil if no key has that digest. Concurrent
+// misses of one digest load it once.
+func (c *cache) get(ctx context.Context, h digest) (*Record, error) {
+	if rec, ok := c.pos.GetIfPresent(h); ok {
+		return rec, nil
+	}
+	if _, ok := c.neg.GetIfPresent(h); ok {
+		return nil, nil
+	}
+	for {
+		e := c.epoch.Load()
+		rec, err := c.pos.Get(ctx, h, c.load)
+		if errors.Is(err, otter.ErrNotFound) {
+			c.neg.Set(h, struct{}{})
+			if c.epoch.Load() != e {
+				c.neg.Invalidate(h)
+			}
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if c.epoch.Load() == e {
+			return rec, nil
+		}
+		c.pos.Invalidate(h)
+	}
+}
+
+// invalidateDigest drops one key.
+func (c *cache) invalidateDigest(h digest) {
+	c.pos.Invalidate(h)
+	c.neg.Invalidate(h)
+}
+
+// invalidateWhere drops every record match selects. Role and tenant changes
+// are rare; a sweep keeps lookups free of any secondary index.
+func (c *cache) invalidateWhere(match func(*Record) bool) {
+	c.epoch.Add(1)
+	for h, rec := range c.pos.All() {
+		if match(rec) {
+			c.pos.Invalidate(h)
+		}
+	}
+}
+
+// invalidateAll drops everything, for a lost invalidation channel.
+func (c *cache) invalidateAll() {
+	c.epoch.Add(1)
+	c.pos.InvalidateAll()
+	c.neg.InvalidateAll()
+}
+
+func (c *cache) close() {
+	c.pos.StopAllGoroutines()
+	c.neg.StopAllGoroutines()
+}
