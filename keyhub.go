@@ -131,31 +131,28 @@ type Principal struct {
 	Actor
 	// TenantID is the tenant the credential belongs to; "" for operators.
 	TenantID string
-	// Scopes are the credential's effective scopes.
-	Scopes   []string
+	// Scopes are the credential's effective scopes. The bootstrap operator
+	// key holds "*"; an operator-level OAuth client holds what it was given.
+	Scopes []string
+	// Operator marks a credential bound to no tenant: it may act on any
+	// tenant it names, within its scopes.
 	Operator bool
 }
 
-// Has reports whether the principal holds scope s. Operators hold every
-// scope; manage:tenants is never held by a tenant credential, whatever its
-// wildcards say.
+// Has reports whether the principal holds scope s. manage:tenants is held
+// by operator credentials only, whatever a tenant credential's wildcards say.
 func (p *Principal) Has(s string) bool {
-	if p.Operator {
-		return true
-	}
-	if s == ScopeManageTenants {
+	if s == ScopeManageTenants && !p.Operator {
 		return false
 	}
 	return CoveredBy(p.Scopes, s)
 }
 
-// CanGrant returns the first scope of want the principal may not grant.
+// CanGrant returns the first scope of want the principal may not grant, and
+// false; or "" and true when it may grant them all.
 func (p *Principal) CanGrant(want []string) (string, bool) {
-	if p.Operator {
-		return "", true
-	}
 	for _, s := range want {
-		if s == ScopeManageTenants || !CoveredBy(p.Scopes, s) {
+		if !p.Has(s) {
 			return s, false
 		}
 	}

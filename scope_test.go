@@ -142,8 +142,10 @@ func TestPrincipalHas(t *testing.T) {
 		s    string
 		want bool
 	}{
-		{"OperatorHoldsAnything", keyhub.Principal{Operator: true}, "payouts:write", true},
-		{"OperatorHoldsManageTenants", keyhub.Principal{Operator: true}, keyhub.ScopeManageTenants, true},
+		{"OperatorHoldsAnything", keyhub.Principal{Operator: true, Scopes: []string{"*"}}, "payouts:write", true},
+		{"OperatorHoldsManageTenants", keyhub.Principal{Operator: true, Scopes: []string{"*"}}, keyhub.ScopeManageTenants, true},
+		{"OperatorClientWithinScopes", keyhub.Principal{Operator: true, Scopes: []string{"read:api_keys"}}, "read:api_keys", true},
+		{"OperatorClientBeyondScopes", keyhub.Principal{Operator: true, Scopes: []string{"read:api_keys"}}, "create:api_keys", false},
 		{"TenantExact", tenant("read:api_keys"), "read:api_keys", true},
 		{"TenantMissing", tenant("read:api_keys"), "create:api_keys", false},
 		{"TenantWildcard", tenant("payouts:*"), "payouts:write", true},
@@ -170,7 +172,7 @@ func TestPrincipalCanGrant(t *testing.T) {
 		ok      bool
 		missing string
 	}{
-		{"OperatorGrantsAnything", keyhub.Principal{Operator: true}, []string{"*", keyhub.ScopeManageTenants}, true, ""},
+		{"OperatorGrantsAnything", keyhub.Principal{Operator: true, Scopes: []string{"*"}}, []string{"*", keyhub.ScopeManageTenants}, true, ""},
 		{"Empty", tenant(), nil, true, ""},
 		{"Covered", tenant("payouts:*", "labs:read"), []string{"payouts:write", "labs:read", "payouts:*"}, true, ""},
 		{"FirstUncovered", tenant("payouts:*"), []string{"payouts:write", "labs:read", "x"}, false, "labs:read"},

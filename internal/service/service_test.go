@@ -40,7 +40,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { st.Close() })
 	clk := &clock{t: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
 	svc := service.New(st, service.WithClock(clk.Now), service.WithVerifier(verify.New(st, verify.Config{Now: clk.Now})))
-	op := &service.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: "key_test"}, Operator: true}}
+	op := &service.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: "key_test"}, Operator: true, Scopes: []string{"*"}}}
 	ten, err := svc.CreateTenant(ctx, op, service.TenantCreate{Name: "acme"})
 	if err != nil {
 		t.Fatal(err)

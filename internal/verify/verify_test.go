@@ -78,7 +78,7 @@ func newEnv(t testing.TB, st keyhub.Store) *env {
 	ver := verify.New(cs, verify.Config{Now: clk.Now})
 	t.Cleanup(ver.Close)
 	svc := service.New(cs, service.WithClock(clk.Now), service.WithVerifier(ver))
-	op := &service.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: "key_test"}, Operator: true}}
+	op := &service.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: "key_test"}, Operator: true, Scopes: []string{"*"}}}
 	ten, err := svc.CreateTenant(context.Background(), op, service.TenantCreate{Name: "acme"})
 	if err != nil {
 		t.Fatal(err)
