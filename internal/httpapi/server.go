@@ -69,6 +69,13 @@ func (s *Server) routes() {
 	s.handle("PATCH /v1/roles/{id}", s.authed(s.updateRole))
 	s.handle("DELETE /v1/roles/{id}", s.authed(s.deleteRole))
 
+	s.handle("POST /v1/clients", s.authed(s.createClient))
+	s.handle("GET /v1/clients", s.authed(s.listClients))
+	s.handle("GET /v1/clients/{id}", s.authed(s.getClient))
+	s.handle("PATCH /v1/clients/{id}", s.authed(s.updateClient))
+	s.handle("DELETE /v1/clients/{id}", s.authed(s.deleteClient))
+	s.handle("POST /v1/clients/{id}/rotate-secret", s.authed(s.rotateClientSecret))
+
 	s.handle("GET /v1/audit-events", s.authed(s.listAudit))
 
 	s.handle("POST /v1/keys/verify", s.authed(s.verifyKey))

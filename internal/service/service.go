@@ -31,7 +31,17 @@ type Service struct {
 	log   *slog.Logger
 	inval Invalidator
 	ver   *verify.Verifier
+	// audience is the management audience: keyhub's own tokens must name
+	// it to reach the management API.
+	audience string
+	clients  *clientCache
 }
+
+// DefaultManagementAudience is the audience of the YAXI document's tokens.
+const DefaultManagementAudience = "hub:api"
+
+// WithManagementAudience sets the audience management tokens must carry.
+func WithManagementAudience(a string) Option { return func(s *Service) { s.audience = a } }
 
 // Option configures a Service.
 type Option func(*Service)
@@ -52,7 +62,7 @@ func WithVerifier(v *verify.Verifier) Option { return func(s *Service) { s.ver =
 
 // New returns a Service over store.
 func New(store keyhub.Store, opts ...Option) *Service {
-	s := &Service{store: store, now: time.Now, log: slog.Default(), inval: nopInvalidator{}}
+	s := &Service{store: store, now: time.Now, log: slog.Default(), inval: nopInvalidator{}, audience: DefaultManagementAudience}
 	for _, o := range opts {
 		o(s)
 	}
@@ -60,6 +70,7 @@ func New(store keyhub.Store, opts ...Option) *Service {
 		s.ver = verify.New(store, verify.Config{Now: s.now, Log: s.log})
 	}
 	s.inval = multiInvalidator{s.ver, s.inval}
+	s.clients = newClientCache(store)
 	return s
 }
 
