@@ -183,3 +183,22 @@ func (s *Server) keyUsage(w http.ResponseWriter, r *http.Request, c *service.Cal
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": buckets})
 }
+
+// revokeRequest names a key by its secret.
+type revokeRequest struct {
+	Key string `json:"key"`
+}
+
+func (s *Server) revokeKeyBySecret(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+	var in revokeRequest
+	if err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	k, err := s.svc.RevokeKeyBySecret(r.Context(), c, in.Key)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, NewKeyView(k, s.svc.Now()))
+}

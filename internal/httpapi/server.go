@@ -79,6 +79,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/audit-events", s.authed(s.listAudit))
 
 	s.handle("POST /v1/keys/verify", s.authed(s.verifyKey))
+	s.handle("POST /v1/keys/revoke", s.authed(s.revokeKeyBySecret))
 }
 
 // handle registers a method-and-path pattern and remembers the method for

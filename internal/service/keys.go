@@ -413,3 +413,38 @@ func (s *Service) RevokeKey(ctx context.Context, c *Caller, id string) (*keyhub.
 	s.inval.InvalidateKey(out.Hash)
 	return out, nil
 }
+
+// RevokeKeyBySecret revokes the key given by its secret, as
+// `keyhub auth api-key revoke <key>` does. The key must belong to the
+// caller's tenant; any other answers not found, as an unknown key does.
+func (s *Service) RevokeKeyBySecret(ctx context.Context, c *Caller, key string) (*keyhub.APIKey, error) {
+	if err := require(c, keyhub.ScopeDeleteAPIKeys, "revoking an API key"); err != nil {
+		return nil, err
+	}
+	if _, err := secret.Parse(key); err != nil {
+		var v keyhub.Validation
+		v.Add("key", "is not a well-formed API key")
+		return nil, v.Err()
+	}
+	h := secret.Hash(key)
+	var id string
+	err := s.store.View(ctx, func(tx keyhub.Tx) error {
+		t, err := s.tenantOf(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		k, err := tx.GetAPIKeyByHash(ctx, h[:])
+		if keyhub.IsKind(err, keyhub.KindNotFound) || err == nil && (k.TenantID != t.ID || !secret.Equal(k.Hash, h[:])) {
+			return keyhub.CodedErrorf(keyhub.KindNotFound, "not_found", "api key not found")
+		}
+		if err != nil {
+			return err
+		}
+		id = k.ID
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.RevokeKey(ctx, c, id)
+}
