@@ -33,6 +33,13 @@ func Run(t *testing.T, open func(t *testing.T) keyhub.Store) {
 		{"APIKeys", apiKeyCases},
 		{"APIKeyList", apiKeyListCases},
 		{"Audit", auditCases},
+		{"APIKeyLimits", keyLimitCases},
+		{"Credits", creditCases},
+		{"Touch", touchCases},
+		{"Usage", usageCases},
+		{"Clients", clientCases},
+		{"SigningKeys", signingKeyCases},
+		{"RevokedTokens", revokedTokenCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -266,8 +273,53 @@ func checkKey(t *testing.T, got, want *keyhub.APIKey) {
 	checkTimePtr(t, "ExpiresAt", got.ExpiresAt, want.ExpiresAt)
 	checkTimePtr(t, "RevokedAt", got.RevokedAt, want.RevokedAt)
 	checkTimePtr(t, "LastUsedAt", got.LastUsedAt, want.LastUsedAt)
+	checkRateLimit(t, got.RateLimit, want.RateLimit)
+	checkCredits(t, got.Credits, want.Credits)
+	if got.RotatedFrom != want.RotatedFrom || got.ReplacedBy != want.ReplacedBy {
+		t.Errorf("RotatedFrom, ReplacedBy = %q, %q; want %q, %q", got.RotatedFrom, got.ReplacedBy, want.RotatedFrom, want.ReplacedBy)
+	}
 	checkTime(t, "CreatedAt", got.CreatedAt, want.CreatedAt)
 	checkTime(t, "UpdatedAt", got.UpdatedAt, want.UpdatedAt)
+}
+
+func checkRateLimit(t *testing.T, got, want *keyhub.RateLimit) {
+	t.Helper()
+	switch {
+	case want == nil && got != nil:
+		t.Errorf("RateLimit = %+v, want nil", *got)
+	case want != nil && got == nil:
+		t.Errorf("RateLimit = nil, want %+v", *want)
+	case want != nil && *got != *want:
+		t.Errorf("RateLimit = %+v, want %+v", *got, *want)
+	}
+}
+
+// checkCredits compares credits; nil means the key has none, which differs
+// from a zero balance.
+func checkCredits(t *testing.T, got, want *keyhub.Credits) {
+	t.Helper()
+	switch {
+	case want == nil && got != nil:
+		t.Errorf("Credits = %+v, want nil", *got)
+		return
+	case want != nil && got == nil:
+		t.Errorf("Credits = nil, want %+v", *want)
+		return
+	case want == nil:
+		return
+	}
+	if got.Remaining != want.Remaining {
+		t.Errorf("Credits.Remaining = %d, want %d", got.Remaining, want.Remaining)
+	}
+	switch {
+	case want.Refill == nil && got.Refill != nil:
+		t.Errorf("Credits.Refill = %+v, want nil", *got.Refill)
+	case want.Refill != nil && got.Refill == nil:
+		t.Errorf("Credits.Refill = nil, want %+v", *want.Refill)
+	case want.Refill != nil && *got.Refill != *want.Refill:
+		t.Errorf("Credits.Refill = %+v, want %+v", *got.Refill, *want.Refill)
+	}
+	checkTimePtr(t, "Credits.RefilledAt", got.RefilledAt, want.RefilledAt)
 }
 
 func nonNil(s []string) []string {
