@@ -1,0 +1,190 @@
+// Package compat holds what the seed-compatible surfaces (yaxi, cycle and
+// yativo) share: reading request bodies under the native rules, the status
+// of an error, walking the service's paged key list and registering routes
+// with a 405 answer. It holds no rule: every check stays in the service.
+package compat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/httpapi"
+	"github.com/keyhub/keyhub/internal/service"
+)
+
+// ReadJSON decodes the request body into dst with the native API's rules
+// (unknown fields, wrong types and trailing data are 400s; bodies over
+// httpapi.MaxBodySize are 413s), so every surface refuses the same input.
+func ReadJSON(w http.ResponseWriter, r *http.Request, dst any) error {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, httpapi.MaxBodySize))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return keyhub.CodedErrorf(keyhub.KindTooLarge, "body_too_large", "request body is larger than %d bytes", httpapi.MaxBodySize)
+		}
+		return keyhub.CodedErrorf(keyhub.KindBadRequest, "malformed_json", "request body could not be read")
+	}
+	return httpapi.DecodeBytes(b, dst)
+}
+
+// Resolve returns the HTTP status of err and err as a *keyhub.Error.
+// Errors that are not *keyhub.Error are internal: they are logged and
+// answered without detail, as the native API does.
+//
+// The kind→status table mirrors httpapi's statusOf, which is unexported;
+// the two must agree (compat tests check a status of each kind they meet).
+func Resolve(r *http.Request, err error) (int, *keyhub.Error) {
+	var e *keyhub.Error
+	if !errors.As(err, &e) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			e = keyhub.CodedErrorf(keyhub.KindUnavailable, "timeout", "the request was cancelled or timed out")
+		} else {
+			e = keyhub.CodedErrorf(keyhub.KindInternal, "internal", "internal error")
+		}
+	}
+	status := statusOf(e.Kind)
+	if status >= 500 {
+		slog.Default().LogAttrs(r.Context(), slog.LevelError, "request failed",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+	}
+	return status, e
+}
+
+func statusOf(k keyhub.Kind) int {
+	switch k {
+	case keyhub.KindBadRequest:
+		return http.StatusBadRequest
+	case keyhub.KindUnauthorized:
+		return http.StatusUnauthorized
+	case keyhub.KindForbidden:
+		return http.StatusForbidden
+	case keyhub.KindNotFound:
+		return http.StatusNotFound
+	case keyhub.KindConflict:
+		return http.StatusConflict
+	case keyhub.KindTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case keyhub.KindInvalid:
+		return http.StatusUnprocessableEntity
+	case keyhub.KindRateLimited:
+		return http.StatusTooManyRequests
+	case keyhub.KindUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// RenameFields returns e with its field paths renamed for a surface (such
+// as expires_at → expiresAt); names not in m, and their indexed forms
+// ("scopes[2]"), keep their suffix.
+func RenameFields(e *keyhub.Error, m map[string]string) *keyhub.Error {
+	if len(e.Fields) == 0 {
+		return e
+	}
+	out := *e
+	out.Fields = make([]keyhub.FieldError, len(e.Fields))
+	for i, f := range e.Fields {
+		name := f.Field
+		head, rest := name, ""
+		if j := strings.IndexAny(name, "[."); j >= 0 {
+			head, rest = name[:j], name[j:]
+		}
+		if to, ok := m[head]; ok {
+			name = to + rest
+		}
+		out.Fields[i] = keyhub.FieldError{Field: name, Message: f.Message}
+	}
+	return &out
+}
+
+// AllKeys pages through the caller's keys matching f with the service's
+// cursor list and returns them all, oldest first. The compat surfaces list
+// without cursors, so they read every page; filters and checks stay in
+// ListKeys.
+func AllKeys(ctx context.Context, svc *service.Service, c *service.Caller, f keyhub.APIKeyFilter) ([]*keyhub.APIKey, error) {
+	var out []*keyhub.APIKey
+	f.Page = keyhub.Page{Limit: keyhub.MaxPageLimit}
+	for {
+		ks, err := svc.ListKeys(ctx, c, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ks...)
+		if len(ks) < f.Limit {
+			return out, nil
+		}
+		f.After = ks[len(ks)-1].ID
+	}
+}
+
+// WriteJSON answers v with status, never cached. A 401 carries the Bearer
+// challenge of RFC 6750.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	if status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", `Bearer realm="keyhub"`)
+	}
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Router registers a surface's method-and-path patterns and, for each of
+// its paths, a method-less pattern answering 405 with Allow in the
+// surface's own error format.
+type Router struct {
+	mux   *http.ServeMux
+	paths map[string][]string
+	order []string
+}
+
+// NewRouter returns a Router over mux.
+func NewRouter(mux *http.ServeMux) *Router {
+	return &Router{mux: mux, paths: map[string][]string{}}
+}
+
+// Handle registers pattern ("GET /path").
+func (rt *Router) Handle(pattern string, h http.HandlerFunc) {
+	method, path, _ := strings.Cut(pattern, " ")
+	if _, ok := rt.paths[path]; !ok {
+		rt.order = append(rt.order, path)
+	}
+	rt.paths[path] = append(rt.paths[path], method)
+	rt.mux.HandleFunc(pattern, h)
+}
+
+// Finish registers the 405 answers; notAllowed writes one given the Allow
+// list.
+func (rt *Router) Finish(notAllowed func(w http.ResponseWriter, r *http.Request, allow string)) {
+	for _, path := range rt.order {
+		methods := rt.paths[path]
+		sort.Strings(methods)
+		allow := strings.Join(methods, ", ")
+		rt.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			notAllowed(w, r, allow)
+		})
+	}
+}
+
+// FormatTime renders t as RFC 3339 in UTC to the second, the style the seed
+// documents show ("2026-01-01T00:00:00Z").
+func FormatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// FormatTimePtr is FormatTime of an optional time; nil stays nil.
+func FormatTimePtr(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := FormatTime(*t)
+	return &s
+}

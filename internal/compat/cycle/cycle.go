@@ -1,0 +1,265 @@
+// Package cycle serves Cycle's hub API-key endpoints (seeds/001_*) over
+// keyhub's service. It only translates requests and answers; every rule
+// (validation, scopes, isolation, audit, revocation) is the service's.
+//
+// Routes, each needing the api-keys-manage capability, which is keyhub's
+// management scope of the operation (list and get read:api_keys, create
+// create:api_keys, patch update:api_keys, delete delete:api_keys):
+//
+//	GET    /v1/hubs/current/api-keys             {"data":[…]} (+ "includes")
+//	POST   /v1/hubs/current/api-keys             201 {"data":{…,"secret"}}
+//	GET    /v1/hubs/current/api-keys/{apikeyId}  {"data":{…},"includes":{…}}
+//	PATCH  /v1/hubs/current/api-keys/{apikeyId}  name, role_id, ips
+//	DELETE /v1/hubs/current/api-keys/{apikeyId}  revokes; state.current "deleted"
+//
+// The hub is the keyhub tenant named by X-Hub-Id, which every call must
+// send: a tenant credential must name its own tenant (else 403.wrong-hub),
+// an operator credential names the tenant it acts on. Errors are Cycle's
+// {"error":{status,code,title,detail,extra},"data":null}.
+//
+// A key's state.current is "deleted" once revoked and "live" otherwise;
+// since Cycle has no disabled or expired key, the keyhub state ("active",
+// "disabled", "expired", "revoked") is shown beside it as keyhub_state.
+// Unset events (deleted of a live key) are Cycle's zero time.
+package cycle
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/compat"
+	"github.com/keyhub/keyhub/internal/httpapi"
+	"github.com/keyhub/keyhub/internal/service"
+)
+
+// HubHeader names the hub (keyhub tenant) a call acts on.
+const HubHeader = "X-Hub-Id"
+
+// Capability is the Cycle capability every API-key call requires.
+const Capability = "api-keys-manage"
+
+type handler struct {
+	api *httpapi.Server
+	svc *service.Service
+}
+
+// Mount registers the Cycle routes on mux. api authenticates requests
+// exactly as the native API does.
+func Mount(mux *http.ServeMux, api *httpapi.Server, svc *service.Service) {
+	h := &handler{api: api, svc: svc}
+	rt := compat.NewRouter(mux)
+	rt.Handle("GET /v1/hubs/current/api-keys", h.list)
+	rt.Handle("POST /v1/hubs/current/api-keys", h.create)
+	rt.Handle("GET /v1/hubs/current/api-keys/{apikeyId}", h.get)
+	rt.Handle("PATCH /v1/hubs/current/api-keys/{apikeyId}", h.update)
+	rt.Handle("DELETE /v1/hubs/current/api-keys/{apikeyId}", h.delete)
+	rt.Finish(func(w http.ResponseWriter, r *http.Request, allow string) {
+		writeAPIError(w, &apiError{Status: http.StatusMethodNotAllowed, Code: "405.method-not-allowed",
+			Title: "Method not allowed", Detail: r.Method + " is not allowed here; allowed: " + allow})
+	})
+}
+
+// caller authenticates r for the hub X-Hub-Id names. The hub becomes the
+// Keyhub-Tenant header of a copy of r, so that httpapi.Server.Caller makes
+// the one decision of which tenant a credential may act on; its refusal of
+// another tenant is Cycle's 403.wrong-hub.
+func (h *handler) caller(r *http.Request) (*service.Caller, error) {
+	hub := r.Header.Get(HubHeader)
+	if hub == "" {
+		return nil, &apiError{Status: http.StatusBadRequest, Code: "400.missing-argument", Title: "Missing hub",
+			Detail: "the X-Hub-Id header is required: it names the hub (keyhub tenant id) the call acts on",
+			Extra:  map[string]any{"header": HubHeader}}
+	}
+	r2 := r.Clone(r.Context())
+	r2.Header.Set(httpapi.TenantHeader, hub)
+	c, err := h.api.Caller(r2)
+	if err == nil {
+		return c, nil
+	}
+	var e *keyhub.Error
+	if asKeyhub(err, &e) {
+		switch {
+		case e.Kind == keyhub.KindNotFound:
+			return nil, &apiError{Status: http.StatusForbidden, Code: "403.wrong-hub", Title: "Wrong hub",
+				Detail: "the credential does not belong to the hub named by X-Hub-Id", Extra: map[string]any{"header": HubHeader}}
+		case e.Code == "invalid_tenant":
+			return nil, &apiError{Status: http.StatusNotFound, Code: "404.hub", Title: "Hub not found",
+				Detail: "X-Hub-Id is not a hub id", Extra: map[string]any{"header": HubHeader}}
+		}
+	}
+	return nil, err
+}
+
+func (h *handler) list(w http.ResponseWriter, r *http.Request) {
+	c, err := h.caller(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	q, err := parseListQuery(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	ks, err := compat.AllKeys(r.Context(), h.svc, c, q.filter())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	now := h.svc.Now()
+	page := q.apply(ks)
+	out := map[string]any{"data": views(page, now)}
+	if q.roles {
+		inc, err := h.roleIncludes(r, c, page)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		out["includes"] = inc
+	}
+	compat.WriteJSON(w, http.StatusOK, out)
+}
+
+func views(ks []*keyhub.APIKey, now time.Time) []keyView {
+	out := make([]keyView, 0, len(ks))
+	for _, k := range ks {
+		out = append(out, newKeyView(k, now))
+	}
+	return out
+}
+
+func (h *handler) get(w http.ResponseWriter, r *http.Request) {
+	c, err := h.caller(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	roles, err := parseInclude(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	k, err := h.svc.GetKey(r.Context(), c, r.PathValue("apikeyId"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	inc := includes{}
+	if roles {
+		if inc, err = h.roleIncludes(r, c, []*keyhub.APIKey{k}); err != nil {
+			writeError(w, r, err)
+			return
+		}
+	}
+	compat.WriteJSON(w, http.StatusOK, map[string]any{"data": newKeyView(k, h.svc.Now()), "includes": inc})
+}
+
+// createRequest is the body of a create.
+type createRequest struct {
+	Name   string   `json:"name"`
+	RoleID string   `json:"role_id"`
+	IPs    []string `json:"ips"`
+}
+
+func (h *handler) create(w http.ResponseWriter, r *http.Request) {
+	c, err := h.caller(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var in createRequest
+	if err := compat.ReadJSON(w, r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	// Cycle keys always belong to a role; keyhub's may not, so the
+	// requirement is this surface's request shape.
+	if in.RoleID == "" {
+		var v keyhub.Validation
+		v.Add("role_id", "is required")
+		writeError(w, r, v.Err())
+		return
+	}
+	k, secret, err := h.svc.CreateKey(r.Context(), c, service.KeyCreate{Name: in.Name, RoleID: in.RoleID, IPs: in.IPs})
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v := newKeyView(k, h.svc.Now())
+	v.Secret = secret
+	compat.WriteJSON(w, http.StatusCreated, map[string]any{"data": v})
+}
+
+// updateRequest is the body of a PATCH; absent fields are kept.
+type updateRequest struct {
+	Name   service.Opt[string]   `json:"name"`
+	RoleID service.Opt[string]   `json:"role_id"`
+	IPs    service.Opt[[]string] `json:"ips"`
+}
+
+func (h *handler) update(w http.ResponseWriter, r *http.Request) {
+	c, err := h.caller(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var in updateRequest
+	if err := compat.ReadJSON(w, r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if in.RoleID.Set && in.RoleID.Value == "" {
+		var v keyhub.Validation
+		v.Add("role_id", "cannot be removed: a Cycle API key belongs to a role")
+		writeError(w, r, v.Err())
+		return
+	}
+	k, err := h.svc.UpdateKey(r.Context(), c, r.PathValue("apikeyId"),
+		service.KeyPatch{Name: in.Name, RoleID: in.RoleID, IPs: in.IPs})
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	compat.WriteJSON(w, http.StatusOK, map[string]any{"data": newKeyView(k, h.svc.Now())})
+}
+
+func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
+	c, err := h.caller(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	k, err := h.svc.RevokeKey(r.Context(), c, r.PathValue("apikeyId"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	compat.WriteJSON(w, http.StatusOK, map[string]any{"data": newKeyView(k, h.svc.Now())})
+}
+
+// includes is the root "includes" member: included roles by id.
+type includes map[string]map[string]roleView
+
+// roleIncludes reads the roles of ks through the service, so reading them
+// needs read:roles as it does natively.
+func (h *handler) roleIncludes(r *http.Request, c *service.Caller, ks []*keyhub.APIKey) (includes, error) {
+	roles := map[string]roleView{}
+	for _, k := range ks {
+		if k.RoleID == "" {
+			continue
+		}
+		if _, ok := roles[k.RoleID]; ok {
+			continue
+		}
+		role, err := h.svc.GetRole(r.Context(), c, k.RoleID)
+		if keyhub.IsKind(err, keyhub.KindNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		roles[role.ID] = newRoleView(role)
+	}
+	return includes{"roles": roles}, nil
+}

@@ -1,0 +1,253 @@
+// Package yaxi serves the API-key endpoints of YAXI's Hub API
+// (seeds/000_*) over keyhub's service: camelCase keys, bare JSON arrays and
+// the secret shown once. It only translates; every rule is the service's.
+//
+// Routes:
+//
+//	GET    /api/tenant/api-keys        read:api_keys    bare array, revoked keys left out
+//	GET    /api/tenant/api-keys/{id}   read:api_keys    one key (404 once revoked)
+//	DELETE /api/tenant/api-keys/{id}   delete:api_keys  200 with the revoked key
+//	POST   /api/api-keys               create:api_keys  201 with secret
+//	GET    /api/api-keys/{id}          read:api_keys
+//	DELETE /api/api-keys/{id}          delete:api_keys
+//
+// Translation: environment "Production" is keyhub's "live" and "Sandbox" its
+// "test"; hostSoftware (default "Generic"), redirectScraping (default false)
+// and servicePermissions (any JSON, default null) live in the key's meta
+// under those names, so verification returns them too. YAXI deletes keys,
+// so a revoked key no longer lists or reads; DELETE stays idempotent and
+// answers the key. Errors are {"error": code, "message": text} with a
+// "fields" list for invalid fields (the document shows no error format).
+package yaxi
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/compat"
+	"github.com/keyhub/keyhub/internal/httpapi"
+	"github.com/keyhub/keyhub/internal/service"
+)
+
+// Meta names under which the YAXI-only attributes are kept in a key's meta.
+const (
+	MetaHostSoftware       = "hostSoftware"
+	MetaRedirectScraping   = "redirectScraping"
+	MetaServicePermissions = "servicePermissions"
+	// DefaultHostSoftware is the hostSoftware of a key that names none.
+	DefaultHostSoftware = "Generic"
+)
+
+// environments maps YAXI environments to keyhub's.
+var environments = map[string]string{"Production": "live", "Sandbox": "test"}
+
+// fieldNames renames the service's field paths to the request's.
+var fieldNames = map[string]string{"expires_at": "expiresAt", "meta": MetaServicePermissions}
+
+type handler struct {
+	api *httpapi.Server
+	svc *service.Service
+}
+
+// Mount registers the YAXI routes on mux. api authenticates requests
+// exactly as the native API does.
+func Mount(mux *http.ServeMux, api *httpapi.Server, svc *service.Service) {
+	h := &handler{api: api, svc: svc}
+	rt := compat.NewRouter(mux)
+	rt.Handle("GET /api/tenant/api-keys", h.list)
+	rt.Handle("GET /api/tenant/api-keys/{id}", h.get)
+	rt.Handle("DELETE /api/tenant/api-keys/{id}", h.delete)
+	rt.Handle("POST /api/api-keys", h.create)
+	rt.Handle("GET /api/api-keys/{id}", h.get)
+	rt.Handle("DELETE /api/api-keys/{id}", h.delete)
+	rt.Finish(func(w http.ResponseWriter, r *http.Request, allow string) {
+		compat.WriteJSON(w, http.StatusMethodNotAllowed, errorBody{Error: "method_not_allowed",
+			Message: r.Method + " is not allowed here; allowed: " + allow})
+	})
+}
+
+// keyView is a key as YAXI shows it; Secret only on create.
+type keyView struct {
+	ID                 string          `json:"id"`
+	Name               string          `json:"name"`
+	Secret             string          `json:"secret,omitempty"`
+	Environment        string          `json:"environment"`
+	HostSoftware       string          `json:"hostSoftware"`
+	RedirectScraping   bool            `json:"redirectScraping"`
+	ServicePermissions json.RawMessage `json:"servicePermissions"`
+	ExpiresAt          *string         `json:"expiresAt"`
+	TenantID           string          `json:"tenantId"`
+	CreatedAt          string          `json:"createdAt"`
+	UpdatedAt          string          `json:"updatedAt"`
+}
+
+func newKeyView(k *keyhub.APIKey) keyView {
+	v := keyView{
+		ID: k.ID, Name: k.Name, Environment: k.Environment, HostSoftware: DefaultHostSoftware,
+		ServicePermissions: json.RawMessage("null"), ExpiresAt: compat.FormatTimePtr(k.ExpiresAt),
+		TenantID: k.TenantID, CreatedAt: compat.FormatTime(k.CreatedAt), UpdatedAt: compat.FormatTime(k.UpdatedAt),
+	}
+	for yaxi, env := range environments {
+		if env == k.Environment {
+			v.Environment = yaxi
+		}
+	}
+	// Keys made through another surface may carry anything in meta; a
+	// value of the wrong type shows as the default.
+	var meta map[string]json.RawMessage
+	_ = json.Unmarshal(k.Meta, &meta)
+	var hs string
+	if json.Unmarshal(meta[MetaHostSoftware], &hs) == nil {
+		v.HostSoftware = hs
+	}
+	var rs bool
+	if json.Unmarshal(meta[MetaRedirectScraping], &rs) == nil {
+		v.RedirectScraping = rs
+	}
+	if sp, ok := meta[MetaServicePermissions]; ok {
+		v.ServicePermissions = sp
+	}
+	return v
+}
+
+// createRequest is the body of POST /api/api-keys.
+type createRequest struct {
+	Name               string          `json:"name"`
+	Environment        *string         `json:"environment"`
+	HostSoftware       *string         `json:"hostSoftware"`
+	RedirectScraping   *bool           `json:"redirectScraping"`
+	ServicePermissions json.RawMessage `json:"servicePermissions"`
+	ExpiresAt          *service.Time   `json:"expiresAt"`
+}
+
+// keyCreate translates the request; the only check made here is that the
+// environment is one YAXI names, since the service knows keyhub's names.
+func (in createRequest) keyCreate() (service.KeyCreate, error) {
+	out := service.KeyCreate{Name: in.Name, ExpiresAt: in.ExpiresAt}
+	if in.Environment != nil {
+		env, ok := environments[*in.Environment]
+		if !ok {
+			var v keyhub.Validation
+			v.Add("environment", `must be "Production" or "Sandbox"`)
+			return out, v.Err()
+		}
+		out.Environment = env
+	}
+	hs, rs := DefaultHostSoftware, false
+	if in.HostSoftware != nil {
+		hs = *in.HostSoftware
+	}
+	if in.RedirectScraping != nil {
+		rs = *in.RedirectScraping
+	}
+	sp := in.ServicePermissions
+	if len(sp) == 0 {
+		sp = json.RawMessage("null")
+	}
+	meta, err := json.Marshal(map[string]any{MetaHostSoftware: hs, MetaRedirectScraping: rs, MetaServicePermissions: sp})
+	if err != nil {
+		return out, keyhub.CodedErrorf(keyhub.KindBadRequest, "malformed_json", "servicePermissions is not valid JSON")
+	}
+	out.Meta = meta
+	return out, nil
+}
+
+func (h *handler) create(w http.ResponseWriter, r *http.Request) {
+	c, err := h.api.Caller(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var in createRequest
+	if err := compat.ReadJSON(w, r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	kc, err := in.keyCreate()
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	k, secret, err := h.svc.CreateKey(r.Context(), c, kc)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v := newKeyView(k)
+	v.Secret = secret
+	compat.WriteJSON(w, http.StatusCreated, v)
+}
+
+func (h *handler) list(w http.ResponseWriter, r *http.Request) {
+	c, err := h.api.Caller(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	ks, err := compat.AllKeys(r.Context(), h.svc, c, keyhub.APIKeyFilter{})
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	out := make([]keyView, 0, len(ks))
+	for _, k := range ks {
+		if k.RevokedAt == nil {
+			out = append(out, newKeyView(k))
+		}
+	}
+	compat.WriteJSON(w, http.StatusOK, out)
+}
+
+func (h *handler) get(w http.ResponseWriter, r *http.Request) {
+	c, err := h.api.Caller(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	k, err := h.svc.GetKey(r.Context(), c, id)
+	if err == nil && k.RevokedAt != nil {
+		// YAXI deletes keys: a revoked one is gone from this surface.
+		err = keyhub.NotFound("api key", id)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	compat.WriteJSON(w, http.StatusOK, newKeyView(k))
+}
+
+func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
+	c, err := h.api.Caller(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	k, err := h.svc.RevokeKey(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	compat.WriteJSON(w, http.StatusOK, newKeyView(k))
+}
+
+// errorBody is the YAXI surface's error: a stable code, a message for
+// humans and, for invalid input, the fields at fault.
+type errorBody struct {
+	Error   string              `json:"error"`
+	Message string              `json:"message"`
+	Fields  []keyhub.FieldError `json:"fields,omitempty"`
+	// Scope is the missing scope of an insufficient_scope error.
+	Scope string `json:"scope,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, e := compat.Resolve(r, err)
+	e = compat.RenameFields(e, fieldNames)
+	b := errorBody{Error: e.Code, Message: e.Message, Fields: e.Fields}
+	if sc, ok := e.Extra["scope"].(string); ok {
+		b.Scope = sc
+	}
+	compat.WriteJSON(w, status, b)
+}
