@@ -12,7 +12,9 @@ import (
 )
 
 const keyColumns = `id, tenant_id, name, environment, start, hash, scopes, role_id, ips, meta, enabled,
-	expires_at, revoked_at, last_used_at, creator_type, creator_id, created_at, updated_at`
+	expires_at, revoked_at, last_used_at, creator_type, creator_id, created_at, updated_at,
+	ratelimit_limit, ratelimit_duration_ns, credits_remaining, credits_refill_amount, credits_refill_interval,
+	credits_refilled_at, rotated_from, replaced_by`
 
 // CreateAPIKey implements keyhub.Tx.
 func (t *tx) CreateAPIKey(ctx context.Context, k *keyhub.APIKey) error {
@@ -24,11 +26,12 @@ func (t *tx) CreateAPIKey(ctx context.Context, k *keyhub.APIKey) error {
 	if err != nil {
 		return err
 	}
-	err = t.exec(ctx, "create api key", `INSERT INTO api_keys (`+keyColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		k.ID, nullString(k.TenantID), k.Name, k.Environment, k.Start, k.Hash, scopes, nullString(k.RoleID),
+	args := []any{k.ID, nullString(k.TenantID), k.Name, k.Environment, k.Start, k.Hash, scopes, nullString(k.RoleID),
 		ips, objectText(k.Meta), k.Enabled, microsPtr(k.ExpiresAt), microsPtr(k.RevokedAt),
-		microsPtr(k.LastUsedAt), k.Creator.Type, k.Creator.ID, micros(k.CreatedAt), micros(k.UpdatedAt))
+		microsPtr(k.LastUsedAt), k.Creator.Type, k.Creator.ID, micros(k.CreatedAt), micros(k.UpdatedAt)}
+	args = append(args, limitArgs(k)...)
+	err = t.exec(ctx, "create api key", `INSERT INTO api_keys (`+keyColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	if keyhub.IsKind(err, keyhub.KindConflict) {
 		// A foreign key failure here means an unknown tenant or role.
 		return keyhub.CodedErrorf(keyhub.KindConflict, "api_key_conflict",
@@ -129,13 +132,16 @@ func (t *tx) UpdateAPIKey(ctx context.Context, k *keyhub.APIKey) error {
 	if err != nil {
 		return err
 	}
+	args := []any{k.Name, scopes, nullString(k.RoleID), ips, objectText(k.Meta), k.Enabled,
+		microsPtr(k.ExpiresAt), microsPtr(k.RevokedAt), micros(k.UpdatedAt)}
+	args = append(args, limitArgs(k)...)
+	args = append(args, nullString(k.TenantID), k.ID)
 	err = t.execOne(ctx, "update api key", "api key", k.ID, `UPDATE api_keys SET
 		name = ?, scopes = ?, role_id = ?, ips = ?, meta = ?, enabled = ?,
-		expires_at = ?, revoked_at = ?, updated_at = ?
-		WHERE tenant_id IS ? AND id = ?`,
-		k.Name, scopes, nullString(k.RoleID), ips, objectText(k.Meta), k.Enabled,
-		microsPtr(k.ExpiresAt), microsPtr(k.RevokedAt), micros(k.UpdatedAt),
-		nullString(k.TenantID), k.ID)
+		expires_at = ?, revoked_at = ?, updated_at = ?,
+		ratelimit_limit = ?, ratelimit_duration_ns = ?, credits_remaining = ?, credits_refill_amount = ?,
+		credits_refill_interval = ?, credits_refilled_at = ?, rotated_from = ?, replaced_by = ?
+		WHERE tenant_id IS ? AND id = ?`, args...)
 	if keyhub.IsKind(err, keyhub.KindConflict) {
 		return keyhub.CodedErrorf(keyhub.KindConflict, "unknown_role", "api key %q names an unknown role", k.ID)
 	}
@@ -154,9 +160,11 @@ func scanKey(row scanner) (*keyhub.APIKey, error) {
 		scopes, ips, meta          string
 		expires, revoked, lastUsed sql.NullInt64
 		created, updated           int64
+		l                          limitColumns
 	)
-	err := row.Scan(&k.ID, &tenantID, &k.Name, &k.Environment, &k.Start, &k.Hash, &scopes, &roleID, &ips, &meta,
-		&k.Enabled, &expires, &revoked, &lastUsed, &k.Creator.Type, &k.Creator.ID, &created, &updated)
+	dest := []any{&k.ID, &tenantID, &k.Name, &k.Environment, &k.Start, &k.Hash, &scopes, &roleID, &ips, &meta,
+		&k.Enabled, &expires, &revoked, &lastUsed, &k.Creator.Type, &k.Creator.ID, &created, &updated}
+	err := row.Scan(append(dest, l.dest()...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -170,5 +178,6 @@ func scanKey(row scanner) (*keyhub.APIKey, error) {
 	k.Meta = json.RawMessage(objectText(json.RawMessage(meta)))
 	k.ExpiresAt, k.RevokedAt, k.LastUsedAt = fromMicrosPtr(expires), fromMicrosPtr(revoked), fromMicrosPtr(lastUsed)
 	k.CreatedAt, k.UpdatedAt = fromMicros(created), fromMicros(updated)
+	l.apply(&k)
 	return &k, nil
 }
