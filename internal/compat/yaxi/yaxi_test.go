@@ -1,0 +1,274 @@
+package yaxi_test
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keyhub/keyhub/internal/compat/compattest"
+	"github.com/keyhub/keyhub/internal/compat/yaxi"
+)
+
+// keyShape is the example response of the List endpoint: exactly these
+// members, of these types.
+var keyShape = map[string]string{
+	"id": "string", "name": "string", "environment": "string", "hostSoftware": "string",
+	"redirectScraping": "boolean", "servicePermissions": "null|object|array|string|number|boolean",
+	"expiresAt": "string|null", "tenantId": "string", "createdAt": "string", "updatedAt": "string",
+}
+
+// createdShape is the example response of Create: the key and its secret.
+var createdShape = func() map[string]string {
+	m := map[string]string{"secret": "string"}
+	for k, v := range keyShape {
+		m[k] = v
+	}
+	return m
+}()
+
+var rfc3339Seconds = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
+
+// setup starts a server with a tenant and a management key holding the
+// three scopes the document's token carries.
+func setup(t *testing.T) (s *compattest.Server, tenant, auth string) {
+	s = compattest.Start(t, yaxi.Mount)
+	tenant = s.Tenant("yaxi customer", nil)
+	_, mgmt := s.Key(tenant, map[string]any{"name": "hub client",
+		"scopes": []string{"read:api_keys", "create:api_keys", "delete:api_keys"}})
+	return s, tenant, "Authorization: Bearer " + mgmt
+}
+
+// exampleRequest is the document's Create example, byte for byte.
+const exampleRequest = `{
+"name": "my api key",
+"environment": "Production",
+"hostSoftware": "Generic",
+"redirectScraping": false
+}`
+
+func TestSeedExamples(t *testing.T) {
+	s, tenant, auth := setup(t)
+
+	created := s.Must(201, "POST", "/api/api-keys", exampleRequest, auth, "Content-Type: application/json").Object(t)
+	compattest.Shape(t, "create", created, createdShape)
+	want := map[string]any{"name": "my api key", "environment": "Production", "hostSoftware": "Generic",
+		"redirectScraping": false, "servicePermissions": nil, "expiresAt": nil, "tenantId": tenant}
+	for k, v := range want {
+		if created[k] != v {
+			t.Errorf("create: %s = %v, want %v", k, created[k], v)
+		}
+	}
+	for _, f := range []string{"createdAt", "updatedAt"} {
+		if !rfc3339Seconds.MatchString(created[f].(string)) {
+			t.Errorf("create: %s = %v, want RFC 3339 like 2026-01-01T00:00:00Z", f, created[f])
+		}
+	}
+	id, secret := created["id"].(string), created["secret"].(string)
+	if !strings.HasPrefix(secret, "kh_live_") {
+		t.Errorf("secret %q is not a live keyhub key", secret)
+	}
+
+	list := s.Must(200, "GET", "/api/tenant/api-keys", nil, auth)
+	if strings.Contains(string(list.Body), secret) || strings.Contains(string(list.Body), `"secret"`) {
+		t.Fatalf("list shows a secret: %s", list.Body)
+	}
+	found := false
+	for _, it := range list.Array(t) {
+		k := it.(map[string]any)
+		compattest.Shape(t, "list item", k, keyShape)
+		if k["id"] == id {
+			found = true
+			for f, v := range want {
+				if k[f] != v {
+					t.Errorf("list: %s = %v, want %v", f, k[f], v)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("created key %s not listed: %s", id, list.Body)
+	}
+
+	for _, p := range []string{"/api/tenant/api-keys/", "/api/api-keys/"} {
+		g := s.Must(200, "GET", p+id, nil, auth)
+		if strings.Contains(string(g.Body), secret) {
+			t.Fatalf("get shows the secret")
+		}
+		compattest.Shape(t, "get", g.Object(t), keyShape)
+	}
+
+	// The same key, natively and through verify, with its YAXI attributes.
+	native := s.Native(200, "GET", "/v1/api-keys/"+id, s.Operator, tenant, nil)
+	if native["state"] != "active" || native["environment"] != "live" {
+		t.Errorf("native view: %v", native)
+	}
+	v := s.Verify(secret)
+	if v["valid"] != true || v["code"] != "VALID" {
+		t.Fatalf("verify: %v", v)
+	}
+	meta := v["key"].(map[string]any)["meta"].(map[string]any)
+	if meta["hostSoftware"] != "Generic" || meta["redirectScraping"] != false || meta["servicePermissions"] != nil {
+		t.Errorf("verify meta: %v", meta)
+	}
+
+	del := s.Must(200, "DELETE", "/api/api-keys/"+id, nil, auth).Object(t)
+	compattest.Shape(t, "delete", del, keyShape)
+	if v := s.Verify(secret); v["code"] != "REVOKED" {
+		t.Fatalf("verify after delete: %v", v)
+	}
+	if st := s.Native(200, "GET", "/v1/api-keys/"+id, s.Operator, tenant, nil)["state"]; st != "revoked" {
+		t.Errorf("native state after delete: %v", st)
+	}
+	errShape(t, s.Must(404, "GET", "/api/tenant/api-keys/"+id, nil, auth), "not_found")
+	if strings.Contains(string(s.Must(200, "GET", "/api/tenant/api-keys", nil, auth).Body), id) {
+		t.Error("a deleted key is still listed")
+	}
+	// Deleting again is safe.
+	s.Must(200, "DELETE", "/api/tenant/api-keys/"+id, nil, auth)
+}
+
+func TestRoundTrip(t *testing.T) {
+	s, _, auth := setup(t)
+	exp := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second).Format(time.RFC3339)
+	body := `{"name":"sandbox","environment":"Sandbox","hostSoftware":"SAP","redirectScraping":true,
+		"servicePermissions":{"accounts":["read"],"n":1},"expiresAt":"` + exp + `"}`
+	k := s.Must(201, "POST", "/api/api-keys", body, auth).Object(t)
+	if k["environment"] != "Sandbox" || k["hostSoftware"] != "SAP" || k["redirectScraping"] != true || k["expiresAt"] != exp {
+		t.Errorf("create: %v", k)
+	}
+	if !strings.HasPrefix(k["secret"].(string), "kh_test_") {
+		t.Errorf("Sandbox key is not a test key: %v", k["secret"])
+	}
+	g := s.Must(200, "GET", "/api/api-keys/"+k["id"].(string), nil, auth).Object(t)
+	sp, _ := json.Marshal(g["servicePermissions"])
+	if string(sp) != `{"accounts":["read"],"n":1}` || g["environment"] != "Sandbox" || g["hostSoftware"] != "SAP" {
+		t.Errorf("get: %v", g)
+	}
+	meta := s.Verify(k["secret"].(string))["key"].(map[string]any)["meta"].(map[string]any)
+	if meta["hostSoftware"] != "SAP" || meta["redirectScraping"] != true {
+		t.Errorf("verify meta: %v", meta)
+	}
+	// Defaults when the optional fields are left out.
+	d := s.Must(201, "POST", "/api/api-keys", `{"name":"bare"}`, auth).Object(t)
+	if d["environment"] != "Production" || d["hostSoftware"] != "Generic" || d["redirectScraping"] != false || d["servicePermissions"] != nil {
+		t.Errorf("defaults: %v", d)
+	}
+}
+
+// errShape checks an error answer's format and code.
+func errShape(t *testing.T, r compattest.Resp, code string) map[string]any {
+	t.Helper()
+	if r.Status >= 500 {
+		t.Fatalf("status %d: %s", r.Status, r.Body)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	e := r.Object(t)
+	if msg, _ := e["message"].(string); msg == "" {
+		t.Errorf("error without message: %s", r.Body)
+	}
+	if e["error"] != code {
+		t.Errorf("error code %v, want %s: %s", e["error"], code, r.Body)
+	}
+	return e
+}
+
+func fieldNamed(e map[string]any, name string) bool {
+	fs, _ := e["fields"].([]any)
+	for _, f := range fs {
+		if f.(map[string]any)["field"] == name {
+			return true
+		}
+	}
+	return false
+}
+
+func TestErrors(t *testing.T) {
+	s, tenant, auth := setup(t)
+	cases := []struct {
+		name, body string
+		status     int
+		code       string
+		field      string
+	}{
+		{"UnknownEnvironment", `{"name":"x","environment":"Staging"}`, 422, "validation_failed", "environment"},
+		{"NativeEnvironmentName", `{"name":"x","environment":"live"}`, 422, "validation_failed", "environment"},
+		{"NameRequired", `{"environment":"Production"}`, 422, "validation_failed", "name"},
+		{"PastExpiry", `{"name":"x","expiresAt":"2001-01-01T00:00:00Z"}`, 422, "validation_failed", "expiresAt"},
+		{"BadExpiry", `{"name":"x","expiresAt":"tomorrow"}`, 422, "validation_failed", "expiresAt"},
+		{"UnknownField", `{"name":"x","scopes":["a"]}`, 400, "unknown_field", "scopes"},
+		{"WrongType", `{"name":"x","redirectScraping":"yes"}`, 400, "invalid_type", "redirectScraping"},
+		{"WrongTypeName", `{"name":5}`, 400, "invalid_type", "name"},
+		{"Malformed", `{"name":`, 400, "malformed_json", ""},
+		{"Trailing", `{"name":"x"} {}`, 400, "malformed_json", ""},
+		{"Empty", ``, 400, "body_required", ""},
+		{"Array", `[]`, 400, "invalid_type", ""},
+		{"TooLarge", compattest.BigBody(), 413, "body_too_large", ""},
+		{"MetaTooLarge", `{"name":"x","servicePermissions":"` + strings.Repeat("p", 9000) + `"}`, 422, "validation_failed", "servicePermissions"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := s.Must(c.status, "POST", "/api/api-keys", c.body, auth)
+			e := errShape(t, r, c.code)
+			if c.field != "" && !fieldNamed(e, c.field) {
+				t.Errorf("error does not name %s: %s", c.field, r.Body)
+			}
+		})
+	}
+
+	t.Run("Unauthenticated", func(t *testing.T) {
+		r := s.Must(401, "GET", "/api/tenant/api-keys", nil)
+		errShape(t, r, "unauthenticated")
+		if r.Header.Get("WWW-Authenticate") == "" {
+			t.Error("401 without WWW-Authenticate")
+		}
+		errShape(t, s.Must(401, "GET", "/api/tenant/api-keys", nil, "Authorization: Bearer kh_live_nope"), "invalid_token")
+	})
+	t.Run("InsufficientScope", func(t *testing.T) {
+		_, ro := s.Key(tenant, map[string]any{"name": "reader", "scopes": []string{"read:api_keys"}})
+		e := errShape(t, s.Must(403, "POST", "/api/api-keys", exampleRequest, "Authorization: Bearer "+ro), "insufficient_scope")
+		if e["scope"] != "create:api_keys" {
+			t.Errorf("scope %v", e["scope"])
+		}
+		errShape(t, s.Must(403, "DELETE", "/api/api-keys/key_01HX9KZMB3F7VNQP8R2WDGT4E6", nil, "Authorization: Bearer "+ro), "insufficient_scope")
+	})
+	t.Run("OtherTenant", func(t *testing.T) {
+		other := s.Tenant("other", nil)
+		k, secret := s.Key(other, map[string]any{"name": "theirs"})
+		id := k["id"].(string)
+		for _, p := range []string{"/api/tenant/api-keys/", "/api/api-keys/"} {
+			errShape(t, s.Must(404, "GET", p+id, nil, auth), "not_found")
+			errShape(t, s.Must(404, "DELETE", p+id, nil, auth), "not_found")
+		}
+		errShape(t, s.Must(404, "GET", "/api/api-keys/not-an-id", nil, auth), "not_found")
+		if st := s.Native(200, "GET", "/v1/api-keys/"+id, s.Operator, other, nil)["state"]; st != "active" {
+			t.Errorf("other tenant's key changed: %v", st)
+		}
+		if v := s.Verify(secret); v["code"] != "VALID" {
+			t.Errorf("other tenant's key: %v", v)
+		}
+		if strings.Contains(string(s.Must(200, "GET", "/api/tenant/api-keys", nil, auth).Body), id) {
+			t.Error("other tenant's key listed")
+		}
+	})
+	t.Run("MethodNotAllowed", func(t *testing.T) {
+		r := s.Must(405, "PUT", "/api/api-keys", `{}`, auth)
+		errShape(t, r, "method_not_allowed")
+		if r.Header.Get("Allow") != "POST" {
+			t.Errorf("Allow %q", r.Header.Get("Allow"))
+		}
+	})
+	t.Run("OperatorNamesTenant", func(t *testing.T) {
+		errShape(t, s.Must(400, "GET", "/api/tenant/api-keys", nil, "Authorization: Bearer "+s.Operator), "tenant_required")
+		a := s.Must(200, "GET", "/api/tenant/api-keys", nil, "Authorization: Bearer "+s.Operator, "Keyhub-Tenant: "+tenant).Array(t)
+		if len(a) == 0 {
+			t.Error("operator sees no keys of the tenant")
+		}
+	})
+	if strings.Contains(s.Log.String(), "level=ERROR") {
+		t.Errorf("server logged errors:\n%s", s.Log)
+	}
+}
