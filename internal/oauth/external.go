@@ -12,6 +12,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/keyhub/keyhub"
 )
 
@@ -194,7 +195,16 @@ func (p *Providers) Verify(ctx context.Context, token string) (*ExternalIdentity
 
 // identity checks the verified claims and maps them to an identity.
 func (pv *provider) identity(payload []byte, now time.Time) (*ExternalIdentity, error) {
-	var c Claims
+	// Only the registered claims are typed: other claims (scope among
+	// them) take whatever shape the provider gives them.
+	var c struct {
+		Issuer    string           `json:"iss"`
+		Subject   string           `json:"sub"`
+		Audience  Audience         `json:"aud"`
+		Expiry    *jwt.NumericDate `json:"exp"`
+		NotBefore *jwt.NumericDate `json:"nbf"`
+		IssuedAt  *jwt.NumericDate `json:"iat"`
+	}
 	var raw map[string]any
 	if json.Unmarshal(payload, &c) != nil || json.Unmarshal(payload, &raw) != nil {
 		return nil, invalidToken("token claims are malformed")
@@ -205,7 +215,7 @@ func (pv *provider) identity(payload []byte, now time.Time) (*ExternalIdentity, 
 	if !c.Audience.Contains(pv.cfg.Audience) {
 		return nil, invalidToken("token is not meant for this audience")
 	}
-	if err := validateTimes(c.Expiry, c.NotBefore, c.IssuedAt, now); err != nil {
+	if err := validateTimes(c.Expiry.Time(), c.NotBefore.Time(), c.IssuedAt.Time(), now); err != nil {
 		return nil, err
 	}
 	if c.Subject == "" {
