@@ -10,22 +10,25 @@ import (
 	"github.com/keyhub/keyhub"
 )
 
-const apiKeyColumns = `id, tenant_id, name, environment, start, hash, scopes, role_id, ips, meta, enabled,
-	expires_at, revoked_at, last_used_at, creator_type, creator_id, created_at, updated_at`
+var apiKeyColumns = `id, tenant_id, name, environment, start, hash, scopes, role_id, ips, meta, enabled,
+	expires_at, revoked_at, last_used_at, creator_type, creator_id, created_at, updated_at, ` + keyLimitColumns
 
 func scanAPIKey(row scanner) (*keyhub.APIKey, error) {
 	var k keyhub.APIKey
 	var tenantID, roleID *string
 	var meta []byte
-	err := row.Scan(&k.ID, &tenantID, &k.Name, &k.Environment, &k.Start, &k.Hash, &k.Scopes, &roleID, &k.IPs,
+	var limits keyLimits
+	dest := append([]any{&k.ID, &tenantID, &k.Name, &k.Environment, &k.Start, &k.Hash, &k.Scopes, &roleID, &k.IPs,
 		&meta, &k.Enabled, &k.ExpiresAt, &k.RevokedAt, &k.LastUsedAt, &k.Creator.Type, &k.Creator.ID,
-		&k.CreatedAt, &k.UpdatedAt)
-	if err != nil {
+		&k.CreatedAt, &k.UpdatedAt}, limits.dest()...)
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
+	limits.apply(&k)
 	k.TenantID = deref(tenantID)
 	k.RoleID = deref(roleID)
 	k.Scopes, k.IPs = nonNil(k.Scopes), nonNil(k.IPs)
+	var err error
 	if k.Meta, err = decodeJSON(meta); err != nil {
 		return nil, fmt.Errorf("decode meta of api key %q: %w", k.ID, err)
 	}
@@ -86,11 +89,12 @@ func (t *tx) CreateAPIKey(ctx context.Context, k *keyhub.APIKey) error {
 	// The conflict message names the id only: never the hash.
 	return t.insert(ctx, "create api key", fmt.Sprintf("api key %q or its secret already exists", k.ID),
 		`INSERT INTO api_keys (`+apiKeyColumns+`) VALUES
-		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14, $15, $16, $17, $18)
+		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14, $15, $16, $17, $18,
+		$19, $20, $21, $22, $23, $24, $25, $26)
 		ON CONFLICT DO NOTHING`,
-		k.ID, nullable(k.TenantID), k.Name, k.Environment, k.Start, k.Hash, nonNil(k.Scopes), nullable(k.RoleID),
-		nonNil(k.IPs), encodeMeta(k.Meta), k.Enabled, k.ExpiresAt, k.RevokedAt, k.LastUsedAt,
-		k.Creator.Type, k.Creator.ID, k.CreatedAt, k.UpdatedAt)
+		append([]any{k.ID, nullable(k.TenantID), k.Name, k.Environment, k.Start, k.Hash, nonNil(k.Scopes), nullable(k.RoleID),
+			nonNil(k.IPs), encodeMeta(k.Meta), k.Enabled, k.ExpiresAt, k.RevokedAt, k.LastUsedAt,
+			k.Creator.Type, k.Creator.ID, k.CreatedAt, k.UpdatedAt}, limitArgs(k)...)...)
 }
 
 // GetAPIKey reads a key of tenantID ("" for operator keys), locking it
@@ -169,7 +173,8 @@ func stateCondition(w *where, s keyhub.KeyState, now time.Time) (string, error) 
 	return "", keyhub.Errorf(keyhub.KindBadRequest, "unknown key state %q", s)
 }
 
-// UpdateAPIKey writes every mutable field of k.
+// UpdateAPIKey writes every mutable field of k, the credit balance
+// included: the caller read and locked the row in the same Update.
 func (t *tx) UpdateAPIKey(ctx context.Context, k *keyhub.APIKey) error {
 	var w where
 	set := `UPDATE api_keys SET name = ` + w.arg(k.Name) +
@@ -181,6 +186,10 @@ func (t *tx) UpdateAPIKey(ctx context.Context, k *keyhub.APIKey) error {
 		`, expires_at = ` + w.arg(k.ExpiresAt) +
 		`, revoked_at = ` + w.arg(k.RevokedAt) +
 		`, updated_at = ` + w.arg(k.UpdatedAt)
+	lim := limitArgs(k)
+	for i, col := range keyLimitNames {
+		set += `, ` + col + ` = ` + w.arg(lim[i])
+	}
 	w.add("id = " + w.arg(k.ID))
 	w.tenant(k.TenantID)
 	return t.exec(ctx, "update api key", "api key", k.ID, set+w.sql(), w.args...)
