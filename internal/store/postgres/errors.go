@@ -19,6 +19,7 @@ const (
 	codeForeignKeyViolation  = "23503"
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
+	codeNumericOutOfRange    = "22003"
 )
 
 // translate turns a driver error into keyhub's error at the store boundary.
@@ -41,6 +42,9 @@ func translate(err error, op string) error {
 		return keyhub.CodedErrorf(keyhub.KindConflict, "already_exists", "%s: %s already exists", op, constraintSubject(err))
 	case code == codeForeignKeyViolation:
 		return keyhub.CodedErrorf(keyhub.KindConflict, "conflict", "%s: a referenced object is missing or still referenced", op)
+	case code == codeNumericOutOfRange:
+		// A count or balance beyond bigint, from a caller's huge delta.
+		return keyhub.CodedErrorf(keyhub.KindInvalid, "out_of_range", "%s: number out of range", op)
 	case code == codeSerializationFailure || code == codeDeadlockDetected:
 		// Transient: the same request would succeed on retry.
 		return unavailable(op, "transaction aborted by a concurrent one, retry", err)
@@ -115,6 +119,10 @@ func constraintSubject(err error) string {
 		return "api key"
 	case "audit_events_pkey":
 		return "audit event"
+	case "clients_pkey":
+		return "client"
+	case "signing_keys_pkey":
+		return "signing key"
 	}
 	return "object"
 }
