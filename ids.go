@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -26,13 +27,30 @@ const idLen = 26
 
 // NewID returns prefix followed by a ULID: 48 bits of milliseconds since the
 // epoch and 80 bits from crypto/rand. Ids therefore sort by creation time,
-// which is what cursor pagination orders by.
+// which is what cursor pagination and the audit log order by. Within one
+// millisecond a process increments the random part instead of drawing it
+// again (the ULID monotonic rule), so its ids of one millisecond keep the
+// order they were made in. The time part is always the time given.
 func NewID(prefix string, now time.Time) string {
 	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
-	if _, err := rand.Read(b[6:]); err != nil {
-		panic("keyhub: crypto/rand failed: " + err.Error())
+	ms := uint64(now.UnixMilli())
+	monotonic.Lock()
+	if ms == monotonic.ms {
+		monotonic.hi, monotonic.lo = inc80(monotonic.hi, monotonic.lo)
+	} else {
+		var r [10]byte
+		if _, err := rand.Read(r[:]); err != nil {
+			panic("keyhub: crypto/rand failed: " + err.Error())
+		}
+		// Keep headroom so increments within a millisecond cannot overflow.
+		r[0] &= 0x7f
+		monotonic.ms = ms
+		monotonic.hi = uint16(r[0])<<8 | uint16(r[1])
+		monotonic.lo = binary.BigEndian.Uint64(r[2:])
 	}
+	binary.BigEndian.PutUint64(b[:8], ms<<16|uint64(monotonic.hi))
+	binary.BigEndian.PutUint64(b[8:], monotonic.lo)
+	monotonic.Unlock()
 	// 128 bits as 26 base32 characters, the top character carrying 3 bits.
 	hi := binary.BigEndian.Uint64(b[:8])
 	lo := binary.BigEndian.Uint64(b[8:])
@@ -43,6 +61,22 @@ func NewID(prefix string, now time.Time) string {
 		hi >>= 5
 	}
 	return prefix + string(out[:])
+}
+
+// monotonic is the last id's time and random part.
+var monotonic struct {
+	sync.Mutex
+	ms uint64
+	hi uint16
+	lo uint64
+}
+
+func inc80(hi uint16, lo uint64) (uint16, uint64) {
+	lo++
+	if lo == 0 {
+		hi++
+	}
+	return hi, lo
 }
 
 // ValidID reports whether s is an id with the given prefix.
