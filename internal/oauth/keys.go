@@ -2,12 +2,17 @@ package oauth
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -129,10 +134,12 @@ func (k *Keys) Load(ctx context.Context) error {
 	return nil
 }
 
-// needsKey reports whether the snapshot lacks a usable current key.
+// needsKey reports whether the snapshot lacks a usable current key, or
+// holds more than one current key (two nodes raced on a store that did not
+// serialise them) which ensureCurrent then tidies up.
 func (k *Keys) needsKey(ks *keySet, checkAlg bool) bool {
 	cur := ks.current
-	return cur == nil || checkAlg && cur.alg != k.alg || k.cfg.Now().Sub(cur.rec.CreatedAt) >= k.cfg.MaxAge
+	return cur == nil || ks.currents > 1 || checkAlg && cur.alg != k.alg || k.cfg.Now().Sub(cur.rec.CreatedAt) >= k.cfg.MaxAge
 }
 
 // Rotate makes a new current key and retires the previous one, which keeps
@@ -145,37 +152,22 @@ func (k *Keys) Rotate(ctx context.Context) (*keyhub.SigningKey, error) {
 }
 
 // ensureCurrent makes a new key inside one Update unless, re-read there, a
-// suitable current key exists (or force). Every other current key is
-// retired, so at most one stays current whatever races happened. It
-// returns the new key's record, or nil when none was needed.
+// suitable current key exists (or force), and retires every other current
+// key. It returns the new key's record, or nil when none was needed.
+//
+// Two nodes must not both decide to make a key. The transaction therefore
+// first writes the current key's row, which PostgreSQL locks until commit,
+// and re-reads after the lock: a second rotator waits and then sees the
+// first one's key. With no current key there is no row to lock; the first
+// key's kid is then derived from the day, so racing nodes insert the same
+// kid, one of them fails on the primary key, and its retry finds the key.
 func (k *Keys) ensureCurrent(ctx context.Context, checkAlg, force bool) (*keyhub.SigningKey, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	var created *keyhub.SigningKey
-	err := k.store.Update(ctx, func(tx keyhub.Tx) error {
-		created = nil // Update may retry fn
-		recs, err := tx.ListSigningKeys(ctx)
-		if err != nil {
-			return err
-		}
-		now := k.cfg.Now()
-		cur := newestCurrent(recs)
-		if !force && cur != nil && (!checkAlg || cur.Algorithm == string(k.alg)) && now.Sub(cur.CreatedAt) < k.cfg.MaxAge {
-			return nil
-		}
-		rec, _, err := newSigningKey(k.cfg.Master, k.alg, now)
-		if err != nil {
-			return err
-		}
-		if err := k.retireCurrent(ctx, tx, recs, now); err != nil {
-			return err
-		}
-		if err := tx.CreateSigningKey(ctx, rec); err != nil {
-			return err
-		}
-		created = rec
-		return nil
-	})
+	created, err := k.ensureCurrentOnce(ctx, checkAlg, force)
+	if keyhub.IsKind(err, keyhub.KindConflict) && !force {
+		created, err = k.ensureCurrentOnce(ctx, checkAlg, force)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -188,9 +180,52 @@ func (k *Keys) ensureCurrent(ctx context.Context, checkAlg, force bool) (*keyhub
 	return created, nil
 }
 
-func (k *Keys) retireCurrent(ctx context.Context, tx keyhub.Tx, recs []*keyhub.SigningKey, now time.Time) error {
+func (k *Keys) ensureCurrentOnce(ctx context.Context, checkAlg, force bool) (*keyhub.SigningKey, error) {
+	var created *keyhub.SigningKey
+	err := k.store.Update(ctx, func(tx keyhub.Tx) error {
+		created = nil // Update may retry fn
+		recs, err := tx.ListSigningKeys(ctx)
+		if err != nil {
+			return err
+		}
+		if cur := newestCurrent(recs); cur != nil {
+			if err := tx.UpdateSigningKey(ctx, cur); err != nil { // lock, see above
+				return err
+			}
+			if recs, err = tx.ListSigningKeys(ctx); err != nil {
+				return err
+			}
+		}
+		now := k.cfg.Now()
+		cur := newestCurrent(recs)
+		keep := !force && cur != nil && (!checkAlg || cur.Algorithm == string(k.alg)) && now.Sub(cur.CreatedAt) < k.cfg.MaxAge
+		if err := k.retireCurrent(ctx, tx, recs, cur, keep, now); err != nil {
+			return err
+		}
+		if keep {
+			return nil
+		}
+		kid := keyhub.NewID("sig_", now)
+		if first := firstKID(k.cfg.Master, now); cur == nil && !slices.ContainsFunc(recs, func(r *keyhub.SigningKey) bool { return r.ID == first }) {
+			kid = first
+		}
+		rec, err := newSigningKey(k.cfg.Master, k.alg, kid, now)
+		if err != nil {
+			return err
+		}
+		if err := tx.CreateSigningKey(ctx, rec); err != nil {
+			return err
+		}
+		created = rec
+		return nil
+	})
+	return created, err
+}
+
+// retireCurrent retires every current key except cur when keep is set.
+func (k *Keys) retireCurrent(ctx context.Context, tx keyhub.Tx, recs []*keyhub.SigningKey, cur *keyhub.SigningKey, keep bool, now time.Time) error {
 	for _, r := range recs {
-		if r.RetiredAt != nil {
+		if r.RetiredAt != nil || keep && r == cur {
 			continue
 		}
 		retired, expires := now, now.Add(k.cfg.Retain)
@@ -201,6 +236,16 @@ func (k *Keys) retireCurrent(ctx context.Context, tx keyhub.Tx, recs []*keyhub.S
 		k.cfg.Log.Info("signing key retired", "kid", r.ID, "leaves_jwks_at", expires)
 	}
 	return nil
+}
+
+// firstKID names the key made when none is current: the same for every
+// node of a deployment on one day (so racing nodes collide on it) and
+// different across deployments and days (so a kid is never reused for
+// other key material that verifiers may have cached).
+func firstKID(master []byte, now time.Time) string {
+	m := hmac.New(sha256.New, master)
+	m.Write([]byte("keyhub first signing key " + now.UTC().Format(time.DateOnly)))
+	return "sig_" + strings.ToUpper(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(m.Sum(nil)[:16]))
 }
 
 // reload reads every key from the store and swaps in a new snapshot.

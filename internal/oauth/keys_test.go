@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -484,14 +485,17 @@ func jwksKIDs(t *testing.T, b []byte) []string {
 	return kids
 }
 
+// TestConcurrentLoadCreatesOneKey starts several nodes at once, each with
+// its own handle on one database, like separate processes.
 func TestConcurrentLoadCreatesOneKey(t *testing.T) {
-	f := newKeysFixture(t)
+	path := filepath.Join(t.TempDir(), "keyhub.db")
+	f := &keysFixture{store: openTestStore(t, path), clock: newClock(), master: testMaster(t)}
 	const nodes = 4
 	var wg sync.WaitGroup
 	errs := make([]error, nodes)
 	ks := make([]*Keys, nodes)
 	for i := range nodes {
-		ks[i] = f.node(t, ES256)
+		ks[i] = NewKeys(openTestStore(t, path), KeysConfig{Issuer: testIssuer, Master: f.master, Now: f.clock.Now, Log: quietLog()})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -511,6 +515,24 @@ func TestConcurrentLoadCreatesOneKey(t *testing.T) {
 		if k.Current().ID != ks[0].Current().ID {
 			t.Fatal("nodes disagree on the current key")
 		}
+	}
+}
+
+// TestIdleMaintainDoesNotWrite: a node with nothing to do reads the store
+// once per tick and never takes the write lock.
+func TestIdleMaintainDoesNotWrite(t *testing.T) {
+	st := newMemStore()
+	f := &keysFixture{store: st, clock: newClock(), master: testMaster(t)}
+	k := f.loaded(t, ES256)
+	before := st.updates
+	for range 5 {
+		f.clock.Add(DefaultInterval)
+		if err := k.maintain(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st.updates != before {
+		t.Fatalf("%d writes while idle", st.updates-before)
 	}
 }
 
@@ -591,5 +613,47 @@ func TestRunReloads(t *testing.T) {
 			t.Fatal("node b never saw the rotation")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestDuplicateCurrentTidied: should two keys ever be current (two nodes
+// racing on a store that let them), every node signs with the newest and
+// the next pass retires the other.
+func TestDuplicateCurrentTidied(t *testing.T) {
+	ctx := context.Background()
+	f := newKeysFixture(t)
+	var recs []*keyhub.SigningKey
+	for i := range 2 {
+		rec, err := newSigningKey(f.master, jose.ES256, keyhub.NewID("sig_", f.clock.Now()), f.clock.Now().Add(time.Duration(i)*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+		if err := f.store.Update(ctx, func(tx keyhub.Tx) error { return tx.CreateSigningKey(ctx, rec) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k := f.loaded(t, ES256)
+	if k.Current().ID != recs[1].ID {
+		t.Fatalf("current %s, want the newest %s", k.Current().ID, recs[1].ID)
+	}
+	current := 0
+	for _, r := range f.listKeys(t) {
+		if r.RetiredAt == nil {
+			current++
+		}
+	}
+	if current != 1 || len(jwksKIDs(t, k.JWKS())) != 2 {
+		t.Fatalf("%d current keys after Load, JWKS %v", current, jwksKIDs(t, k.JWKS()))
+	}
+}
+
+func TestFirstKIDShared(t *testing.T) {
+	m, now := testMaster(t), newClock().Now()
+	if firstKID(m, now) != firstKID(m, now.Add(time.Hour)) {
+		t.Fatal("first kid differs within a day")
+	}
+	if firstKID(m, now) == firstKID(m, now.Add(24*time.Hour)) || firstKID(m, now) == firstKID(testMaster(t), now) {
+		t.Fatal("first kid reused across days or deployments")
 	}
 }

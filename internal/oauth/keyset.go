@@ -31,40 +31,36 @@ type keySet struct {
 	jwks    []byte
 	// expired counts stored keys past ExpiresAt, which Run deletes.
 	expired int
+	// currents counts keys not retired; more than one is tidied by Run.
+	currents int
 }
 
-// newSigningKey generates a key, seals its private half under master with
-// the kid as additional data, and returns the store record and the
-// in-memory key.
-func newSigningKey(master []byte, alg jose.SignatureAlgorithm, now time.Time) (*keyhub.SigningKey, *signingKey, error) {
+// newSigningKey generates a key and returns its store record: the private
+// half sealed under master with the kid as additional data, so a sealed
+// key copied onto another row does not open.
+func newSigningKey(master []byte, alg jose.SignatureAlgorithm, kid string, now time.Time) (*keyhub.SigningKey, error) {
 	priv, err := generateKey(alg)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	kid := keyhub.NewID("sig_", now)
 	der, err := x509.MarshalPKCS8PrivateKey(priv)
 	if err != nil {
-		return nil, nil, fmt.Errorf("oauth: encoding private key: %w", err)
+		return nil, fmt.Errorf("oauth: encoding private key: %w", err)
 	}
 	sealed, err := secret.Seal(master, der, []byte(kid))
 	clear(der)
 	if err != nil {
-		return nil, nil, fmt.Errorf("oauth: sealing private key: %w", err)
+		return nil, fmt.Errorf("oauth: sealing private key: %w", err)
 	}
 	pub := jose.JSONWebKey{Key: priv.Public(), KeyID: kid, Algorithm: string(alg), Use: "sig"}
 	pubJSON, err := pub.MarshalJSON()
 	if err != nil {
-		return nil, nil, fmt.Errorf("oauth: encoding public key: %w", err)
+		return nil, fmt.Errorf("oauth: encoding public key: %w", err)
 	}
-	rec := &keyhub.SigningKey{
+	return &keyhub.SigningKey{
 		ID: kid, Algorithm: string(alg), PrivateKeyEncrypted: sealed, PublicJWK: pubJSON,
 		CreatedAt: now.UTC().Truncate(time.Millisecond),
-	}
-	sk := &signingKey{rec: *rec, alg: alg, public: priv.Public()}
-	if sk.signer, err = newSigner(priv, kid, alg); err != nil {
-		return nil, nil, err
-	}
-	return rec, sk, nil
+	}, nil
 }
 
 // loadSigningKey parses a stored key. The private half is decrypted only
@@ -134,6 +130,9 @@ func buildKeySet(master []byte, recs []*keyhub.SigningKey, prev *keySet, extraAl
 			continue
 		}
 		isCur := rec == cur
+		if rec.RetiredAt == nil {
+			ks.currents++
+		}
 		var sk *signingKey
 		if prev != nil {
 			if old := prev.byKID[rec.ID]; old != nil && (!isCur || old.signer != nil) {
