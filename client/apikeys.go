@@ -24,6 +24,10 @@ type APIKeyCreate struct {
 	ExpiresAt   *time.Time      `json:"expires_at,omitempty"`
 	Meta        json.RawMessage `json:"meta,omitempty"`
 	Enabled     *bool           `json:"enabled,omitempty"`
+	// RateLimit, when set, bounds how often the key verifies.
+	RateLimit *RateLimit `json:"ratelimit,omitempty"`
+	// Credits, when set, gives the key a balance of uses.
+	Credits *Credits `json:"credits,omitempty"`
 }
 
 // APIKeyUpdate is the input of APIKeysService.Update. Nil fields are kept;
@@ -41,10 +45,48 @@ type APIKeyUpdate struct {
 	// Meta replaces the whole meta object.
 	Meta    json.RawMessage
 	Enabled *bool
+	// RateLimit replaces the rate limit; ClearRateLimit removes it.
+	RateLimit      *RateLimit
+	ClearRateLimit bool
+	// Credits changes the balance or refill; ClearCredits removes credits,
+	// making the key's uses unlimited.
+	Credits      *CreditsUpdate
+	ClearCredits bool
+}
+
+// CreditsUpdate changes a key's credits. Nil fields are kept.
+type CreditsUpdate struct {
+	// Remaining sets the balance.
+	Remaining *int64
+	// Add adds to the balance (a negative number takes away, never below
+	// zero).
+	Add *int64
+	// Refill replaces the refill; ClearRefill removes it.
+	Refill      *Refill
+	ClearRefill bool
 }
 
 // MarshalJSON encodes only the fields to change, with null for a cleared
-// role or expiry, as PATCH /v1/api-keys/{id} expects.
+// refill.
+func (u CreditsUpdate) MarshalJSON() ([]byte, error) {
+	m := map[string]any{}
+	if u.Remaining != nil {
+		m["remaining"] = *u.Remaining
+	}
+	if u.Add != nil {
+		m["add"] = *u.Add
+	}
+	switch {
+	case u.ClearRefill:
+		m["refill"] = nil
+	case u.Refill != nil:
+		m["refill"] = u.Refill
+	}
+	return json.Marshal(m)
+}
+
+// MarshalJSON encodes only the fields to change, with null for a cleared
+// role, expiry, rate limit or credits, as PATCH /v1/api-keys/{id} expects.
 func (u APIKeyUpdate) MarshalJSON() ([]byte, error) {
 	m := map[string]any{}
 	if u.Name != nil {
@@ -73,6 +115,18 @@ func (u APIKeyUpdate) MarshalJSON() ([]byte, error) {
 	}
 	if u.Enabled != nil {
 		m["enabled"] = *u.Enabled
+	}
+	switch {
+	case u.ClearRateLimit:
+		m["ratelimit"] = nil
+	case u.RateLimit != nil:
+		m["ratelimit"] = u.RateLimit
+	}
+	switch {
+	case u.ClearCredits:
+		m["credits"] = nil
+	case u.Credits != nil:
+		m["credits"] = u.Credits
 	}
 	return json.Marshal(m)
 }
@@ -141,6 +195,60 @@ func (s *APIKeysService) Update(ctx context.Context, id string, in APIKeyUpdate)
 // revoking a revoked key is not an error.
 func (s *APIKeysService) Revoke(ctx context.Context, id string) (*APIKey, error) {
 	return s.one(ctx, http.MethodDelete, id, nil)
+}
+
+// Rotate replaces a key with a new one that has the same name, scopes,
+// role, allow-list, meta and limits, and returns the new key with its
+// secret in Key, shown only this once. The old key keeps verifying for
+// gracePeriod (a duration such as "24h" or "90d"; "" or "0s" stops it at
+// once) and links to the new one in ReplacedBy.
+func (s *APIKeysService) Rotate(ctx context.Context, id, gracePeriod string) (*APIKey, error) {
+	in := struct {
+		GracePeriod string `json:"grace_period,omitempty"`
+	}{gracePeriod}
+	var k APIKey
+	if err := s.c.do(ctx, http.MethodPost, "/v1/api-keys/"+pathID(id)+"/rotate", nil, in, &k); err != nil {
+		return nil, err
+	}
+	return &k, nil
+}
+
+// Usage returns a key's verifications per hour in [from, to), oldest first;
+// hours without any are left out. A zero to means the end of the current
+// hour, a zero from 24 hours before to. Counts reach the server's store in
+// batches, so the last few seconds may be missing.
+func (s *APIKeysService) Usage(ctx context.Context, id string, from, to time.Time) ([]UsageBucket, error) {
+	q := url.Values{}
+	if !from.IsZero() {
+		q.Set("from", from.UTC().Format(time.RFC3339Nano))
+	}
+	if !to.IsZero() {
+		q.Set("to", to.UTC().Format(time.RFC3339Nano))
+	}
+	var out struct {
+		Data []UsageBucket `json:"data"`
+	}
+	if err := s.c.do(ctx, http.MethodGet, "/v1/api-keys/"+pathID(id)+"/usage", q, nil, &out); err != nil {
+		return nil, err
+	}
+	if out.Data == nil {
+		out.Data = []UsageBucket{}
+	}
+	return out.Data, nil
+}
+
+// RevokeBySecret revokes the key whose secret is key, for when the secret
+// is all one has (a leaked key, say), and returns it. A key of another
+// tenant answers not found, as an unknown one does.
+func (s *APIKeysService) RevokeBySecret(ctx context.Context, key string) (*APIKey, error) {
+	in := struct {
+		Key string `json:"key"`
+	}{key}
+	var k APIKey
+	if err := s.c.do(ctx, http.MethodPost, "/v1/keys/revoke", nil, in, &k); err != nil {
+		return nil, err
+	}
+	return &k, nil
 }
 
 func (s *APIKeysService) one(ctx context.Context, method, id string, in any) (*APIKey, error) {

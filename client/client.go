@@ -7,6 +7,11 @@
 //	c := client.New("http://127.0.0.1:8080", os.Getenv("KEYHUB_API_KEY"),
 //		client.WithTenant("ten_..."))
 //	k, err := c.APIKeys.Create(ctx, client.APIKeyCreate{Name: "ci", Scopes: []string{"payouts:write"}})
+//
+// A service can authenticate as an OAuth client instead, with tokens it
+// obtains and renews on its own:
+//
+//	c := client.NewWithClientCredentials(url, os.Getenv("KEYHUB_CLIENT_ID"), os.Getenv("KEYHUB_CLIENT_SECRET"))
 package client
 
 import (
@@ -35,6 +40,8 @@ type Client struct {
 	tenant  string
 	http    *http.Client
 	agent   string
+	// tokenScopes are the scopes NewWithClientCredentials requests.
+	tokenScopes []string
 
 	// Tenants manages tenants (operator credentials only).
 	Tenants *TenantsService
@@ -44,6 +51,10 @@ type Client struct {
 	APIKeys *APIKeysService
 	// Roles manages the roles of the tenant.
 	Roles *RolesService
+	// Clients manages the OAuth clients of the tenant.
+	Clients *ClientsService
+	// SigningKeys rotates the token signing keys (operator credentials).
+	SigningKeys *SigningKeysService
 	// Audit reads the audit log.
 	Audit *AuditService
 }
@@ -64,8 +75,10 @@ func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.http = 
 func WithUserAgent(ua string) Option { return func(c *Client) { c.agent = ua } }
 
 // New returns a client of the server at baseURL (for example
-// "http://127.0.0.1:8080") that authenticates with apiKey. An empty apiKey
-// sends no Authorization header.
+// "http://127.0.0.1:8080") that authenticates with apiKey, or with any
+// other bearer credential such as an access token. An empty apiKey sends no
+// Authorization header. NewWithClientCredentials authenticates as an OAuth
+// client instead.
 func New(baseURL, apiKey string, opts ...Option) *Client {
 	c := &Client{
 		baseURL: strings.TrimRight(baseURL, "/"),
@@ -80,6 +93,8 @@ func New(baseURL, apiKey string, opts ...Option) *Client {
 	c.Scopes = &ScopesService{c}
 	c.APIKeys = &APIKeysService{c}
 	c.Roles = &RolesService{c}
+	c.Clients = &ClientsService{c}
+	c.SigningKeys = &SigningKeysService{c}
 	c.Audit = &AuditService{c}
 	return c
 }

@@ -39,15 +39,59 @@ type APIKey struct {
 	// Enabled is false for a disabled key.
 	Enabled bool `json:"enabled"`
 	// State is "active", "disabled", "revoked" or "expired".
-	State      string       `json:"state"`
-	ExpiresAt  *time.Time   `json:"expires_at"`
-	RevokedAt  *time.Time   `json:"revoked_at"`
-	LastUsedAt *time.Time   `json:"last_used_at"`
+	State      string     `json:"state"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	// RateLimit bounds how often the key verifies; nil for no limit.
+	RateLimit *RateLimit `json:"ratelimit"`
+	// Credits is the key's remaining uses; nil for unlimited.
+	Credits *Credits `json:"credits"`
+	// RotatedFrom is the key this one replaced by rotation, "" if none.
+	RotatedFrom string `json:"rotated_from,omitempty"`
+	// ReplacedBy is the key that replaced this one by rotation, "" if none.
+	ReplacedBy string       `json:"replaced_by,omitempty"`
 	Creator    keyhub.Actor `json:"creator"`
 	CreatedAt  time.Time    `json:"created_at"`
 	UpdatedAt  time.Time    `json:"updated_at"`
-	// Key is the secret, returned once by Create; store it then.
+	// Key is the secret, returned once by Create and Rotate; store it then.
 	Key string `json:"key,omitempty"`
+}
+
+// RateLimit allows Limit verifications per Duration window.
+type RateLimit struct {
+	Limit int64 `json:"limit"`
+	// Duration is the window as a Go duration string: the server answers
+	// "1m0s"; requests may also say "1m" or "1d".
+	Duration string `json:"duration"`
+}
+
+// Refill intervals of Refill.Interval.
+const (
+	RefillDaily   = "daily"
+	RefillMonthly = "monthly"
+)
+
+// Refill tops a key's credits up to Amount at the start of every Interval
+// (RefillDaily or RefillMonthly, in UTC).
+type Refill struct {
+	Amount   int64  `json:"amount"`
+	Interval string `json:"interval"`
+}
+
+// Credits is a key's remaining uses: each valid verification spends its
+// cost, and a key with none left answers USAGE_EXCEEDED.
+type Credits struct {
+	Remaining int64 `json:"remaining"`
+	// Refill is nil when the balance is never topped up.
+	Refill *Refill `json:"refill,omitempty"`
+}
+
+// UsageBucket is one hour of a key's verifications counted by outcome code
+// (the Code constants).
+type UsageBucket struct {
+	Hour   time.Time        `json:"hour"`
+	Counts map[string]int64 `json:"counts"`
 }
 
 // VerifyRequest asks whether Key is good for every scope in Scopes when
@@ -56,6 +100,8 @@ type VerifyRequest struct {
 	Key    string   `json:"key"`
 	Scopes []string `json:"scopes,omitempty"`
 	IP     string   `json:"ip,omitempty"`
+	// Cost is how many credits a valid use spends; nil spends 1.
+	Cost *int64 `json:"cost,omitempty"`
 }
 
 // Verification codes, in the order the server checks them.
@@ -82,10 +128,28 @@ type VerifyResult struct {
 	// MissingScope names the first required scope the key lacks, with
 	// code INSUFFICIENT_SCOPE.
 	MissingScope string `json:"missing_scope,omitempty"`
-	// Credits and RateLimit are passed through as the server sends them,
-	// when it does.
-	Credits   json.RawMessage `json:"credits,omitempty"`
-	RateLimit json.RawMessage `json:"ratelimit,omitempty"`
+	// RateLimit is the key's rate-limit window after this verification;
+	// nil when the key has no rate limit.
+	RateLimit *VerifyRateLimit `json:"ratelimit,omitempty"`
+	// Credits is the key's balance after this verification; nil when the
+	// key has unlimited uses.
+	Credits *VerifyCredits `json:"credits,omitempty"`
+}
+
+// VerifyRateLimit is the state of a key's rate-limit window.
+type VerifyRateLimit struct {
+	Limit     int64 `json:"limit"`
+	Remaining int64 `json:"remaining"`
+	// Reset is when the window ends, in Unix milliseconds.
+	Reset int64 `json:"reset"`
+}
+
+// ResetTime returns Reset as a time.
+func (r VerifyRateLimit) ResetTime() time.Time { return time.UnixMilli(r.Reset) }
+
+// VerifyCredits is a key's credit balance.
+type VerifyCredits struct {
+	Remaining int64 `json:"remaining"`
 }
 
 // VerifiedKey is what verification reveals of a key.
