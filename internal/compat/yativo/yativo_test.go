@@ -1,0 +1,255 @@
+package yativo_test
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/keyhub/keyhub/internal/compat/compattest"
+	"github.com/keyhub/keyhub/internal/compat/yativo"
+)
+
+const base = "/api/business/api-keys"
+
+// keyShape is the ApiKey interface; last_used_at and expires_at are
+// optional and appear only when set.
+var keyShape = map[string]string{
+	"id": "string", "name": "string", "key_prefix": "string", "permissions": "array",
+	"is_active": "boolean", "created_at": "string",
+}
+
+func with(shape map[string]string, extra ...string) map[string]string {
+	m := map[string]string{}
+	for k, v := range shape {
+		m[k] = v
+	}
+	for _, e := range extra {
+		m[e] = "string"
+	}
+	return m
+}
+
+var iso = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
+
+// yativoScopes is the document's permission table.
+var yativoScopes = []string{"transactions:read", "payouts:write", "customers:read", "customers:write",
+	"virtual-accounts:write", "webhooks:write"}
+
+type env struct {
+	s       *compattest.Server
+	tenant  string
+	auth    string
+	mgmtKey []string // the management key's scopes
+}
+
+func setup(t *testing.T) *env {
+	s := compattest.Start(t, yativo.Mount)
+	for _, sc := range yativoScopes {
+		s.Native(201, "POST", "/v1/scopes", s.Operator, "", map[string]any{"name": sc})
+	}
+	tenant := s.Tenant("yativo business", map[string]string{"live": "yat_live"})
+	scopes := []string{"read:api_keys", "create:api_keys", "delete:api_keys", "transactions:read", "payouts:write", "customers:read"}
+	_, mgmt := s.Key(tenant, map[string]any{"name": "backend admin", "scopes": scopes})
+	return &env{s: s, tenant: tenant, auth: "Authorization: Bearer " + mgmt, mgmtKey: scopes}
+}
+
+// success checks the success envelope and returns its data.
+func success(t *testing.T, r compattest.Resp) any {
+	t.Helper()
+	m := r.Object(t)
+	if m["status"] != "success" || len(m) != 2 {
+		t.Fatalf("not a success envelope: %s", r.Body)
+	}
+	return m["data"]
+}
+
+// failure checks the error envelope.
+func failure(t *testing.T, r compattest.Resp, status int) map[string]any {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
+	}
+	m := r.Object(t)
+	if m["status"] != "error" {
+		t.Errorf("not an error envelope: %s", r.Body)
+	}
+	if msg, _ := m["message"].(string); msg == "" {
+		t.Errorf("error without message: %s", r.Body)
+	}
+	return m
+}
+
+func strs(v any) []string {
+	var out []string
+	for _, s := range v.([]any) {
+		out = append(out, s.(string))
+	}
+	return out
+}
+
+func TestSeedExamples(t *testing.T) {
+	e := setup(t)
+	s := e.s
+
+	// Create, exactly as the document's curl does.
+	r := s.Must(201, "POST", base, `{
+    "name": "Production Backend",
+    "permissions": ["transactions:read", "payouts:write", "customers:read"]
+  }`, e.auth, "Content-Type: application/json")
+	k := success(t, r).(map[string]any)
+	compattest.Shape(t, "create", k, with(keyShape, "key"))
+	secret := k["key"].(string)
+	if !strings.HasPrefix(secret, "yat_live_") || k["key_prefix"] != "yat_live" || k["is_active"] != true ||
+		k["name"] != "Production Backend" || !iso.MatchString(k["created_at"].(string)) {
+		t.Errorf("create: %v", k)
+	}
+	if p := strs(k["permissions"]); !slices.Equal(p, []string{"transactions:read", "payouts:write", "customers:read"}) {
+		t.Errorf("permissions %v", p)
+	}
+	id := k["id"].(string)
+
+	// List.
+	lr := s.Must(200, "GET", base, nil, e.auth)
+	if strings.Contains(string(lr.Body), secret) || strings.Contains(string(lr.Body), `"key"`) {
+		t.Fatal("list shows a secret")
+	}
+	found := false
+	for _, it := range success(t, lr).([]any) {
+		m := it.(map[string]any)
+		compattest.Shape(t, "list item", m, keyShape)
+		if m["id"] == id {
+			found = true
+			if m["key_prefix"] != "yat_live" || m["is_active"] != true {
+				t.Errorf("listed: %v", m)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("created key not listed: %s", lr.Body)
+	}
+
+	// Natively and through verify.
+	native := s.Native(200, "GET", "/v1/api-keys/"+id, s.Operator, e.tenant, nil)
+	if native["state"] != "active" || native["environment"] != "live" {
+		t.Errorf("native: %v", native)
+	}
+	v := s.Verify(secret)
+	vs := strs(v["key"].(map[string]any)["scopes"])
+	slices.Sort(vs)
+	if v["code"] != "VALID" || !slices.Equal(vs, []string{"customers:read", "payouts:write", "transactions:read"}) {
+		t.Errorf("verify: %v", v)
+	}
+
+	// Revoke, exactly as the document's curl does (with our id).
+	d := success(t, s.Must(200, "DELETE", base+"/"+id, nil, e.auth)).(map[string]any)
+	compattest.Shape(t, "delete", d, keyShape)
+	if d["is_active"] != false {
+		t.Errorf("revoked key active: %v", d)
+	}
+	if v := s.Verify(secret); v["code"] != "REVOKED" {
+		t.Errorf("verify after revoke: %v", v)
+	}
+	if st := s.Native(200, "GET", "/v1/api-keys/"+id, s.Operator, e.tenant, nil)["state"]; st != "revoked" {
+		t.Errorf("native after revoke: %v", st)
+	}
+	still := false
+	for _, it := range success(t, s.Must(200, "GET", base, nil, e.auth)).([]any) {
+		if m := it.(map[string]any); m["id"] == id {
+			still = m["is_active"] == false
+		}
+	}
+	if !still {
+		t.Error("revoked key not listed as inactive")
+	}
+}
+
+func TestCreateOptions(t *testing.T) {
+	e := setup(t)
+	s := e.s
+	// Omitted permissions: every scope the caller holds.
+	k := success(t, s.Must(201, "POST", base, `{"name":"all"}`, e.auth)).(map[string]any)
+	got := strs(k["permissions"])
+	slices.Sort(got)
+	want := slices.Clone(e.mgmtKey)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("omitted permissions gave %v, want %v", got, want)
+	}
+	// Explicitly none.
+	if p := success(t, s.Must(201, "POST", base, `{"name":"none","permissions":[]}`, e.auth)).(map[string]any)["permissions"]; len(p.([]any)) != 0 {
+		t.Errorf("empty permissions gave %v", p)
+	}
+	// ISO 8601 expiry, as a date or a time.
+	for in, out := range map[string]string{"2031-05-06": "2031-05-06T00:00:00Z", "2031-05-06T07:08:09+02:00": "2031-05-06T05:08:09Z"} {
+		k := success(t, s.Must(201, "POST", base, `{"name":"exp","expires_at":"`+in+`"}`, e.auth)).(map[string]any)
+		compattest.Shape(t, "expiring", k, with(keyShape, "key", "expires_at"))
+		if k["expires_at"] != out {
+			t.Errorf("expires_at %q gave %v, want %s", in, k["expires_at"], out)
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	e := setup(t)
+	s := e.s
+	cases := []struct {
+		name, body string
+		status     int
+		field      string
+	}{
+		{"NameRequired", `{"permissions":["transactions:read"]}`, 422, "name"},
+		{"NotInCatalogue", `{"name":"x","permissions":["refunds:write"]}`, 422, "permissions[0]"},
+		{"BadScope", `{"name":"x","permissions":["a b"]}`, 422, "permissions[0]"},
+		{"PastExpiry", `{"name":"x","expires_at":"2001-01-01"}`, 422, "expires_at"},
+		{"BadExpiry", `{"name":"x","expires_at":"soon"}`, 422, "expires_at"},
+		{"Escalation", `{"name":"x","permissions":["webhooks:write"]}`, 403, ""},
+		{"UnknownField", `{"name":"x","environment":"test"}`, 400, "environment"},
+		{"WrongType", `{"name":"x","permissions":"transactions:read"}`, 400, "permissions"},
+		{"Malformed", `{"name"`, 400, ""},
+		{"Empty", ``, 400, ""},
+		{"TooLarge", compattest.BigBody(), 413, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := s.Do("POST", base, c.body, e.auth)
+			m := failure(t, r, c.status)
+			if c.field != "" && !strings.Contains(m["message"].(string), c.field) {
+				t.Errorf("message does not name %s: %s", c.field, r.Body)
+			}
+		})
+	}
+	t.Run("Auth", func(t *testing.T) {
+		failure(t, s.Do("GET", base, nil), 401)
+		failure(t, s.Do("GET", base, nil, "Authorization: Bearer YOUR_ACCESS_TOKEN"), 401)
+		_, ro := s.Key(e.tenant, map[string]any{"name": "ro", "scopes": []string{"read:api_keys"}})
+		failure(t, s.Do("POST", base, `{"name":"x"}`, "Authorization: Bearer "+ro), 403)
+		failure(t, s.Do("DELETE", base+"/key_01HX9KZMB3F7VNQP8R2WDGT4E6", nil, "Authorization: Bearer "+ro), 403)
+	})
+	t.Run("OtherTenant", func(t *testing.T) {
+		other := s.Tenant("other business", map[string]string{"live": "yat_live"})
+		k, secret := s.Key(other, map[string]any{"name": "theirs"})
+		id := k["id"].(string)
+		failure(t, s.Do("DELETE", base+"/"+id, nil, e.auth), 404)
+		failure(t, s.Do("DELETE", base+"/key_01HX9KZMB3F7VNQP8R2WDGT4E6", nil, e.auth), 404)
+		if st := s.Native(200, "GET", "/v1/api-keys/"+id, s.Operator, other, nil)["state"]; st != "active" {
+			t.Errorf("other tenant's key changed: %v", st)
+		}
+		if v := s.Verify(secret); v["code"] != "VALID" {
+			t.Errorf("other tenant's key: %v", v)
+		}
+		if strings.Contains(string(s.Must(200, "GET", base, nil, e.auth).Body), id) {
+			t.Error("other tenant's key listed")
+		}
+	})
+	t.Run("MethodNotAllowed", func(t *testing.T) {
+		r := s.Do("GET", base+"/key_01HX9KZMB3F7VNQP8R2WDGT4E6", nil, e.auth)
+		failure(t, r, 405)
+		if r.Header.Get("Allow") != "DELETE" {
+			t.Errorf("Allow %q", r.Header.Get("Allow"))
+		}
+	})
+	if strings.Contains(s.Log.String(), "level=ERROR") {
+		t.Errorf("server logged errors:\n%s", s.Log)
+	}
+}
