@@ -10,11 +10,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/httpapi"
+	"github.com/keyhub/keyhub/internal/oauth"
+	"github.com/keyhub/keyhub/internal/oauthapi"
+	"github.com/keyhub/keyhub/internal/secret"
 	"github.com/keyhub/keyhub/internal/service"
 	"github.com/keyhub/keyhub/internal/store/postgres"
 	"github.com/keyhub/keyhub/internal/store/sqlite"
@@ -35,6 +40,23 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Cache bounds the verification cache.
 	Cache verify.CacheConfig
+	// MasterKey is the base64 master key (KEYHUB_MASTER_KEY); if empty it is
+	// read from MasterKeyFile, created there on first start.
+	MasterKey string
+	// MasterKeyFile defaults to keyhub.master.key beside the SQLite file.
+	MasterKeyFile string
+	// Issuer is the "iss" of keyhub's tokens and the base of its OAuth
+	// metadata; http://ADDR by default.
+	Issuer string
+	// JWTAlgorithm signs new access tokens: ES256 (default), EdDSA, RS256.
+	JWTAlgorithm string
+	// SigningKeyMaxAge rotates the signing key automatically (default 30d).
+	SigningKeyMaxAge time.Duration
+	// ManagementAudience is the aud keyhub's tokens need to reach the
+	// management API (default "hub:api").
+	ManagementAudience string
+	// Providers are trusted external identity providers.
+	Providers []oauth.ProviderConfig
 	// OnListen, when set, is called with the bound address once listening.
 	OnListen func(addr string)
 }
@@ -45,7 +67,8 @@ func OpenStore(ctx context.Context, dsn string) (keyhub.Store, error) {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		return postgres.Open(ctx, dsn)
 	case strings.HasPrefix(dsn, "sqlite:"):
-		return sqlite.Open(ctx, strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//"))
+		p, _ := sqlitePath(dsn)
+		return sqlite.Open(ctx, p)
 	case strings.Contains(dsn, "://"):
 		return nil, fmt.Errorf("unsupported database %q: use sqlite:PATH or a postgres:// URL", redactURL(dsn))
 	case dsn == "":
@@ -86,16 +109,55 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer store.Close()
+	master, err := loadMasterKey(cfg, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	issuer := cfg.Issuer
+	if issuer == "" {
+		issuer = "http://" + ln.Addr().String()
+	}
 
+	// Background work stops only after the server has drained, so nothing
+	// an in-flight request did is lost: usage is written once more at the
+	// end.
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	defer func() { stopBG(); wg.Wait() }()
+
+	keys := oauth.NewKeys(store, oauth.KeysConfig{Issuer: issuer, Master: master, Algorithm: cfg.JWTAlgorithm, MaxAge: cfg.SigningKeyMaxAge, Log: log})
+	if err := keys.Load(ctx); err != nil {
+		return fmt.Errorf("signing keys: %w", err)
+	}
+	deny := oauth.NewDenyList(store, nil)
+	if err := deny.Load(ctx); err != nil {
+		return fmt.Errorf("token deny-list: %w", err)
+	}
 	ver := verify.New(store, verify.Config{Log: log, Cache: cfg.Cache})
 	defer ver.Close()
-	svc := service.New(store, service.WithLogger(log), service.WithVerifier(ver))
-	// Usage is written in the background and once more after the server
-	// has drained, so no counted use is lost on a clean stop.
-	usageCtx, stopUsage := context.WithCancel(context.WithoutCancel(ctx))
-	usageDone := make(chan struct{})
-	go func() { ver.Run(usageCtx); close(usageDone) }()
-	defer func() { stopUsage(); <-usageDone }()
+	for _, run := range []func(context.Context){keys.Run, deny.Run, ver.Run} {
+		wg.Go(func() { run(bg) })
+	}
+	opts := []service.Option{
+		service.WithLogger(log), service.WithVerifier(ver), service.WithTokens(issuer, keys, deny),
+		service.WithSigningKeys(keys),
+	}
+	if cfg.ManagementAudience != "" {
+		opts = append(opts, service.WithManagementAudience(cfg.ManagementAudience))
+	}
+	if len(cfg.Providers) > 0 {
+		providers, err := oauth.NewProviders(cfg.Providers, nil, nil)
+		if err != nil {
+			return fmt.Errorf("trusted identity providers: %w", err)
+		}
+		opts = append(opts, service.WithExternalProviders(providers))
+	}
+	svc := service.New(store, opts...)
 	key, err := svc.BootstrapOperator(ctx)
 	if err != nil {
 		return fmt.Errorf("bootstrap operator key: %w", err)
@@ -107,6 +169,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	api := httpapi.New(svc, log)
+	oauthapi.New(svc, log).WithConfig(oauthapi.Config{Issuer: issuer, JWKS: keys.JWKS, Authenticate: api.Caller}).Mount(api)
 	srv := &http.Server{
 		Handler:           httpapi.Logged(log, api),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -116,11 +179,7 @@ func Run(ctx context.Context, cfg Config) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
-	log.Info("keyhub listening", "addr", ln.Addr().String(), "db", redactURL(cfg.DB))
+	log.Info("keyhub listening", "addr", ln.Addr().String(), "db", redactURL(cfg.DB), "issuer", issuer)
 	if cfg.OnListen != nil {
 		cfg.OnListen(ln.Addr().String())
 	}
@@ -138,4 +197,37 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// loadMasterKey reads the master key from the configuration or the file
+// beside the SQLite database, creating it there on first start. PostgreSQL
+// nodes share no disk, so there the key must be given.
+func loadMasterKey(cfg Config, log *slog.Logger) ([]byte, error) {
+	path := cfg.MasterKeyFile
+	if cfg.MasterKey == "" && path == "" {
+		dbPath, ok := sqlitePath(cfg.DB)
+		if !ok {
+			return nil, errors.New("PostgreSQL deployments need the master key: set KEYHUB_MASTER_KEY (base64 of 32 bytes, e.g. `openssl rand -base64 32`) or --master-key-file, the same on every node")
+		}
+		path = filepath.Join(filepath.Dir(dbPath), "keyhub.master.key")
+	}
+	key, created, err := secret.LoadMasterKey(cfg.MasterKey, path)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Warn("created a new master key; back it up with the database, it encrypts the signing keys", "file", path)
+	}
+	return key, nil
+}
+
+// sqlitePath returns the file of a SQLite DSN.
+func sqlitePath(dsn string) (string, bool) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//"), true
+	case strings.Contains(dsn, "://"), dsn == "":
+		return "", false
+	}
+	return dsn, true
 }

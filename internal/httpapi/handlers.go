@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/service"
@@ -170,4 +171,20 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *service.Ca
 		return
 	}
 	writeJSON(w, http.StatusOK, newList(es, limit, func(e *keyhub.AuditEvent) string { return e.ID }, same[*keyhub.AuditEvent]))
+}
+
+func (s *Server) rotateSigningKey(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+	k, err := s.svc.RotateSigningKey(r.Context(), c)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, signingKeyView{KID: k.ID, Alg: k.Algorithm, CreatedAt: k.CreatedAt})
+}
+
+// signingKeyView is the public part of a signing key.
+type signingKeyView struct {
+	KID       string    `json:"kid"`
+	Alg       string    `json:"alg"`
+	CreatedAt time.Time `json:"created_at"`
 }

@@ -66,6 +66,7 @@ var openapiSchemas = map[string]struct {
 	"VerifyRateLimit": {reflect.TypeFor[verifyRateLimit](), false},
 	"VerifyCredits":   {reflect.TypeFor[verifyCredits](), false},
 	"UsageBucket":     {reflect.TypeFor[service.UsageBucket](), false},
+	"SigningKey":      {reflect.TypeFor[signingKeyView](), false},
 	"TenantList":      {reflect.TypeFor[list[*keyhub.Tenant]](), false},
 	"ScopeList":       {reflect.TypeFor[list[*keyhub.ScopeEntry]](), false},
 	"RoleList":        {reflect.TypeFor[list[*keyhub.Role]](), false},

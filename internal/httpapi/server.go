@@ -11,8 +11,10 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/keyhub/keyhub"
@@ -25,6 +27,7 @@ type Server struct {
 	log *slog.Logger
 	mux *http.ServeMux
 	// paths collects the methods of each path, to answer 405 with Allow.
+	mu    sync.Mutex
 	paths map[string][]string
 }
 
@@ -45,6 +48,7 @@ func (s *Server) Mux() *http.ServeMux { return s.mux }
 func (s *Server) routes() {
 	s.handle("GET /healthz", s.healthz)
 	s.handle("GET /readyz", s.readyz)
+	s.handle("GET /openapi.json", s.openapi)
 
 	s.handle("POST /v1/tenants", s.authed(s.createTenant))
 	s.handle("GET /v1/tenants", s.authed(s.listTenants))
@@ -78,30 +82,48 @@ func (s *Server) routes() {
 
 	s.handle("GET /v1/audit-events", s.authed(s.listAudit))
 
+	s.handle("POST /v1/signing-keys/rotate", s.authed(s.rotateSigningKey))
+
 	s.handle("POST /v1/keys/verify", s.authed(s.verifyKey))
 	s.handle("POST /v1/keys/revoke", s.authed(s.revokeKeyBySecret))
 }
 
-// handle registers a method-and-path pattern and remembers the method for
-// the path's 405 answer.
+// handle registers a method-and-path pattern. The first pattern of a path
+// also registers the path without a method, answering 405 with the methods
+// registered for it by then.
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
-	method, path, _ := strings.Cut(pattern, " ")
-	s.paths[path] = append(s.paths[path], method)
-	s.mux.HandleFunc(pattern, h)
+	s.Handle(pattern, h)
 }
 
-// finish registers, for every path, a method-less pattern answering 405,
-// and a catch-all answering 404, both as problem+json.
-func (s *Server) finish() {
-	for path, methods := range s.paths {
-		sort.Strings(methods)
-		allow := strings.Join(methods, ", ")
+// Handle registers a route of another surface (OAuth, compat) on the same
+// router, so that it gets the same 404 and 405 answers.
+func (s *Server) Handle(pattern string, h http.Handler) {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		s.mux.Handle(pattern, h)
+		return
+	}
+	s.mu.Lock()
+	_, seen := s.paths[path]
+	s.paths[path] = append(s.paths[path], method)
+	s.mu.Unlock()
+	s.mux.Handle(pattern, h)
+	if !seen {
 		s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			s.mu.Lock()
+			methods := slices.Clone(s.paths[path])
+			s.mu.Unlock()
+			sort.Strings(methods)
+			allow := strings.Join(methods, ", ")
 			w.Header().Set("Allow", allow)
 			writeProblem(w, Problem{Type: "urn:keyhub:problem:method_not_allowed", Title: http.StatusText(405), Status: 405,
 				Detail: r.Method + " is not allowed here; allowed: " + allow, Code: "method_not_allowed"})
 		})
 	}
+}
+
+// finish registers the catch-all answering 404 as problem+json.
+func (s *Server) finish() {
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, Problem{Type: "urn:keyhub:problem:not_found", Title: http.StatusText(404), Status: 404,
 			Detail: "no such endpoint", Code: "not_found"})

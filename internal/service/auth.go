@@ -15,10 +15,14 @@ func errInvalidToken() error {
 	return keyhub.CodedErrorf(keyhub.KindUnauthorized, "invalid_token", "the credential is invalid, revoked, disabled or expired")
 }
 
-// Authenticate resolves a bearer API key, used from ip, into a Principal. The
-// key must be active and, if it has an allow-list, used from an allowed
-// address.
+// Authenticate resolves a bearer credential, used from ip, into a
+// Principal: an API key (active and, if it has an allow-list, used from an
+// allowed address), one of keyhub's access tokens for the management
+// audience, or a trusted external provider's JWT.
 func (s *Service) Authenticate(ctx context.Context, token string, ip netip.Addr) (*keyhub.Principal, error) {
+	if looksLikeJWT(token) {
+		return s.authenticateJWT(ctx, token)
+	}
 	rec, code, err := s.ver.Lookup(ctx, token)
 	if err != nil {
 		return nil, err

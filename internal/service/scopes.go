@@ -107,3 +107,17 @@ func checkCatalogue(ctx context.Context, tx keyhub.Tx, v *keyhub.Validation, fie
 	}
 	return nil
 }
+
+// CatalogueScopes lists the catalogue's scope names, for the public
+// authorization-server metadata.
+func (s *Service) CatalogueScopes(ctx context.Context) ([]string, error) {
+	var names []string
+	err := s.store.View(ctx, func(tx keyhub.Tx) error {
+		cat, err := tx.ListScopes(ctx)
+		for _, e := range cat {
+			names = append(names, e.Name)
+		}
+		return err
+	})
+	return names, err
+}

@@ -35,6 +35,11 @@ type Service struct {
 	// it to reach the management API.
 	audience string
 	clients  *clientCache
+	issuer   string
+	tokens   Tokens
+	deny     DenyList
+	external ExternalVerifier
+	signing  SigningKeys
 }
 
 // DefaultManagementAudience is the audience of the YAXI document's tokens.

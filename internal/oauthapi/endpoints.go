@@ -1,0 +1,173 @@
+package oauthapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/service"
+)
+
+// Config is what the OAuth endpoints publish.
+type Config struct {
+	// Issuer is keyhub's issuer URL, the "iss" of its tokens.
+	Issuer string
+	// JWKS answers the current JSON Web Key Set, marshalled.
+	JWKS func() []byte
+	// Authenticate resolves a bearer credential for introspection, the same
+	// way the management API does.
+	Authenticate func(r *http.Request) (*service.Caller, error)
+}
+
+// WithConfig sets what the endpoints publish and how bearer callers are
+// authenticated.
+func (h *Handler) WithConfig(c Config) *Handler { h.cfg = c; return h }
+
+func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	// Verifiers may cache the set briefly; a new key is published well
+	// before it signs (it is added on rotation and verifiers refetch on an
+	// unknown kid).
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(h.cfg.JWKS())
+}
+
+func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) {
+	iss := strings.TrimSuffix(h.cfg.Issuer, "/")
+	scopes := append([]string(nil), keyhub.ManagementScopes...)
+	if cat, err := h.svc.CatalogueScopes(r.Context()); err == nil {
+		scopes = append(scopes, cat...)
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	writeJSONCached(w, map[string]any{
+		"issuer":                                iss,
+		"token_endpoint":                        iss + "/oauth2/token",
+		"jwks_uri":                              iss + "/.well-known/jwks.json",
+		"introspection_endpoint":                iss + "/oauth2/introspect",
+		"revocation_endpoint":                   iss + "/oauth2/revoke",
+		"grant_types_supported":                 []string{"client_credentials"},
+		"response_types_supported":              []string{},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
+		"introspection_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "bearer"},
+		"revocation_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post"},
+		"scopes_supported": scopes,
+	})
+}
+
+// introspect answers RFC 7662. The caller authenticates as an OAuth client
+// (Basic or form) or with a bearer credential holding verify:api_keys.
+func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
+	form, err := parseForm(w, r)
+	if err != nil {
+		h.fail(w, err, false)
+		return
+	}
+	var c *service.Caller
+	basic := false
+	if strings.HasPrefix(strings.ToLower(r.Header.Get("Authorization")), "bearer ") {
+		if c, err = h.cfg.Authenticate(r); err != nil {
+			writeBearerError(w, err)
+			return
+		}
+	} else {
+		var id, secret string
+		if id, secret, basic, err = clientCredentials(r, form); err != nil {
+			h.fail(w, err, basic)
+			return
+		}
+		cl, err := h.authenticateClient(r, id, secret)
+		if err != nil {
+			h.fail(w, err, basic)
+			return
+		}
+		c = service.ClientCaller(cl, remoteIP(r))
+	}
+	token := form.Get("token")
+	if token == "" {
+		writeOAuthError(w, "invalid_request", "token is required", basic)
+		return
+	}
+	out, err := h.svc.Introspect(r.Context(), c, token)
+	if err != nil {
+		if keyhub.ErrorKind(err) == keyhub.KindForbidden {
+			writeBearerError(w, err)
+			return
+		}
+		h.fail(w, err, basic)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// revoke answers RFC 7009: a client revokes a token issued to it. The answer
+// is 200 whether or not there was anything to revoke.
+func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
+	form, err := parseForm(w, r)
+	if err != nil {
+		h.fail(w, err, false)
+		return
+	}
+	id, secret, basic, err := clientCredentials(r, form)
+	if err != nil {
+		h.fail(w, err, basic)
+		return
+	}
+	cl, err := h.authenticateClient(r, id, secret)
+	if err != nil {
+		h.fail(w, err, basic)
+		return
+	}
+	token := form.Get("token")
+	if token == "" {
+		writeOAuthError(w, "invalid_request", "token is required", basic)
+		return
+	}
+	if err := h.svc.RevokeToken(r.Context(), cl, token); err != nil {
+		h.fail(w, err, basic)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+}
+
+// authenticateClient checks client credentials under the same throttle as
+// the token endpoint.
+func (h *Handler) authenticateClient(r *http.Request, id, secret string) (*keyhub.Client, error) {
+	ip, now := remoteIP(r), h.now()
+	if blocked, _ := h.throttle.blocked(id, ip, now); blocked {
+		return nil, keyhub.CodedErrorf(keyhub.KindUnauthorized, "invalid_client", "too many failed authentications; try again later")
+	}
+	cl, err := h.svc.AuthenticateClient(r.Context(), id, secret)
+	if err != nil {
+		if code, _ := codeOf(err); code == "invalid_client" {
+			h.throttle.fail(id, ip, now)
+		}
+		return nil, err
+	}
+	return cl, nil
+}
+
+// writeBearerError answers a failed bearer authentication per RFC 6750.
+func writeBearerError(w http.ResponseWriter, err error) {
+	e, _ := err.(*keyhub.Error)
+	status, code := http.StatusUnauthorized, "invalid_token"
+	if e != nil && e.Kind == keyhub.KindForbidden {
+		status, code = http.StatusForbidden, "insufficient_scope"
+	}
+	challenge := `Bearer realm="keyhub", error="` + code + `"`
+	if e != nil && e.Extra["scope"] != nil {
+		challenge += `, scope="` + e.Extra["scope"].(string) + `"`
+	}
+	w.Header().Set("WWW-Authenticate", challenge)
+	desc := "invalid credential"
+	if e != nil {
+		desc = e.Message
+	}
+	writeJSON(w, status, oauthError{Error: code, Description: desc})
+}
+
+func writeJSONCached(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_ = jsonEncode(w, v)
+}

@@ -1,0 +1,85 @@
+package oauthapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/keyhub/keyhub"
+)
+
+// oauthError is an RFC 6749 §5.2 error answer.
+type oauthError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+// statusOf maps an RFC 6749 error code to its status: invalid_client is
+// 401, a throttled client 429, everything else 400 (§5.2).
+func statusOf(code string) int {
+	switch code {
+	case "invalid_client":
+		return http.StatusUnauthorized
+	case "server_error":
+		return http.StatusInternalServerError
+	case "temporarily_unavailable":
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusBadRequest
+}
+
+// codeOf translates a service error into an RFC 6749 error code. Errors the
+// service raised for OAuth carry the code itself.
+func codeOf(err error) (string, string) {
+	var e *keyhub.Error
+	if !errors.As(err, &e) {
+		return "server_error", "internal error"
+	}
+	switch e.Code {
+	case "invalid_client", "invalid_scope", "invalid_target", "invalid_request",
+		"unsupported_grant_type", "unauthorized_client", "invalid_grant":
+		return e.Code, e.Message
+	}
+	switch e.Kind {
+	case keyhub.KindUnavailable:
+		return "temporarily_unavailable", e.Message
+	case keyhub.KindInternal:
+		return "server_error", "internal error"
+	case keyhub.KindUnauthorized:
+		return "invalid_client", e.Message
+	}
+	return "invalid_request", e.Error()
+}
+
+// writeOAuthError answers an RFC 6749 error. When the client tried HTTP
+// Basic authentication, a 401 carries the matching challenge (§5.2).
+func writeOAuthError(w http.ResponseWriter, code, desc string, basic bool) {
+	writeOAuthErrorStatus(w, statusOf(code), code, desc, basic)
+}
+
+func writeOAuthErrorStatus(w http.ResponseWriter, status int, code, desc string, basic bool) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json;charset=UTF-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	if status == http.StatusUnauthorized {
+		if basic {
+			h.Set("WWW-Authenticate", `Basic realm="keyhub", charset="UTF-8"`)
+		} else {
+			h.Set("WWW-Authenticate", `Bearer realm="keyhub"`)
+		}
+	}
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(oauthError{Error: code, Description: desc})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json;charset=UTF-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	_ = jsonEncode(w, v)
+}
+
+func jsonEncode(w http.ResponseWriter, v any) error { return json.NewEncoder(w).Encode(v) }

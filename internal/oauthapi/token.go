@@ -1,0 +1,132 @@
+// Package oauthapi serves keyhub's OAuth 2.0 authorization server: the
+// client-credentials token endpoint (RFC 6749 §4.4), JWKS (RFC 7517),
+// metadata (RFC 8414), introspection (RFC 7662) and revocation (RFC 7009).
+// Handlers translate HTTP to service calls; the rules are in the service.
+package oauthapi
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/keyhub/keyhub/internal/service"
+)
+
+// Failed client authentications allowed per window before the endpoint
+// refuses to check more for that client id or address.
+const (
+	throttleWindow = time.Minute
+	failuresPerID  = 10
+	failuresPerIP  = 30
+)
+
+// Handler serves the OAuth endpoints.
+type Handler struct {
+	svc      *service.Service
+	log      *slog.Logger
+	throttle *throttle
+	now      func() time.Time
+	cfg      Config
+}
+
+// New returns the OAuth handler over svc.
+func New(svc *service.Service, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Handler{svc: svc, log: log, throttle: newThrottle(throttleWindow, failuresPerID, failuresPerIP), now: time.Now}
+}
+
+// Router is where routes are mounted: the native API's router, so every
+// surface answers unknown paths and methods alike.
+type Router interface {
+	Handle(pattern string, h http.Handler)
+}
+
+// Mount registers the OAuth routes.
+func (h *Handler) Mount(r Router) {
+	r.Handle("POST /oauth2/token", http.HandlerFunc(h.token))
+	r.Handle("POST /oauth2/introspect", http.HandlerFunc(h.introspect))
+	r.Handle("POST /oauth2/revoke", http.HandlerFunc(h.revoke))
+	r.Handle("GET /.well-known/jwks.json", http.HandlerFunc(h.jwks))
+	r.Handle("GET /.well-known/oauth-authorization-server", http.HandlerFunc(h.metadata))
+}
+
+// tokenResponse is the RFC 6749 §5.1 answer.
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in"`
+	Scope       string `json:"scope"`
+}
+
+func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
+	form, err := parseForm(w, r)
+	if err != nil {
+		h.fail(w, err, false)
+		return
+	}
+	id, secret, basic, err := clientCredentials(r, form)
+	if err != nil {
+		h.fail(w, err, basic)
+		return
+	}
+	ip := remoteIP(r)
+	now := h.now()
+	if blocked, wait := h.throttle.blocked(id, ip, now); blocked {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		h.log.Warn("client authentication throttled", "client_id", id, "ip", ip)
+		writeOAuthErrorStatus(w, http.StatusTooManyRequests, "invalid_client", "too many failed authentications; try again later", basic)
+		return
+	}
+	cl, err := h.svc.AuthenticateClient(r.Context(), id, secret)
+	if err != nil {
+		if code, _ := codeOf(err); code == "invalid_client" {
+			h.throttle.fail(id, ip, now)
+			h.log.Info("client authentication failed", "client_id", id, "ip", ip)
+		}
+		h.fail(w, err, basic)
+		return
+	}
+	switch gt := form.Get("grant_type"); gt {
+	case "client_credentials":
+	case "":
+		writeOAuthError(w, "invalid_request", "grant_type is required", basic)
+		return
+	default:
+		writeOAuthError(w, "unsupported_grant_type", "only client_credentials is supported", basic)
+		return
+	}
+	tok, err := h.svc.IssueToken(r.Context(), cl, service.TokenRequest{
+		Scope: form.Get("scope"), Audiences: form["audience"], Resources: form["resource"],
+	})
+	if err != nil {
+		h.fail(w, err, basic)
+		return
+	}
+	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: tok.AccessToken, TokenType: "Bearer", ExpiresIn: tok.ExpiresIn, Scope: tok.Scope})
+}
+
+// fail answers err as an OAuth error; internal errors are logged, never
+// shown.
+func (h *Handler) fail(w http.ResponseWriter, err error, basic bool) {
+	code, desc := codeOf(err)
+	if code == "server_error" {
+		h.log.Error("oauth request failed", "error", err.Error())
+	}
+	writeOAuthError(w, code, desc, basic)
+}
+
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a.Unmap().String()
+	}
+	return host
+}
