@@ -106,7 +106,11 @@ func TestSeedExamples(t *testing.T) {
 	}
 
 	// Get, with and without include=roles.
-	g := e.do(200, "GET", base+"/"+id, nil)
+	gr := s.Must(200, "GET", base+"/"+id, nil, e.auth...)
+	if strings.Contains(string(gr.Body), secret) || strings.Contains(string(gr.Body), `"secret"`) {
+		t.Fatal("get shows a secret")
+	}
+	g := gr.Object(t)
 	compattest.Shape(t, "get", g, map[string]string{"data": "object", "includes": "object"})
 	checkKey(t, "get", g["data"].(map[string]any), keyShape)
 	g = e.do(200, "GET", base+"/"+id+"?include=roles", nil)
@@ -213,5 +217,20 @@ func TestList(t *testing.T) {
 	}
 	if n := len(e.do(200, "GET", base, nil)["data"].([]any)); n != 20 {
 		t.Errorf("default page holds %d", n)
+	}
+}
+
+// TestDisabledState shows a key disabled natively as Cycle's "live" with
+// its keyhub state beside it.
+func TestDisabledState(t *testing.T) {
+	e := setup(t)
+	id := e.do(201, "POST", base, map[string]any{"name": "paused", "role_id": e.role})["data"].(map[string]any)["id"].(string)
+	e.s.Native(200, "PATCH", "/v1/api-keys/"+id, e.s.Operator, e.hub, map[string]any{"enabled": false})
+	k := e.do(200, "GET", base+"/"+id, nil)["data"].(map[string]any)
+	if k["state"].(map[string]any)["current"] != "live" || k["keyhub_state"] != "disabled" {
+		t.Errorf("disabled key: %v", k)
+	}
+	if n := len(e.do(200, "GET", base+"?filter[state]=live&filter[search]=paus", nil)["data"].([]any)); n != 1 {
+		t.Errorf("live filter found %d disabled keys", n)
 	}
 }

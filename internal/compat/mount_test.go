@@ -1,0 +1,43 @@
+package compat_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/keyhub/keyhub/internal/compat/compattest"
+	"github.com/keyhub/keyhub/internal/compat/cycle"
+	"github.com/keyhub/keyhub/internal/compat/yativo"
+	"github.com/keyhub/keyhub/internal/compat/yaxi"
+	"github.com/keyhub/keyhub/internal/httpapi"
+	"github.com/keyhub/keyhub/internal/service"
+)
+
+// TestMountTogether mounts every surface on the native router, as the
+// server does with --compat: no pattern conflicts, each path reaches its
+// surface and the native API is untouched.
+func TestMountTogether(t *testing.T) {
+	s := compattest.Start(t, func(mux *http.ServeMux, api *httpapi.Server, svc *service.Service) {
+		yaxi.Mount(mux, api, svc)
+		cycle.Mount(mux, api, svc)
+		yativo.Mount(mux, api, svc)
+	})
+	tenant := s.Tenant("all", nil)
+	_, key := s.Key(tenant, map[string]any{"name": "admin", "scopes": []string{"read:api_keys"}})
+	auth := "Authorization: Bearer " + key
+	if a := s.Must(200, "GET", "/api/tenant/api-keys", nil, auth).Array(t); len(a) != 1 {
+		t.Errorf("yaxi list: %v", a)
+	}
+	if m := s.Must(200, "GET", "/v1/hubs/current/api-keys", nil, auth, "X-Hub-Id: "+tenant).Object(t); len(m["data"].([]any)) != 1 {
+		t.Errorf("cycle list: %v", m)
+	}
+	if m := s.Must(200, "GET", "/api/business/api-keys", nil, auth).Object(t); m["status"] != "success" {
+		t.Errorf("yativo list: %v", m)
+	}
+	if m := s.Native(200, "GET", "/v1/api-keys", key, "", nil); len(m["data"].([]any)) != 1 {
+		t.Errorf("native list: %v", m)
+	}
+	// Unknown paths keep the native 404.
+	if r := s.Do("GET", "/api/nothing", nil, auth); r.Status != 404 || r.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("unknown path: %d %s", r.Status, r.Header.Get("Content-Type"))
+	}
+}
