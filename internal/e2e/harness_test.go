@@ -3,6 +3,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -66,20 +68,38 @@ func eachStore(t *testing.T, f func(t *testing.T, dsn string)) {
 	}
 }
 
+// masterKeys holds one master key per DSN, as an operator keeps one per
+// deployment: PostgreSQL nodes must be given it.
+var masterKeys sync.Map
+
+func masterKeyFor(dsn string) string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	k, _ := masterKeys.LoadOrStore(dsn, base64.StdEncoding.EncodeToString(b[:]))
+	return k.(string)
+}
+
 // start runs the server on dsn until the test ends.
-func start(t *testing.T, dsn string) *server {
+func start(t *testing.T, dsn string, opts ...func(*app.Config)) *server {
 	t.Helper()
 	out := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() {
-		done <- app.Run(ctx, app.Config{
-			Addr: "127.0.0.1:0", DB: dsn, Stderr: out,
-			Log:      slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug})),
-			OnListen: func(a string) { addrc <- a },
-		})
-	}()
+	cfg := app.Config{
+		Addr: "127.0.0.1:0", DB: dsn, Stderr: out,
+		Log:      slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		OnListen: func(a string) { addrc <- a },
+	}
+	if strings.HasPrefix(dsn, "postgres") {
+		cfg.MasterKey = masterKeyFor(dsn)
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	go func() { done <- app.Run(ctx, cfg) }()
 	var addr string
 	select {
 	case addr = <-addrc:
