@@ -36,8 +36,14 @@ type env struct {
 	getenv func(string) string
 	now    func() time.Time
 
-	url, apiKey, tenant string
-	json                bool
+	url, apiKey, tenant    string
+	clientID, clientSecret string
+	json                   bool
+
+	// cred is the credential the flags and environment give; cl the client
+	// made with it.
+	cred credential
+	cl   *client.Client
 }
 
 // Run runs the keyhub command line with args (without the program name) and
@@ -71,8 +77,8 @@ func (e *env) run(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	var ce *client.Error
-	if errors.As(err, &ce) && ce.Status == 401 && e.apiKey == "" {
-		fmt.Fprintln(e.stderr, "keyhub: no API key given: set --api-key or KEYHUB_API_KEY")
+	if errors.As(err, &ce) && ce.Status == 401 && e.cred.none() {
+		fmt.Fprintln(e.stderr, "keyhub: no credentials given: set --api-key or KEYHUB_API_KEY, KEYHUB_TOKEN, or KEYHUB_CLIENT_ID and KEYHUB_CLIENT_SECRET")
 	}
 	return exitError
 }
@@ -84,8 +90,10 @@ func newRootCmd(e *env) *cobra.Command {
 		Long: `keyhub issues API keys to your customers and checks them on every request.
 
 "keyhub serve" runs the server. The other commands are clients of a running
-server, configured by flags or the environment: KEYHUB_URL, KEYHUB_API_KEY and,
-for operator credentials acting on a tenant, KEYHUB_TENANT.`,
+server, configured by flags or the environment: KEYHUB_URL, a credential and,
+for operator credentials acting on a tenant, KEYHUB_TENANT.
+
+` + credentialHelp,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          cobra.ArbitraryArgs,
@@ -95,19 +103,30 @@ for operator credentials acting on a tenant, KEYHUB_TENANT.`,
 	pf := root.PersistentFlags()
 	pf.StringVar(&e.url, "url", defaultURL, "server URL (env KEYHUB_URL)")
 	pf.StringVar(&e.apiKey, "api-key", "", "API key to authenticate with (env KEYHUB_API_KEY)")
+	pf.StringVar(&e.clientID, "client-id", "", "OAuth client id to authenticate with (env KEYHUB_CLIENT_ID)")
+	pf.StringVar(&e.clientSecret, "client-secret", "", "OAuth client secret (env KEYHUB_CLIENT_SECRET)")
 	pf.StringVar(&e.tenant, "tenant", "", "tenant to act on, with operator credentials (env KEYHUB_TENANT)")
 	pf.BoolVar(&e.json, "json", false, "print the server's JSON instead of tables")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	// Resolve the environment before any command runs; an explicit flag
 	// wins over the environment variable.
-	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		fromEnv(cmd, "url", "KEYHUB_URL", &e.url, e.getenv)
-		fromEnv(cmd, "api-key", "KEYHUB_API_KEY", &e.apiKey, e.getenv)
 		fromEnv(cmd, "tenant", "KEYHUB_TENANT", &e.tenant, e.getenv)
+		if !needsServer(cmd) {
+			return nil
+		}
+		var err error
+		e.cred, err = e.resolveCredential(cmd)
+		return err
+	}
+	serve, migrate := newServeCmd(e), newMigrateCmd(e)
+	for _, c := range []*cobra.Command{serve, migrate} {
+		c.Annotations = map[string]string{localAnnotation: "true"}
 	}
 	root.AddCommand(
-		newTenantsCmd(e), newScopesCmd(e), newKeysCmd(e), newRolesCmd(e),
-		newAuditCmd(e), newVerifyCmd(e), newServeCmd(e), newMigrateCmd(e),
+		newTenantsCmd(e), newScopesCmd(e), newKeysCmd(e), newRolesCmd(e), newClientsCmd(e),
+		newSigningKeysCmd(e), newAuditCmd(e), newVerifyCmd(e), newAuthCmd(e), serve, migrate,
 	)
 	return root
 }
@@ -121,16 +140,6 @@ func fromEnv(cmd *cobra.Command, flag, name string, dst *string, getenv func(str
 	if v := getenv(name); v != "" {
 		*dst = v
 	}
-}
-
-// client returns a client of the configured server.
-func (e *env) client() *client.Client {
-	var opts []client.Option
-	if e.tenant != "" {
-		opts = append(opts, client.WithTenant(e.tenant))
-	}
-	opts = append(opts, client.WithUserAgent("keyhub-cli"))
-	return client.New(e.url, e.apiKey, opts...)
 }
 
 // usageError is a mistake in the command line: exit code 2 and a hint.

@@ -47,6 +47,8 @@ scopes:      -
 role:        role_01
 ips:         10.0.0.0/8
 meta:        {}
+ratelimit:   -
+credits:     unlimited
 expires:     never
 last used:   never
 revoked:     -

@@ -11,7 +11,10 @@ import (
 )
 
 func newVerifyCmd(e *env) *cobra.Command {
-	var in client.VerifyRequest
+	var (
+		in   client.VerifyRequest
+		cost int64
+	)
 	c := &cobra.Command{
 		Use:   "verify KEY",
 		Short: "Check a key, as a verifying service would",
@@ -19,17 +22,21 @@ func newVerifyCmd(e *env) *cobra.Command {
 is valid for the scopes and IP given, and 1 when it is not. KEY "-" reads the
 key from standard input, which keeps it out of the shell history.`,
 		Example: `  keyhub verify kh_live_... --scope payouts:write --ip 203.0.113.7
+  keyhub verify kh_live_... --cost 5
   printf %s "$KEY" | keyhub verify -`,
 		Args: args("KEY"),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			in.Key = a[0]
-			if in.Key == "-" {
-				line, err := bufio.NewReader(e.stdin).ReadString('\n')
-				if line = strings.TrimSpace(line); line == "" {
-					return fmt.Errorf("reading the key from standard input: %v", orEmpty(err))
+			if cmd.Flags().Changed("cost") {
+				if cost < 0 {
+					return usagef("%s: --cost must be 0 or more", cmd.CommandPath())
 				}
-				in.Key = line
+				in.Cost = &cost
 			}
+			key, err := e.keyArg(a[0])
+			if err != nil {
+				return err
+			}
+			in.Key = key
 			res, err := e.client().Verify(cmd.Context(), in)
 			if err != nil {
 				return err
@@ -45,13 +52,33 @@ key from standard input, which keeps it out of the shell history.`,
 	}
 	c.Flags().StringSliceVar(&in.Scopes, "scope", nil, "scopes the key must hold, comma-separated or repeated")
 	c.Flags().StringVar(&in.IP, "ip", "", "IP address the key is presented from")
+	c.Flags().Int64Var(&cost, "cost", 1, "credits a valid use spends, for keys with credits; 0 checks without spending")
 	return c
+}
+
+// keyArg returns a key given as an argument; "-" reads it from the first
+// line of standard input, which keeps it out of the shell history.
+func (e *env) keyArg(arg string) (string, error) {
+	if arg != "-" {
+		return arg, nil
+	}
+	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if line = strings.TrimSpace(line); line == "" {
+		return "", fmt.Errorf("reading the key from standard input: %v", orEmpty(err))
+	}
+	return line, nil
 }
 
 func verifyFields(r *client.VerifyResult) [][2]string {
 	f := [][2]string{{"valid", fmt.Sprint(r.Valid)}, {"code", r.Code}}
 	if r.MissingScope != "" {
 		f = append(f, [2]string{"missing scope", r.MissingScope})
+	}
+	if rl := r.RateLimit; rl != nil {
+		f = append(f, [2]string{"ratelimit", fmt.Sprintf("%d of %d left until %s", rl.Remaining, rl.Limit, ts(rl.ResetTime()))})
+	}
+	if c := r.Credits; c != nil {
+		f = append(f, [2]string{"credits", fmt.Sprintf("%d left", c.Remaining)})
 	}
 	if k := r.Key; k != nil {
 		role := "-"
