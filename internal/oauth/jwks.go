@@ -37,9 +37,11 @@ type remoteJWKS struct {
 	keys atomic.Pointer[jwksSnapshot]
 	// sem (capacity 1) makes fetches single-flight: whoever holds it
 	// fetches, the others wait for the result instead of fetching too.
-	sem       chan struct{}
-	mu        sync.Mutex
-	lastFetch time.Time // guarded by mu; time of the last attempt
+	sem chan struct{}
+	mu  sync.Mutex
+	// lastRefetch is the last fetch made for an unknown kid; lastFailure
+	// the last fetch that failed. Both guarded by mu.
+	lastRefetch, lastFailure time.Time
 }
 
 type jwksSnapshot struct {
@@ -95,8 +97,8 @@ func (s *jwksSnapshot) find(kid string, alg jose.SignatureAlgorithm) any {
 	return found.Key
 }
 
-// refresh fetches the JWKS unless a fetch happened less than
-// jwksMinRefetch ago, and returns the newest snapshot. seen is the snapshot
+// refresh fetches the JWKS within the refetch limits and returns the newest
+// snapshot. seen is the snapshot
 // the caller found wanting: if another goroutine has replaced it while we
 // waited, that result is used instead of fetching again.
 func (r *remoteJWKS) refresh(ctx context.Context, seen *jwksSnapshot) (*jwksSnapshot, error) {
@@ -109,16 +111,33 @@ func (r *remoteJWKS) refresh(ctx context.Context, seen *jwksSnapshot) (*jwksSnap
 	if cur := r.keys.Load(); cur != seen {
 		return cur, nil
 	}
+	// A missing or stale set is fetched at once (unless a fetch has just
+	// failed: the provider is down, and every request would retry). A set
+	// that merely lacks a kid is refetched at most every jwksMinRefetch,
+	// however many made-up kids arrive; the first such refetch after a
+	// fetch is not delayed, so a provider that rotates right after keyhub
+	// started is followed at once.
+	now := r.now()
+	stale := seen == nil || now.Sub(seen.fetchedAt) >= jwksMaxAge
 	r.mu.Lock()
-	if !r.lastFetch.IsZero() && r.now().Sub(r.lastFetch) < jwksMinRefetch {
+	last := r.lastRefetch
+	if stale {
+		last = r.lastFailure
+	}
+	if !last.IsZero() && now.Sub(last) < jwksMinRefetch {
 		r.mu.Unlock()
 		return seen, nil
 	}
-	r.lastFetch = r.now()
+	if !stale {
+		r.lastRefetch = now
+	}
 	r.mu.Unlock()
 
 	keys, err := r.fetch(ctx)
 	if err != nil {
+		r.mu.Lock()
+		r.lastFailure = now
+		r.mu.Unlock()
 		return seen, err
 	}
 	snap := &jwksSnapshot{keys: keys, fetchedAt: r.now()}
