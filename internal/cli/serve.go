@@ -1,12 +1,17 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/app"
 )
 
@@ -16,6 +21,9 @@ const defaultDB = "sqlite:keyhub.db"
 // serverFlags are the flags shared by serve and migrate.
 type serverFlags struct {
 	db, addr, logFormat, logLevel string
+
+	masterKeyFile, issuer, jwtAlg, audience, compat, providersFile string
+	signingKeyMaxAge                                               string
 }
 
 func (f *serverFlags) register(c *cobra.Command, withAddr bool) {
@@ -26,6 +34,67 @@ func (f *serverFlags) register(c *cobra.Command, withAddr bool) {
 	}
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json (env KEYHUB_LOG_FORMAT)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error (env KEYHUB_LOG_LEVEL)")
+	if !withAddr {
+		return
+	}
+	fl.StringVar(&f.masterKeyFile, "master-key-file", "", "file holding the base64 master key (env KEYHUB_MASTER_KEY_FILE; or the key itself in KEYHUB_MASTER_KEY); default keyhub.master.key beside the SQLite file")
+	fl.StringVar(&f.issuer, "issuer", "", "issuer URL of keyhub's tokens (env KEYHUB_ISSUER); default http://ADDR")
+	fl.StringVar(&f.jwtAlg, "jwt-alg", "ES256", "signing algorithm of access tokens: ES256, EdDSA or RS256 (env KEYHUB_JWT_ALG)")
+	fl.StringVar(&f.signingKeyMaxAge, "signing-key-max-age", "30d", "rotate the signing key automatically at this age (env KEYHUB_SIGNING_KEY_MAX_AGE)")
+	fl.StringVar(&f.audience, "management-audience", "hub:api", "audience keyhub's tokens need to reach the management API (env KEYHUB_MANAGEMENT_AUDIENCE)")
+	fl.StringVar(&f.providersFile, "trusted-issuers", "", "JSON file of trusted external identity providers (env KEYHUB_TRUSTED_ISSUERS_FILE, or the JSON itself in KEYHUB_TRUSTED_ISSUERS)")
+	fl.StringVar(&f.compat, "compat", "all", "seed-compatible surfaces to serve: all, none, or a list of yaxi,cycle,yativo (env KEYHUB_COMPAT)")
+}
+
+// config builds the server configuration from the flags and environment.
+func (f *serverFlags) config(cmd *cobra.Command, e *env) (app.Config, error) {
+	for flag, name := range map[string]string{
+		"master-key-file": "KEYHUB_MASTER_KEY_FILE", "issuer": "KEYHUB_ISSUER", "jwt-alg": "KEYHUB_JWT_ALG",
+		"signing-key-max-age": "KEYHUB_SIGNING_KEY_MAX_AGE", "management-audience": "KEYHUB_MANAGEMENT_AUDIENCE",
+		"trusted-issuers": "KEYHUB_TRUSTED_ISSUERS_FILE", "compat": "KEYHUB_COMPAT",
+	} {
+		fromEnv(cmd, flag, name, f.stringFlag(flag), e.getenv)
+	}
+	cfg := app.Config{Addr: f.addr, DB: f.db, Stderr: e.stderr, MasterKey: e.getenv("KEYHUB_MASTER_KEY"),
+		MasterKeyFile: f.masterKeyFile, Issuer: f.issuer, JWTAlgorithm: strings.ToUpper(f.jwtAlg), ManagementAudience: f.audience}
+	if cfg.JWTAlgorithm == "EDDSA" {
+		cfg.JWTAlgorithm = "EdDSA"
+	}
+	switch cfg.JWTAlgorithm {
+	case "ES256", "EdDSA", "RS256":
+	default:
+		return cfg, usagef("--jwt-alg: %q is not ES256, EdDSA or RS256", f.jwtAlg)
+	}
+	age, err := keyhub.ParseDuration(f.signingKeyMaxAge)
+	if err != nil || age < time.Hour {
+		return cfg, usagef("--signing-key-max-age: %q is not a duration of at least 1h, such as 30d", f.signingKeyMaxAge)
+	}
+	cfg.SigningKeyMaxAge = age
+	if cfg.Compat, err = app.ParseCompat(f.compat); err != nil {
+		return cfg, usagef("--compat: %v", err)
+	}
+	raw := []byte(e.getenv("KEYHUB_TRUSTED_ISSUERS"))
+	if f.providersFile != "" {
+		if raw, err = os.ReadFile(f.providersFile); err != nil {
+			return cfg, fmt.Errorf("--trusted-issuers: %w", err)
+		}
+	}
+	if len(raw) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&cfg.Providers); err != nil {
+			return cfg, fmt.Errorf("trusted issuers: not a JSON array of {issuer, jwks_url, audience, tenant_claim, tenant_map, scope_claim, algorithms}: %v", err)
+		}
+	}
+	return cfg, nil
+}
+
+func (f *serverFlags) stringFlag(name string) *string {
+	return map[string]*string{
+		"master-key-file": &f.masterKeyFile, "issuer": &f.issuer, "jwt-alg": &f.jwtAlg,
+		"signing-key-max-age": &f.signingKeyMaxAge, "management-audience": &f.audience,
+		"trusted-issuers": &f.providersFile, "compat": &f.compat,
+	}[name]
 }
 
 // resolve applies the environment and builds the logger.
@@ -62,7 +131,12 @@ operator key once, on a line of its own: KEYHUB_API_KEY=<key>.`,
 			if err != nil {
 				return err
 			}
-			return app.Run(cmd.Context(), app.Config{Addr: f.addr, DB: f.db, Log: log, Stderr: e.stderr})
+			cfg, err := f.config(cmd, e)
+			if err != nil {
+				return err
+			}
+			cfg.Log = log
+			return app.Run(cmd.Context(), cfg)
 		},
 	}
 	f.register(c, true)

@@ -35,51 +35,16 @@ func ReadJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	return httpapi.DecodeBytes(b, dst)
 }
 
-// Resolve returns the HTTP status of err and err as a *keyhub.Error.
-// Errors that are not *keyhub.Error are internal: they are logged and
-// answered without detail, as the native API does.
-//
-// The kind→status table mirrors httpapi's statusOf, which is unexported;
-// the two must agree (compat tests check a status of each kind they meet).
+// Resolve returns the HTTP status of err and err as a *keyhub.Error, by the
+// native API's one mapping. Internal errors are logged and answered without
+// detail, as the native API does.
 func Resolve(r *http.Request, err error) (int, *keyhub.Error) {
-	var e *keyhub.Error
-	if !errors.As(err, &e) {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			e = keyhub.CodedErrorf(keyhub.KindUnavailable, "timeout", "the request was cancelled or timed out")
-		} else {
-			e = keyhub.CodedErrorf(keyhub.KindInternal, "internal", "internal error")
-		}
-	}
-	status := statusOf(e.Kind)
+	status, e := httpapi.Resolve(err)
 	if status >= 500 {
 		slog.Default().LogAttrs(r.Context(), slog.LevelError, "request failed",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
 	}
 	return status, e
-}
-
-func statusOf(k keyhub.Kind) int {
-	switch k {
-	case keyhub.KindBadRequest:
-		return http.StatusBadRequest
-	case keyhub.KindUnauthorized:
-		return http.StatusUnauthorized
-	case keyhub.KindForbidden:
-		return http.StatusForbidden
-	case keyhub.KindNotFound:
-		return http.StatusNotFound
-	case keyhub.KindConflict:
-		return http.StatusConflict
-	case keyhub.KindTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case keyhub.KindInvalid:
-		return http.StatusUnprocessableEntity
-	case keyhub.KindRateLimited:
-		return http.StatusTooManyRequests
-	case keyhub.KindUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
 }
 
 // RenameFields returns e with its field paths renamed for a surface (such

@@ -68,9 +68,11 @@ func (p Problem) MarshalJSON() ([]byte, error) {
 	return json.Marshal(m)
 }
 
-// problemOf converts err into a problem document. Internal errors are
-// reported without detail: their text may name internals.
-func problemOf(err error) Problem {
+// Resolve converts err into the error answered for it and that answer's
+// status. Errors that are not *keyhub.Error are internal and answered
+// without detail: their text may name internals. Every surface (native,
+// compat) resolves errors here, so a kind maps to one status everywhere.
+func Resolve(err error) (int, *keyhub.Error) {
 	var e *keyhub.Error
 	if !errors.As(err, &e) {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -79,7 +81,12 @@ func problemOf(err error) Problem {
 			e = keyhub.CodedErrorf(keyhub.KindInternal, "internal", "internal error")
 		}
 	}
-	status := statusOf(e.Kind)
+	return statusOf(e.Kind), e
+}
+
+// problemOf converts err into a problem document.
+func problemOf(err error) Problem {
+	status, e := Resolve(err)
 	return Problem{
 		Type:   "urn:keyhub:problem:" + e.Code,
 		Title:  http.StatusText(status),
