@@ -11,11 +11,12 @@ func TestTenantIsolation(t *testing.T) {
 	eachStore(t, func(t *testing.T, dsn string) {
 		s := start(t, dsn)
 		a, b := s.tenant("a"), s.tenant("b")
-		all := []string{"read:api_keys", "create:api_keys", "update:api_keys", "delete:api_keys", "verify:api_keys", "read:roles", "manage:roles", "read:audit"}
+		all := []string{"read:api_keys", "create:api_keys", "update:api_keys", "delete:api_keys", "verify:api_keys", "read:roles", "manage:roles", "read:audit", "read:clients", "manage:clients"}
 		_, bKey := s.key(b, map[string]any{"name": "b-admin", "scopes": all})
 		rid := s.must(201, "POST", "/v1/roles", s.Key, a, map[string]any{"name": "r"})["id"].(string)
-		ak, _ := s.key(a, map[string]any{"name": "victim", "role_id": rid})
+		ak, aSecret := s.key(a, map[string]any{"name": "victim", "role_id": rid})
 		kid := ak["id"].(string)
+		cid, _ := s.client(a, map[string]any{"name": "victim-client", "scopes": []string{"read:api_keys"}})
 		before := s.auditCount()
 
 		cases := []struct{ name, method, path, tenant, body string }{
@@ -32,6 +33,14 @@ func TestTenantIsolation(t *testing.T) {
 			{"HeaderAudit", "GET", "/v1/audit-events", a, ""},
 			{"HeaderRoles", "GET", "/v1/roles", a, ""},
 			{"HeaderVerify", "POST", "/v1/keys/verify", a, `{"key":"x"}`},
+			{"RotateKey", "POST", "/v1/api-keys/" + kid + "/rotate", "", `{"grace_period":"1h"}`},
+			{"KeyUsage", "GET", "/v1/api-keys/" + kid + "/usage", "", ""},
+			{"RevokeBySecret", "POST", "/v1/keys/revoke", "", `{"key":"` + aSecret + `"}`},
+			{"GetClient", "GET", "/v1/clients/" + cid, "", ""},
+			{"PatchClient", "PATCH", "/v1/clients/" + cid, "", `{"name":"pwned"}`},
+			{"DeleteClient", "DELETE", "/v1/clients/" + cid, "", ""},
+			{"RotateClientSecret", "POST", "/v1/clients/" + cid + "/rotate-secret", "", ""},
+			{"HeaderClients", "GET", "/v1/clients", a, ""},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -60,6 +69,13 @@ func TestTenantIsolation(t *testing.T) {
 		}
 		if n := len(s.must(200, "GET", "/v1/roles", bKey, "", nil)["data"].([]any)); n != 0 {
 			t.Fatalf("b sees %d roles", n)
+		}
+		if n := len(s.must(200, "GET", "/v1/clients", bKey, "", nil)["data"].([]any)); n != 0 {
+			t.Fatalf("b sees %d clients", n)
+		}
+		// b's verifier learns nothing of a's key; introspection neither.
+		if v := s.must(200, "POST", "/v1/keys/verify", bKey, "", map[string]any{"key": aSecret}); v["code"] != "NOT_FOUND" {
+			t.Fatalf("b verifies a's key: %v", v)
 		}
 		if after := s.auditCount(); after != before {
 			t.Fatalf("store changed: %d events before, %d after", before, after)
