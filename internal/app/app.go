@@ -153,6 +153,18 @@ func Run(ctx context.Context, cfg Config) error {
 		service.WithLogger(log), service.WithVerifier(ver), service.WithTokens(issuer, keys, deny),
 		service.WithSigningKeys(keys),
 	}
+	// Nodes on one PostgreSQL tell each other what their changes made
+	// stale; the verification cache's TTL is only the safety net.
+	if pg, ok := store.(*postgres.Store); ok {
+		opts = append(opts, service.WithInvalidator(pg.Publisher(log)))
+		ready := make(chan struct{})
+		wg.Go(func() { pg.Listen(bg, ver, log, ready) })
+		select {
+		case <-ready:
+		case <-time.After(10 * time.Second):
+			log.Warn("cache invalidation listener not ready; continuing, other nodes' changes reach this node within the cache TTL")
+		}
+	}
 	if cfg.ManagementAudience != "" {
 		opts = append(opts, service.WithManagementAudience(cfg.ManagementAudience))
 	}

@@ -1,0 +1,130 @@
+package postgres
+
+import (
+	"context"
+	"encoding/hex"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// invalidationChannel carries cache invalidations between nodes.
+const invalidationChannel = "keyhub_invalidate"
+
+// Invalidations is what a node's caches must drop when another node
+// changes something. It is the verifier's set of methods.
+type Invalidations interface {
+	InvalidateKey(hash []byte)
+	InvalidateRole(tenantID, roleID string)
+	InvalidateTenant(tenantID string)
+	InvalidateAll()
+}
+
+// Publisher tells every node, through PostgreSQL NOTIFY, which cached
+// entries a committed change made stale. It implements the service's
+// Invalidator; the payload names a digest or ids, never a secret.
+type Publisher struct {
+	s   *Store
+	log *slog.Logger
+}
+
+// Publisher returns the publisher of this store's invalidations.
+func (s *Store) Publisher(log *slog.Logger) *Publisher {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Publisher{s: s, log: log}
+}
+
+func (p *Publisher) notify(payload string) {
+	// The change has committed; a lost notification leaves other nodes to
+	// their cache TTL, so it is logged rather than failing the call.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := p.s.pool.Exec(ctx, "SELECT pg_notify($1, $2)", invalidationChannel, payload); err != nil {
+		p.log.Warn("publishing a cache invalidation failed; other nodes fall back to the cache TTL", "error", err.Error())
+	}
+}
+
+// InvalidateKey publishes that the key with this digest changed.
+func (p *Publisher) InvalidateKey(hash []byte) { p.notify("k:" + hex.EncodeToString(hash)) }
+
+// InvalidateRole publishes that a role changed.
+func (p *Publisher) InvalidateRole(tenantID, roleID string) { p.notify("r:" + tenantID + ":" + roleID) }
+
+// InvalidateTenant publishes that a tenant changed.
+func (p *Publisher) InvalidateTenant(tenantID string) { p.notify("t:" + tenantID) }
+
+// Listen applies other nodes' invalidations to inv until ctx ends. It holds
+// one connection for LISTEN; when that connection is lost, notifications
+// may have been missed, so everything is dropped before listening again.
+// ready, if not nil, is closed once the first LISTEN is in place.
+func (s *Store) Listen(ctx context.Context, inv Invalidations, log *slog.Logger, ready chan<- struct{}) {
+	if log == nil {
+		log = slog.Default()
+	}
+	first := true
+	for ctx.Err() == nil {
+		err := s.listenOnce(ctx, inv, func() {
+			if first {
+				first = false
+				if ready != nil {
+					close(ready)
+				}
+				return
+			}
+			inv.InvalidateAll()
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		log.Warn("cache invalidation listener lost its connection; retrying", "error", err.Error())
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (s *Store) listenOnce(ctx context.Context, inv Invalidations, listening func()) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	// The connection carries LISTEN state: it must not go back to the pool.
+	pc := conn.Hijack()
+	defer pc.Close(context.Background())
+	if _, err := pc.Exec(ctx, "LISTEN "+invalidationChannel); err != nil {
+		return err
+	}
+	listening()
+	for {
+		n, err := pc.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		apply(inv, n.Payload)
+	}
+}
+
+// apply decodes one payload. Unknown payloads drop everything: a newer node
+// may publish kinds this one does not know.
+func apply(inv Invalidations, payload string) {
+	kind, rest, _ := strings.Cut(payload, ":")
+	switch kind {
+	case "k":
+		if h, err := hex.DecodeString(rest); err == nil {
+			inv.InvalidateKey(h)
+			return
+		}
+	case "r":
+		if t, r, ok := strings.Cut(rest, ":"); ok {
+			inv.InvalidateRole(t, r)
+			return
+		}
+	case "t":
+		inv.InvalidateTenant(rest)
+		return
+	}
+	inv.InvalidateAll()
+}
