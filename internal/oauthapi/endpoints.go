@@ -134,13 +134,17 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 // the token endpoint.
 func (h *Handler) authenticateClient(r *http.Request, id, secret string) (*keyhub.Client, error) {
 	ip, now := remoteIP(r), h.now()
-	if blocked, _ := h.throttle.blocked(id, ip, now); blocked {
-		return nil, keyhub.CodedErrorf(keyhub.KindUnauthorized, "invalid_client", "too many failed authentications; try again later")
+	if blocked, wait := h.throttle.blocked(id, ip, now); blocked {
+		h.log.Warn("client authentication throttled", "client_id", id, "ip", ip)
+		e := keyhub.CodedErrorf(keyhub.KindRateLimited, "invalid_client", "too many failed authentications; try again later")
+		e.Extra = map[string]any{"retry_after": int(wait.Seconds()) + 1}
+		return nil, e
 	}
 	cl, err := h.svc.AuthenticateClient(r.Context(), id, secret)
 	if err != nil {
 		if code, _ := codeOf(err); code == "invalid_client" {
 			h.throttle.fail(id, ip, now)
+			h.log.Info("client authentication failed", "client_id", id, "ip", ip)
 		}
 		return nil, err
 	}

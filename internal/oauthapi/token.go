@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/service"
 )
 
@@ -74,20 +75,8 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err, basic)
 		return
 	}
-	ip := remoteIP(r)
-	now := h.now()
-	if blocked, wait := h.throttle.blocked(id, ip, now); blocked {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		h.log.Warn("client authentication throttled", "client_id", id, "ip", ip)
-		writeOAuthErrorStatus(w, http.StatusTooManyRequests, "invalid_client", "too many failed authentications; try again later", basic)
-		return
-	}
-	cl, err := h.svc.AuthenticateClient(r.Context(), id, secret)
+	cl, err := h.authenticateClient(r, id, secret)
 	if err != nil {
-		if code, _ := codeOf(err); code == "invalid_client" {
-			h.throttle.fail(id, ip, now)
-			h.log.Info("client authentication failed", "client_id", id, "ip", ip)
-		}
 		h.fail(w, err, basic)
 		return
 	}
@@ -111,8 +100,13 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 }
 
 // fail answers err as an OAuth error; internal errors are logged, never
-// shown.
+// shown. A throttled client gets 429 with Retry-After.
 func (h *Handler) fail(w http.ResponseWriter, err error, basic bool) {
+	if e, ok := err.(*keyhub.Error); ok && e.Kind == keyhub.KindRateLimited {
+		w.Header().Set("Retry-After", strconv.Itoa(e.Extra["retry_after"].(int)))
+		writeOAuthErrorStatus(w, http.StatusTooManyRequests, e.Code, e.Message, basic)
+		return
+	}
 	code, desc := codeOf(err)
 	if code == "server_error" {
 		h.log.Error("oauth request failed", "error", err.Error())

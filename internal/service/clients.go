@@ -144,14 +144,7 @@ func (s *Service) CreateClient(ctx context.Context, c *Caller, in ClientCreate) 
 }
 
 func getClient(ctx context.Context, tx keyhub.Tx, tenantID, id string) (*keyhub.Client, error) {
-	if !keyhub.ValidID(keyhub.PrefixClient, id) {
-		return nil, keyhub.NotFound("client", id)
-	}
-	cl, err := tx.GetClient(ctx, tenantID, id)
-	if keyhub.IsKind(err, keyhub.KindNotFound) {
-		return nil, keyhub.NotFound("client", id)
-	}
-	return cl, err
+	return lookup("client", keyhub.PrefixClient, id, func() (*keyhub.Client, error) { return tx.GetClient(ctx, tenantID, id) })
 }
 
 // GetClient reads a client of the caller's tenant.

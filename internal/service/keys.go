@@ -202,14 +202,7 @@ func (s *Service) GetKey(ctx context.Context, c *Caller, id string) (*keyhub.API
 }
 
 func getKey(ctx context.Context, tx keyhub.Tx, tenantID, id string) (*keyhub.APIKey, error) {
-	if !keyhub.ValidID(keyhub.PrefixAPIKey, id) {
-		return nil, keyhub.NotFound("api key", id)
-	}
-	k, err := tx.GetAPIKey(ctx, tenantID, id)
-	if keyhub.IsKind(err, keyhub.KindNotFound) {
-		return nil, keyhub.NotFound("api key", id)
-	}
-	return k, err
+	return lookup("api key", keyhub.PrefixAPIKey, id, func() (*keyhub.APIKey, error) { return tx.GetAPIKey(ctx, tenantID, id) })
 }
 
 // ListKeys lists the caller's tenant's keys.

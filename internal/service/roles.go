@@ -66,14 +66,7 @@ func (s *Service) CreateRole(ctx context.Context, c *Caller, in RoleCreate) (*ke
 }
 
 func getRole(ctx context.Context, tx keyhub.Tx, tenantID, id string) (*keyhub.Role, error) {
-	if !keyhub.ValidID(keyhub.PrefixRole, id) {
-		return nil, keyhub.NotFound("role", id)
-	}
-	r, err := tx.GetRole(ctx, tenantID, id)
-	if keyhub.IsKind(err, keyhub.KindNotFound) {
-		return nil, keyhub.NotFound("role", id)
-	}
-	return r, err
+	return lookup("role", keyhub.PrefixRole, id, func() (*keyhub.Role, error) { return tx.GetRole(ctx, tenantID, id) })
 }
 
 // GetRole reads a role of the caller's tenant.

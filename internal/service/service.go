@@ -214,3 +214,18 @@ func fields(v any) map[string]any {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// lookup reads one object of a tenant by id. An id of the wrong shape, an
+// unknown id and another tenant's id all answer the same not-found, so an id
+// tells nothing across tenants.
+func lookup[T any](what, prefix, id string, get func() (T, error)) (T, error) {
+	var zero T
+	if !keyhub.ValidID(prefix, id) {
+		return zero, keyhub.NotFound(what, id)
+	}
+	v, err := get()
+	if keyhub.IsKind(err, keyhub.KindNotFound) {
+		return zero, keyhub.NotFound(what, id)
+	}
+	return v, err
+}
