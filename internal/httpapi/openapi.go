@@ -22,3 +22,8 @@ func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Length", strconv.Itoa(len(openapiDoc)))
 	_, _ = w.Write(openapiDoc)
 }
+
+// OpenAPIDocument returns the embedded OpenAPI document, for the tests of
+// the other surfaces it describes (internal/oauthapi). The caller must not
+// modify it.
+func OpenAPIDocument() []byte { return openapiDoc }

@@ -12,11 +12,12 @@ import (
 	"testing"
 
 	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/oauthapi"
 	"github.com/keyhub/keyhub/internal/service"
 )
 
 // The tests below hold the hand-written openapi.json to the code: the routes
-// registered in routes(), and the json tags of every type a request body
+// registered in routes() and by the OAuth endpoints (internal/oauthapi), and the json tags of every type a request body
 // decodes into or an answer encodes from.
 
 // httpMethods are the operation keys of an OpenAPI path item.
@@ -78,7 +79,16 @@ var openapiSchemas = map[string]struct {
 // openapiOtherSchemas are the schemas that describe no Go struct: ids,
 // strings with rules, and compositions checked on their own.
 var openapiOtherSchemas = []string{"TenantId", "KeyId", "RoleId", "ClientId", "EventId", "Scope", "Duration",
-	"KeyState", "VerifyCode", "KeyWithSecret", "ClientWithSecret", "UsageList"}
+	"KeyState", "VerifyCode", "KeyWithSecret", "ClientWithSecret", "UsageList",
+	// The OAuth endpoints (internal/oauthapi). Their form requests are read
+	// parameter by parameter, introspection and metadata answer maps, and
+	// the JWK Set is go-jose's: no struct to hold them to.
+	// OAuthTokenResponse and OAuthError describe the unexported
+	// tokenResponse and oauthError, which internal/oauthapi's own
+	// openapi_test.go checks against these schemas (as it does the metadata
+	// the handler writes).
+	"OAuthTokenRequest", "OAuthIntrospectionRequest", "OAuthRevocationRequest", "OAuthIntrospection",
+	"JWKSet", "JWK", "AuthorizationServerMetadata", "OAuthTokenResponse", "OAuthError"}
 
 // problemExtensions are the RFC 9457 extension members the code sets through
 // keyhub.Error.Extra, which no json tag shows.
@@ -184,6 +194,9 @@ func TestOpenAPIDocument(t *testing.T) {
 	if s := obj(t, doc, "components", "securitySchemes", "bearer"); s["type"] != "http" || s["scheme"] != "bearer" {
 		t.Errorf("security scheme bearer = %v, want http bearer", s)
 	}
+	if s := obj(t, doc, "components", "securitySchemes", "clientBasic"); s["type"] != "http" || s["scheme"] != "basic" {
+		t.Errorf("security scheme clientBasic = %v, want http basic", s)
+	}
 
 	// Every $ref must resolve inside the document.
 	var walk func(where string, v any)
@@ -227,11 +240,14 @@ func resolves(doc map[string]any, ref string) bool {
 	return true
 }
 
-// TestOpenAPIRoutes checks that the document and routes() name the same
-// operations, and that each path's parameters are the path's wildcards.
+// TestOpenAPIRoutes checks that the document and the router (routes() and
+// the OAuth endpoints mounted on it) name the same operations, and that each
+// path's parameters are the path's wildcards. The compat surfaces are not
+// part of the document.
 func TestOpenAPIRoutes(t *testing.T) {
 	doc := loadOpenAPI(t)
 	s := New(nil, nil)
+	oauthapi.New(nil, nil).Mount(s)
 
 	var registered, documented []string
 	for path, methods := range s.paths {
@@ -262,10 +278,10 @@ func TestOpenAPIRoutes(t *testing.T) {
 		}
 	}
 	if d := difference(registered, documented); d != nil {
-		t.Errorf("routes registered in routes() but missing from openapi.json:\n\t%s", strings.Join(d, "\n\t"))
+		t.Errorf("routes registered in routes() or by oauthapi but missing from openapi.json:\n\t%s", strings.Join(d, "\n\t"))
 	}
 	if d := difference(documented, registered); d != nil {
-		t.Errorf("operations in openapi.json that routes() does not register:\n\t%s", strings.Join(d, "\n\t"))
+		t.Errorf("operations in openapi.json that neither routes() nor oauthapi registers:\n\t%s", strings.Join(d, "\n\t"))
 	}
 }
 
@@ -406,11 +422,18 @@ func TestOpenAPIKeyView(t *testing.T) {
 	}
 }
 
+// oauthOperations are the OAuth 2.0 endpoints that authenticate a client
+// (internal/oauthapi). They follow their RFCs rather than the /v1 rules: form
+// bodies, client authentication by HTTP Basic (clientBasic) or by form
+// fields (the empty requirement {}), RFC 6749 error answers.
+var oauthOperations = []string{"POST /oauth2/token", "POST /oauth2/introspect", "POST /oauth2/revoke"}
+
 // TestOpenAPIOperations checks what every operation must say: the scopes it
 // needs, and the problem answers every authenticated route can give.
 func TestOpenAPIOperations(t *testing.T) {
 	doc := loadOpenAPI(t)
-	public := []string{"GET /healthz", "GET /readyz", "GET /openapi.json"}
+	public := []string{"GET /healthz", "GET /readyz", "GET /openapi.json",
+		"GET /.well-known/jwks.json", "GET /.well-known/oauth-authorization-server"}
 	ids := map[string]string{}
 	for path, v := range obj(t, doc, "paths") {
 		for method, o := range v.(map[string]any) {
@@ -442,6 +465,10 @@ func TestOpenAPIOperations(t *testing.T) {
 				}
 				continue
 			}
+			if slices.Contains(oauthOperations, name) {
+				checkOAuthOperation(t, name, op, sec, scopes)
+				continue
+			}
 			if len(sec) != 1 {
 				t.Errorf("%s: want one security requirement (bearer), have %v", name, op["security"])
 				continue
@@ -461,6 +488,82 @@ func TestOpenAPIOperations(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// checkOAuthOperation checks an OAuth endpoint: client authentication by
+// Basic or form fields, a bearer alternative only with the scopes in
+// x-required-scopes, a form body, and the RFC 6749 error answers.
+func checkOAuthOperation(t *testing.T, name string, op map[string]any, sec []any, scopes []string) {
+	t.Helper()
+	var basic, post bool
+	var bearer []string
+	for _, r := range sec {
+		req, _ := r.(map[string]any)
+		if len(req) == 0 {
+			post = true
+		}
+		if _, ok := req["clientBasic"]; ok {
+			basic = true
+		}
+		if _, ok := req["bearer"]; ok {
+			bearer = stringList(t, name+".security.bearer", req["bearer"])
+		}
+	}
+	if !basic || !post {
+		t.Errorf("%s: security must offer clientBasic and {} (client_secret_post), have %v", name, sec)
+	}
+	if bearer == nil && len(scopes) != 0 {
+		t.Errorf("%s: x-required-scopes %v without a bearer alternative", name, scopes)
+	}
+	if bearer != nil && !slices.Equal(bearer, scopes) {
+		t.Errorf("%s: security bearer %v differs from x-required-scopes %v", name, bearer, scopes)
+	}
+	if _, ok := obj(t, op, "requestBody", "content")["application/x-www-form-urlencoded"]; !ok {
+		t.Errorf("%s: the request body must be application/x-www-form-urlencoded", name)
+	}
+	resp := obj(t, op, "responses")
+	for _, code := range []string{"200", "400", "401", "default"} {
+		if _, ok := resp[code]; !ok {
+			t.Errorf("%s lacks the %s answer", name, code)
+		}
+	}
+	for code, r := range resp {
+		if code == "200" {
+			continue
+		}
+		rm, _ := r.(map[string]any)
+		if ref, _ := rm["$ref"].(string); ref != "" {
+			if !strings.HasPrefix(ref, "#/components/responses/OAuth") {
+				t.Errorf("%s answers %s with %s, not an OAuth error", name, code, ref)
+			}
+			continue
+		}
+		if s := obj(t, rm, "content", "application/json", "schema")["$ref"]; s != "#/components/schemas/OAuthError" {
+			t.Errorf("%s answers %s with %v, want OAuthError", name, code, s)
+		}
+	}
+}
+
+// TestOpenAPITokenExample checks that the token endpoint shows the YAXI Hub
+// document's request and answer, which keyhub serves unchanged.
+func TestOpenAPITokenExample(t *testing.T) {
+	doc := loadOpenAPI(t)
+	op := obj(t, doc, "paths", "/oauth2/token", "post")
+	req := obj(t, op, "requestBody", "content", "application/x-www-form-urlencoded", "example")
+	want := map[string]any{"grant_type": "client_credentials", "client_id": "YOUR_CLIENT_ID", "client_secret": "YOUR_CLIENT_SECRET",
+		"audience": "hub:api", "scope": "read:api_keys create:api_keys delete:api_keys"}
+	if !reflect.DeepEqual(req, want) {
+		t.Errorf("token request example = %v, want %v", req, want)
+	}
+	answer := obj(t, op, "responses", "200", "content", "application/json", "example")
+	wantAnswer := map[string]any{"access_token": "eyJhbGci...", "expires_in": float64(86400), "token_type": "Bearer",
+		"scope": "read:api_keys create:api_keys delete:api_keys"}
+	if !reflect.DeepEqual(answer, wantAnswer) {
+		t.Errorf("token answer example = %v, want %v", answer, wantAnswer)
+	}
+	if d, _ := op["description"].(string); !strings.Contains(d, "curl -X POST") || !strings.Contains(d, "/oauth2/token") {
+		t.Error("the token endpoint's description lacks the curl command")
 	}
 }
 
