@@ -145,14 +145,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// Logged wraps h with a one-line access log. It logs method, path, status
-// and duration; never headers, query strings or bodies, which carry secrets.
+// Logged wraps h with a one-line access log at debug level: a busy verify
+// node would otherwise write a line per request. It logs method, path,
+// status and duration; never headers, query strings or bodies, which carry
+// secrets. With debug logging off it adds nothing to a request.
 func Logged(log *slog.Logger, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !log.Enabled(r.Context(), slog.LevelDebug) {
+			h.ServeHTTP(w, r)
+			return
+		}
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: 200}
 		h.ServeHTTP(sw, r)
-		log.LogAttrs(r.Context(), slog.LevelInfo, "http",
+		log.LogAttrs(r.Context(), slog.LevelDebug, "http",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)))
 	})

@@ -8,6 +8,7 @@ import (
 	"github.com/maypok86/otter/v2"
 
 	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/oauth"
 )
 
 // clientCache keeps OAuth clients that bearer tokens name, so that a token
@@ -48,3 +49,25 @@ func (cc *clientCache) get(ctx context.Context, id string) (*keyhub.Client, erro
 }
 
 func (cc *clientCache) invalidate(id string) { cc.c.Invalidate(id) }
+
+// tokenCache remembers access tokens whose signature and claims were
+// checked, so that a client calling the management API repeatedly with one
+// token pays for one signature verification, not one per call. Revocation
+// and the client's state are still checked on every call; an entry never
+// outlives its token.
+type tokenCache struct {
+	c *otter.Cache[[32]byte, *oauth.Claims]
+}
+
+// maxTokenCacheAge bounds how long a verified token is trusted without
+// checking its signature again.
+const maxTokenCacheAge = 10 * time.Minute
+
+func newTokenCache(now func() time.Time) *tokenCache {
+	return &tokenCache{c: otter.Must(&otter.Options[[32]byte, *oauth.Claims]{
+		MaximumSize: 10_000,
+		ExpiryCalculator: otter.ExpiryCreatingFunc(func(e otter.Entry[[32]byte, *oauth.Claims]) time.Duration {
+			return min(e.Value.Expiry.Sub(now()), maxTokenCacheAge)
+		}),
+	})}
+}

@@ -40,6 +40,7 @@ type Service struct {
 	deny     DenyList
 	external ExternalVerifier
 	signing  SigningKeys
+	verified *tokenCache
 }
 
 // DefaultManagementAudience is the audience of the YAXI document's tokens.
@@ -76,6 +77,7 @@ func New(store keyhub.Store, opts ...Option) *Service {
 	}
 	s.inval = multiInvalidator{s.ver, s.inval}
 	s.clients = newClientCache(store)
+	s.verified = newTokenCache(s.now)
 	return s
 }
 
