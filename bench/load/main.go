@@ -33,6 +33,7 @@ type options struct {
 	db         string
 	json       bool
 	cpuprofile string
+	profiled   string
 	inprocess  bool
 }
 
@@ -46,7 +47,8 @@ func main() {
 	flag.StringVar(&o.db, "db", "sqlite", `store: "sqlite" (a file in a temporary directory) or a postgres:// URL `+
 		`of a server on which a fresh database is created and dropped afterwards`)
 	flag.BoolVar(&o.json, "json", false, "print the results as JSON on stdout")
-	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the server during the verify scenario to this file")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the server during one scenario (-profile-scenario) to this file")
+	flag.StringVar(&o.profiled, "profile-scenario", "verify", "scenario -cpuprofile covers: verify or token")
 	flag.BoolVar(&o.inprocess, "inprocess", false, "run keyhub via app.Run inside this process instead of as a separate binary")
 	flag.Parse()
 
@@ -127,14 +129,26 @@ func run(ctx context.Context, o options) error {
 	helloRes := gen.run(ctx, helloScenario(hello.URL))
 	rep.add(helloRes)
 
+	// profiled runs a scenario, under the CPU profile when it is the one
+	// -profile-scenario names.
+	profiled := func(name string, sc scenario) (result, error) {
+		if o.profiled != name {
+			return gen.run(ctx, sc), nil
+		}
+		prof, err := startProfile(o, srv, gen)
+		if err != nil {
+			return result{}, err
+		}
+		res := gen.run(ctx, sc)
+		if err := prof.finish(); err != nil {
+			logf("cpu profile: %v", err)
+		}
+		return res, nil
+	}
 	logf("scenario verify")
-	prof, err := startProfile(o, srv, gen)
+	verifyRes, err := profiled("verify", verifyScenario(srv.url, srv.opKey, sample, o.conc))
 	if err != nil {
 		return err
-	}
-	verifyRes := gen.run(ctx, verifyScenario(srv.url, srv.opKey, sample, o.conc))
-	if err := prof.finish(); err != nil {
-		logf("cpu profile: %v", err)
 	}
 	rep.add(verifyRes)
 
@@ -147,7 +161,11 @@ func run(ctx context.Context, o options) error {
 		rep.add(result{Scenario: "token", Skipped: true, Note: note})
 	default:
 		logf("scenario token")
-		rep.add(gen.run(ctx, *tok))
+		res, err := profiled("token", *tok)
+		if err != nil {
+			return err
+		}
+		rep.add(res)
 	}
 	// hello once more: how far it moved during the run shows how steady the
 	// machine was, and so how far the ratios can be trusted.
