@@ -11,6 +11,7 @@ import (
 
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/oauth"
+	"github.com/keyhub/keyhub/internal/verify"
 )
 
 // Tokens signs and checks keyhub's access tokens; *oauth.Keys implements it.
@@ -271,7 +272,7 @@ func (s *Service) Introspect(ctx context.Context, c *Caller, token string) (map[
 	if err != nil {
 		return nil, err
 	}
-	if code != "VALID" || rec.Key.IsOperator() || !visible(rec.Key.TenantID) {
+	if code != verify.Valid || rec.Key.IsOperator() || !visible(rec.Key.TenantID) {
 		return inactive, nil
 	}
 	// The address a key is used from is unknown here: state alone decides.
