@@ -38,11 +38,7 @@ func (s *Service) Authenticate(ctx context.Context, token string, ip netip.Addr)
 	default:
 		return nil, errInvalidToken()
 	}
-	k := rec.Key
-	if k.IsOperator() {
-		return &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: k.ID}, Scopes: []string{"*"}, Operator: true}, nil
-	}
-	return &keyhub.Principal{Actor: keyhub.Actor{Type: "api_key", ID: k.ID}, TenantID: k.TenantID, Scopes: rec.Scopes}, nil
+	return rec.Principal, nil
 }
 
 // VerifyRequest is the input of VerifyKey.

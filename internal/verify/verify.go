@@ -40,6 +40,9 @@ type Record struct {
 	Role     *keyhub.Role
 	Scopes   []string
 	Prefixes []netip.Prefix
+	// Principal is who the key speaks for when it calls keyhub itself.
+	// Shared by every request using the key: never modified.
+	Principal *keyhub.Principal
 }
 
 // Request is one verification question.
@@ -157,7 +160,11 @@ func resolve(k *keyhub.APIKey, role *keyhub.Role) (*Record, error) {
 	if role != nil {
 		scopes = slices.Concat(k.Scopes, role.Scopes)
 	}
-	return &Record{Key: k, Role: role, Scopes: scopes, Prefixes: prefixes}, nil
+	p := &keyhub.Principal{Actor: keyhub.Actor{Type: "api_key", ID: k.ID}, TenantID: k.TenantID, Scopes: scopes}
+	if k.IsOperator() {
+		p = &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: k.ID}, Scopes: []string{"*"}, Operator: true}
+	}
+	return &Record{Key: k, Role: role, Scopes: scopes, Prefixes: prefixes, Principal: p}, nil
 }
 
 // Check runs the checks after lookup that need no state: revocation,
