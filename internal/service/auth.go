@@ -38,6 +38,7 @@ func (s *Service) Authenticate(ctx context.Context, token string, ip netip.Addr)
 	default:
 		return nil, errInvalidToken()
 	}
+	s.ver.RecordUse(rec)
 	return rec.Principal, nil
 }
 

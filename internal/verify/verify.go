@@ -248,6 +248,10 @@ func (v *Verifier) spend(ctx context.Context, k *keyhub.APIKey, cost int64, now 
 	return remaining, ok, err
 }
 
+// RecordUse notes a use of the key outside verification (it authenticated a
+// management call), so last_used_at tells of every use.
+func (v *Verifier) RecordUse(rec *Record) { v.usage.record(rec.Key, Valid, v.now()) }
+
 // InvalidateKey drops the key with this digest from the cache.
 func (v *Verifier) InvalidateKey(hash []byte) {
 	if len(hash) == len(digest{}) {

@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"context"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -375,5 +376,22 @@ func TestUsageBatched(t *testing.T) {
 	b, err := e.svc.KeyUsage(ctx, e.op, k.ID, time.Time{}, time.Time{})
 	if err != nil || len(b) != 1 || b[0].Counts["VALID"] != 3 || b[0].Counts["INSUFFICIENT_SCOPE"] != 1 {
 		t.Fatalf("usage %+v %v", b, err)
+	}
+}
+
+// TestManagementUseCounts: a key that authenticates a management call has
+// been used, and last_used_at says so after the next flush.
+func TestManagementUseCounts(t *testing.T) {
+	e := newEnv(t, openSQLite(t))
+	ctx := context.Background()
+	k, key := e.create(t, service.KeyCreate{Scopes: []string{"read:api_keys"}})
+	if _, err := e.svc.Authenticate(ctx, key, netip.Addr{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ver.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.svc.GetKey(ctx, e.op, k.ID); got.LastUsedAt == nil {
+		t.Fatal("last_used_at not set by a management call")
 	}
 }
