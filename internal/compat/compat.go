@@ -7,11 +7,8 @@ package compat
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"log/slog"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
@@ -19,21 +16,6 @@ import (
 	"github.com/keyhub/keyhub/internal/httpapi"
 	"github.com/keyhub/keyhub/internal/service"
 )
-
-// ReadJSON decodes the request body into dst with the native API's rules
-// (unknown fields, wrong types and trailing data are 400s; bodies over
-// httpapi.MaxBodySize are 413s), so every surface refuses the same input.
-func ReadJSON(w http.ResponseWriter, r *http.Request, dst any) error {
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, httpapi.MaxBodySize))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return keyhub.CodedErrorf(keyhub.KindTooLarge, "body_too_large", "request body is larger than %d bytes", httpapi.MaxBodySize)
-		}
-		return keyhub.CodedErrorf(keyhub.KindBadRequest, "malformed_json", "request body could not be read")
-	}
-	return httpapi.DecodeBytes(b, dst)
-}
 
 // Resolve returns the HTTP status of err and err as a *keyhub.Error, by the
 // native API's one mapping. Internal errors are logged and answered without
@@ -101,44 +83,6 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// Router registers a surface's method-and-path patterns and, for each of
-// its paths, a method-less pattern answering 405 with Allow in the
-// surface's own error format.
-type Router struct {
-	mux   *http.ServeMux
-	paths map[string][]string
-	order []string
-}
-
-// NewRouter returns a Router over mux.
-func NewRouter(mux *http.ServeMux) *Router {
-	return &Router{mux: mux, paths: map[string][]string{}}
-}
-
-// Handle registers pattern ("GET /path").
-func (rt *Router) Handle(pattern string, h http.HandlerFunc) {
-	method, path, _ := strings.Cut(pattern, " ")
-	if _, ok := rt.paths[path]; !ok {
-		rt.order = append(rt.order, path)
-	}
-	rt.paths[path] = append(rt.paths[path], method)
-	rt.mux.HandleFunc(pattern, h)
-}
-
-// Finish registers the 405 answers; notAllowed writes one given the Allow
-// list.
-func (rt *Router) Finish(notAllowed func(w http.ResponseWriter, r *http.Request, allow string)) {
-	for _, path := range rt.order {
-		methods := rt.paths[path]
-		sort.Strings(methods)
-		allow := strings.Join(methods, ", ")
-		rt.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", allow)
-			notAllowed(w, r, allow)
-		})
-	}
 }
 
 // FormatTime renders t as RFC 3339 in UTC to the second, the style the seed

@@ -35,7 +35,7 @@ func newClientView(c *keyhub.Client) ClientView {
 
 func (s *Server) createClient(w http.ResponseWriter, r *http.Request, c *service.Caller) {
 	var in service.ClientCreate
-	if err := decode(w, r, &in); err != nil {
+	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -77,7 +77,7 @@ func (s *Server) getClient(w http.ResponseWriter, r *http.Request, c *service.Ca
 
 func (s *Server) updateClient(w http.ResponseWriter, r *http.Request, c *service.Caller) {
 	var in service.ClientPatch
-	if err := decode(w, r, &in); err != nil {
+	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -100,7 +100,7 @@ func (s *Server) deleteClient(w http.ResponseWriter, r *http.Request, c *service
 func (s *Server) rotateClientSecret(w http.ResponseWriter, r *http.Request, c *service.Caller) {
 	var in service.SecretRotation
 	if r.ContentLength != 0 {
-		if err := decode(w, r, &in); err != nil {
+		if err := Decode(w, r, &in); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

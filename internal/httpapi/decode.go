@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,14 +15,20 @@ import (
 // MaxBodySize is the largest request body accepted (DESIGN.md §5).
 const MaxBodySize = 1 << 20
 
-// decode reads one JSON value from the body into dst. Unknown fields, wrong
-// types, trailing data and oversized bodies are client errors naming what
-// was wrong, never 500s.
-func decode(w http.ResponseWriter, r *http.Request, dst any) error {
-	// The Content-Type is not checked: the body must parse as JSON whatever
-	// it claims, and `curl -d` labels JSON as a form by default.
-	body := http.MaxBytesReader(w, r.Body, MaxBodySize)
-	dec := json.NewDecoder(body)
+// Decode reads one JSON value from the request body into dst, with the
+// rules every surface shares. Unknown fields, wrong types, trailing data and
+// oversized bodies are client errors naming what was wrong, never 500s.
+// The Content-Type is not checked: the body must parse as JSON whatever it
+// claims, and `curl -d` labels JSON as a form by default.
+func Decode(w http.ResponseWriter, r *http.Request, dst any) error {
+	return decodeFrom(http.MaxBytesReader(w, r.Body, MaxBodySize), dst)
+}
+
+// DecodeBytes decodes b by the same rules; fuzz tests drive it.
+func DecodeBytes(b []byte, dst any) error { return decodeFrom(bytes.NewReader(b), dst) }
+
+func decodeFrom(rd io.Reader, dst any) error {
+	dec := json.NewDecoder(rd)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
@@ -31,20 +38,6 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 		if errors.As(err, &mbe) {
 			return decodeError(err)
 		}
-		return keyhub.CodedErrorf(keyhub.KindBadRequest, "malformed_json", "request body must hold a single JSON value")
-	}
-	return nil
-}
-
-// DecodeBytes decodes one JSON value from b with the same rules as request
-// bodies; fuzz tests drive it.
-func DecodeBytes(b []byte, dst any) error {
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return decodeError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return keyhub.CodedErrorf(keyhub.KindBadRequest, "malformed_json", "request body must hold a single JSON value")
 	}
 	return nil

@@ -10,7 +10,7 @@ import (
 
 func (s *Server) createTenant(w http.ResponseWriter, r *http.Request, c *service.Caller) {
 	var in service.TenantCreate
-	if err := decode(w, r, &in); err != nil {
+	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -50,7 +50,7 @@ func (s *Server) getTenant(w http.ResponseWriter, r *http.Request, c *service.Ca
 
 func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request, c *service.Caller) {
 	var in service.TenantPatch
-	if err := decode(w, r, &in); err != nil {
+	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -64,7 +64,7 @@ func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request, c *service
 
 func (s *Server) createScope(w http.ResponseWriter, r *http.Request, c *service.Caller) {
 	var in service.ScopeCreate
-	if err := decode(w, r, &in); err != nil {
+	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -95,7 +95,7 @@ func (s *Server) deleteScope(w http.ResponseWriter, r *http.Request, c *service.
 
 func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *service.Caller) {
 	var in service.RoleCreate
-	if err := decode(w, r, &in); err != nil {
+	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -135,7 +135,7 @@ func (s *Server) getRole(w http.ResponseWriter, r *http.Request, c *service.Call
 
 func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *service.Caller) {
 	var in service.RolePatch
-	if err := decode(w, r, &in); err != nil {
+	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

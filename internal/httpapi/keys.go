@@ -10,7 +10,7 @@ import (
 
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request, c *service.Caller) {
 	var in service.KeyCreate
-	if err := decode(w, r, &in); err != nil {
+	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -64,7 +64,7 @@ func (s *Server) getKey(w http.ResponseWriter, r *http.Request, c *service.Calle
 
 func (s *Server) updateKey(w http.ResponseWriter, r *http.Request, c *service.Caller) {
 	var in service.KeyPatch
-	if err := decode(w, r, &in); err != nil {
+	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -124,7 +124,7 @@ type verifyCredits struct {
 
 func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request, c *service.Caller) {
 	var in service.VerifyRequest
-	if err := decode(w, r, &in); err != nil {
+	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -154,7 +154,7 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request, c *service.Ca
 func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request, c *service.Caller) {
 	var in service.RotateRequest
 	if r.ContentLength != 0 {
-		if err := decode(w, r, &in); err != nil {
+		if err := Decode(w, r, &in); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -191,7 +191,7 @@ type revokeRequest struct {
 
 func (s *Server) revokeKeyBySecret(w http.ResponseWriter, r *http.Request, c *service.Caller) {
 	var in revokeRequest
-	if err := decode(w, r, &in); err != nil {
+	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

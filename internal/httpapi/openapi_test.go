@@ -250,7 +250,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 	oauthapi.New(nil, nil).Mount(s)
 
 	var registered, documented []string
-	for path, methods := range s.paths {
+	for path, methods := range s.router.Paths() {
 		for _, m := range methods {
 			registered = append(registered, m+" "+path)
 		}

@@ -11,10 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime/debug"
-	"slices"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/keyhub/keyhub"
@@ -23,12 +20,10 @@ import (
 
 // Server is the native API's http.Handler.
 type Server struct {
-	svc *service.Service
-	log *slog.Logger
-	mux *http.ServeMux
-	// paths collects the methods of each path, to answer 405 with Allow.
-	mu    sync.Mutex
-	paths map[string][]string
+	svc    *service.Service
+	log    *slog.Logger
+	mux    *http.ServeMux
+	router *Routes
 }
 
 // New returns a Server over svc.
@@ -36,7 +31,11 @@ func New(svc *service.Service, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{svc: svc, log: log, mux: http.NewServeMux(), paths: map[string][]string{}}
+	s := &Server{svc: svc, log: log, mux: http.NewServeMux()}
+	s.router = NewRoutes(s.mux, func(w http.ResponseWriter, r *http.Request, allow string) {
+		writeProblem(w, Problem{Type: "urn:keyhub:problem:method_not_allowed", Title: http.StatusText(405), Status: 405,
+			Detail: r.Method + " is not allowed here; allowed: " + allow, Code: "method_not_allowed"})
+	})
 	s.routes()
 	s.finish()
 	return s
@@ -88,39 +87,12 @@ func (s *Server) routes() {
 	s.handle("POST /v1/keys/revoke", s.authed(s.revokeKeyBySecret))
 }
 
-// handle registers a method-and-path pattern. The first pattern of a path
-// also registers the path without a method, answering 405 with the methods
-// registered for it by then.
-func (s *Server) handle(pattern string, h http.HandlerFunc) {
-	s.Handle(pattern, h)
-}
+// handle registers a native route.
+func (s *Server) handle(pattern string, h http.HandlerFunc) { s.router.Handle(pattern, h) }
 
-// Handle registers a route of another surface (OAuth, compat) on the same
-// router, so that it gets the same 404 and 405 answers.
-func (s *Server) Handle(pattern string, h http.Handler) {
-	method, path, ok := strings.Cut(pattern, " ")
-	if !ok {
-		s.mux.Handle(pattern, h)
-		return
-	}
-	s.mu.Lock()
-	_, seen := s.paths[path]
-	s.paths[path] = append(s.paths[path], method)
-	s.mu.Unlock()
-	s.mux.Handle(pattern, h)
-	if !seen {
-		s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-			s.mu.Lock()
-			methods := slices.Clone(s.paths[path])
-			s.mu.Unlock()
-			sort.Strings(methods)
-			allow := strings.Join(methods, ", ")
-			w.Header().Set("Allow", allow)
-			writeProblem(w, Problem{Type: "urn:keyhub:problem:method_not_allowed", Title: http.StatusText(405), Status: 405,
-				Detail: r.Method + " is not allowed here; allowed: " + allow, Code: "method_not_allowed"})
-		})
-	}
-}
+// Handle registers a route of another surface (OAuth) on the same router,
+// so that it gets the same 404 and 405 answers.
+func (s *Server) Handle(pattern string, h http.Handler) { s.router.Handle(pattern, h) }
 
 // finish registers the catch-all answering 404 as problem+json.
 func (s *Server) finish() {

@@ -48,16 +48,19 @@ type handler struct {
 // exactly as the native API does.
 func Mount(mux *http.ServeMux, api *httpapi.Server, svc *service.Service) {
 	h := &handler{api: api, svc: svc}
-	rt := compat.NewRouter(mux)
-	rt.Handle("GET /v1/hubs/current/api-keys", h.list)
-	rt.Handle("POST /v1/hubs/current/api-keys", h.create)
-	rt.Handle("GET /v1/hubs/current/api-keys/{apikeyId}", h.get)
-	rt.Handle("PATCH /v1/hubs/current/api-keys/{apikeyId}", h.update)
-	rt.Handle("DELETE /v1/hubs/current/api-keys/{apikeyId}", h.delete)
-	rt.Finish(func(w http.ResponseWriter, r *http.Request, allow string) {
-		writeAPIError(w, &apiError{Status: http.StatusMethodNotAllowed, Code: "405.method-not-allowed",
-			Title: "Method not allowed", Detail: r.Method + " is not allowed here; allowed: " + allow})
-	})
+	rt := httpapi.NewRoutes(mux, notAllowed)
+	rt.HandleFunc("GET /v1/hubs/current/api-keys", h.list)
+	rt.HandleFunc("POST /v1/hubs/current/api-keys", h.create)
+	rt.HandleFunc("GET /v1/hubs/current/api-keys/{apikeyId}", h.get)
+	rt.HandleFunc("PATCH /v1/hubs/current/api-keys/{apikeyId}", h.update)
+	rt.HandleFunc("DELETE /v1/hubs/current/api-keys/{apikeyId}", h.delete)
+}
+
+// notAllowed answers a method the path does not serve, in this surface's
+// error format.
+func notAllowed(w http.ResponseWriter, r *http.Request, allow string) {
+	writeAPIError(w, &apiError{Status: http.StatusMethodNotAllowed, Code: "405.method-not-allowed",
+		Title: "Method not allowed", Detail: r.Method + " is not allowed here; allowed: " + allow})
 }
 
 // caller authenticates r for the hub X-Hub-Id names. The hub becomes the
@@ -169,7 +172,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in createRequest
-	if err := compat.ReadJSON(w, r, &in); err != nil {
+	if err := httpapi.Decode(w, r, &in); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -205,7 +208,7 @@ func (h *handler) update(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in updateRequest
-	if err := compat.ReadJSON(w, r, &in); err != nil {
+	if err := httpapi.Decode(w, r, &in); err != nil {
 		writeError(w, r, err)
 		return
 	}

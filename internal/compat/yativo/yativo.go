@@ -40,14 +40,17 @@ type handler struct {
 // exactly as the native API does.
 func Mount(mux *http.ServeMux, api *httpapi.Server, svc *service.Service) {
 	h := &handler{api: api, svc: svc}
-	rt := compat.NewRouter(mux)
-	rt.Handle("GET /api/business/api-keys", h.list)
-	rt.Handle("POST /api/business/api-keys", h.create)
-	rt.Handle("DELETE /api/business/api-keys/{id}", h.delete)
-	rt.Finish(func(w http.ResponseWriter, r *http.Request, allow string) {
-		compat.WriteJSON(w, http.StatusMethodNotAllowed, errorBody{Status: "error", Code: "method_not_allowed",
-			Message: r.Method + " is not allowed here; allowed: " + allow})
-	})
+	rt := httpapi.NewRoutes(mux, notAllowed)
+	rt.HandleFunc("GET /api/business/api-keys", h.list)
+	rt.HandleFunc("POST /api/business/api-keys", h.create)
+	rt.HandleFunc("DELETE /api/business/api-keys/{id}", h.delete)
+}
+
+// notAllowed answers a method the path does not serve, in this surface's
+// error format.
+func notAllowed(w http.ResponseWriter, r *http.Request, allow string) {
+	compat.WriteJSON(w, http.StatusMethodNotAllowed, errorBody{Status: "error", Code: "method_not_allowed",
+		Message: r.Method + " is not allowed here; allowed: " + allow})
 }
 
 // keyView is Yativo's ApiKey; Key only on create.
@@ -137,7 +140,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in createRequest
-	if err := compat.ReadJSON(w, r, &in); err != nil {
+	if err := httpapi.Decode(w, r, &in); err != nil {
 		writeError(w, r, err)
 		return
 	}

@@ -54,17 +54,20 @@ type handler struct {
 // exactly as the native API does.
 func Mount(mux *http.ServeMux, api *httpapi.Server, svc *service.Service) {
 	h := &handler{api: api, svc: svc}
-	rt := compat.NewRouter(mux)
-	rt.Handle("GET /api/tenant/api-keys", h.list)
-	rt.Handle("GET /api/tenant/api-keys/{id}", h.get)
-	rt.Handle("DELETE /api/tenant/api-keys/{id}", h.delete)
-	rt.Handle("POST /api/api-keys", h.create)
-	rt.Handle("GET /api/api-keys/{id}", h.get)
-	rt.Handle("DELETE /api/api-keys/{id}", h.delete)
-	rt.Finish(func(w http.ResponseWriter, r *http.Request, allow string) {
-		compat.WriteJSON(w, http.StatusMethodNotAllowed, errorBody{Error: "method_not_allowed",
-			Message: r.Method + " is not allowed here; allowed: " + allow})
-	})
+	rt := httpapi.NewRoutes(mux, notAllowed)
+	rt.HandleFunc("GET /api/tenant/api-keys", h.list)
+	rt.HandleFunc("GET /api/tenant/api-keys/{id}", h.get)
+	rt.HandleFunc("DELETE /api/tenant/api-keys/{id}", h.delete)
+	rt.HandleFunc("POST /api/api-keys", h.create)
+	rt.HandleFunc("GET /api/api-keys/{id}", h.get)
+	rt.HandleFunc("DELETE /api/api-keys/{id}", h.delete)
+}
+
+// notAllowed answers a method the path does not serve, in this surface's
+// error format.
+func notAllowed(w http.ResponseWriter, r *http.Request, allow string) {
+	compat.WriteJSON(w, http.StatusMethodNotAllowed, errorBody{Error: "method_not_allowed",
+		Message: r.Method + " is not allowed here; allowed: " + allow})
 }
 
 // keyView is a key as YAXI shows it; Secret only on create.
@@ -160,7 +163,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in createRequest
-	if err := compat.ReadJSON(w, r, &in); err != nil {
+	if err := httpapi.Decode(w, r, &in); err != nil {
 		writeError(w, r, err)
 		return
 	}
