@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/service"
@@ -87,14 +89,14 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, c *service.Ca
 
 // verifyKeyInfo is the key as a verify answer shows it.
 type verifyKeyInfo struct {
-	ID          string      `json:"id"`
-	TenantID    string      `json:"tenant_id"`
-	Name        string      `json:"name"`
-	Environment string      `json:"environment"`
-	Scopes      []string    `json:"scopes"`
-	Role        *verifyRole `json:"role"`
-	Meta        any         `json:"meta"`
-	ExpiresAt   any         `json:"expires_at"`
+	ID          string          `json:"id"`
+	TenantID    string          `json:"tenant_id"`
+	Name        string          `json:"name"`
+	Environment string          `json:"environment"`
+	Scopes      []string        `json:"scopes"`
+	Role        *verifyRole     `json:"role"`
+	Meta        json.RawMessage `json:"meta"`
+	ExpiresAt   *time.Time      `json:"expires_at"`
 }
 
 type verifyRole struct {
