@@ -117,3 +117,38 @@ func ErrInsufficientScope(scope, why string) *Error {
 		Extra:   map[string]any{"scope": scope},
 	}
 }
+
+// Is reports whether target is an *Error of the same kind and code, so that
+// errors.Is(err, keyhub.ErrNotFound) holds for every not-found a store
+// answers, however it was wrapped.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Kind == e.Kind && t.Code == e.Code
+}
+
+// The errors a Store answers. Both stores return these, wrapped with the
+// operation for logs (fmt.Errorf("sqlite: get role: %w", keyhub.ErrNotFound)),
+// and word no message of their own: the services say what was not found or
+// what conflicted, in words for the caller. Never modify them.
+var (
+	// ErrNotFound: no row matched (or it belongs to another tenant).
+	ErrNotFound = &Error{Kind: KindNotFound, Code: "not_found", Message: "not found"}
+	// ErrExists: a unique id, name or digest is taken.
+	ErrExists = &Error{Kind: KindConflict, Code: "already_exists", Message: "already exists"}
+	// ErrReferenced: a reference names a missing object, or an object
+	// still referenced cannot be removed.
+	ErrReferenced = &Error{Kind: KindConflict, Code: "in_use", Message: "refers to a missing object or is still referred to"}
+	// ErrNoCredits: credits were spent or added on a key without credits.
+	ErrNoCredits = &Error{Kind: KindInvalid, Code: "no_credits", Message: "the key has no credits"}
+	// ErrBelowZero: adding credits would take the balance below zero.
+	ErrBelowZero = &Error{Kind: KindInvalid, Code: "below_zero", Message: "the balance would go below zero"}
+	// ErrOutOfRange: a number does not fit the store's integers.
+	ErrOutOfRange = &Error{Kind: KindInvalid, Code: "out_of_range", Message: "number out of range"}
+	// ErrUnstorableText: text the database cannot hold (NUL, a lone
+	// surrogate). The services refuse such text by field first; this is
+	// the store's last word if one slips through.
+	ErrUnstorableText = &Error{Kind: KindInvalid, Code: "invalid_text", Message: "text holds characters that cannot be stored"}
+	// ErrUnavailable: the database cannot be reached or is busy; the same
+	// request may succeed later. Its message says nothing of the driver.
+	ErrUnavailable = &Error{Kind: KindUnavailable, Code: "unavailable", Message: "store unavailable"}
+)

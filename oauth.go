@@ -21,9 +21,13 @@ type Client struct {
 	Audiences               []string   `json:"audiences"`
 	TokenTTL                Duration   `json:"token_ttl"`
 	Enabled                 bool       `json:"enabled"`
-	Creator                 Actor      `json:"creator"`
-	CreatedAt               time.Time  `json:"created_at"`
-	UpdatedAt               time.Time  `json:"updated_at"`
+	// TokenEpoch counts rotations of the secret without grace; tokens carry
+	// the epoch they were issued in, and those of an earlier one are
+	// refused, so a leaked secret's tokens die with it.
+	TokenEpoch int64     `json:"-"`
+	Creator    Actor     `json:"creator"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // SigningKey is a JWT signing key. The private key is stored encrypted

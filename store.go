@@ -6,8 +6,10 @@ import (
 )
 
 // Store persists keyhub's objects. Implementations translate their driver's
-// errors into *Error at this boundary: a missing row is KindNotFound, a
-// unique violation KindConflict, an unreachable database KindUnavailable.
+// errors into the store errors of this package (ErrNotFound, ErrExists,
+// ErrReferenced, ErrUnavailable, …) at this boundary and hold no rule, no
+// default and no message of their own: both answer alike, and the shared
+// conformance suite (internal/store/storetest) checks that they do.
 //
 // All changes go through Update so that a change and its audit event commit
 // together or not at all.
@@ -106,6 +108,11 @@ type Tx interface {
 	// PurgeRevokedTokens removes entries that expired before now.
 	PurgeRevokedTokens(ctx context.Context, now time.Time) error
 
+	// Announce tells every other node sharing the database, when this
+	// transaction commits and not before, which cached state its writes
+	// made stale. A store that serves one node only does nothing.
+	Announce(ctx context.Context, changes []Change) error
+
 	// AppendAuditEvent records e; events are never changed or removed.
 	AppendAuditEvent(ctx context.Context, e *AuditEvent) error
 	// ListAuditEvents lists events of tenantID; tenantID "" lists
@@ -113,11 +120,17 @@ type Tx interface {
 	ListAuditEvents(ctx context.Context, tenantID string, f AuditFilter) ([]*AuditEvent, error)
 }
 
-// Page selects one page of a list ordered by id, newest first. After is the
-// id of the last object of the previous page ("" for the first page).
+// Page selects one page of a list. Lists are ordered by id, newest first,
+// and After is the id of the last object of the previous page ("" for the
+// first page); a list sorted by other fields (APIKeyFilter.Sort) skips
+// Offset objects instead. Limit is how many objects to answer at most, and
+// the store answers exactly that many when there are: it never caps it (the
+// service asks for one more than a page holds, to know whether another
+// follows) and a Limit below 1 is a programming error.
 type Page struct {
-	Limit int
-	After string
+	Limit  int
+	After  string
+	Offset int
 }
 
 // Pagination bounds.
@@ -135,6 +148,53 @@ type APIKeyFilter struct {
 	Now        time.Time
 	RoleID     string
 	NamePrefix string
+	// NameContains matches names holding it, ignoring ASCII case.
+	NameContains string
+	// NotRevoked leaves revoked keys out.
+	NotRevoked bool
+	// Sort orders the list by these fields, then by id ascending; with no
+	// Sort the list is newest first and pages by After.
+	Sort []KeySort
+}
+
+// KeySort is one field an API-key list is sorted by.
+type KeySort struct {
+	Field KeySortField
+	Desc  bool
+}
+
+// KeySortField names a sortable field of an API key. Names sort ignoring
+// ASCII case; an absent role or revocation time sorts before any value.
+type KeySortField string
+
+// Sortable fields of an API key.
+const (
+	SortByID      KeySortField = "id"
+	SortByName    KeySortField = "name"
+	SortByRole    KeySortField = "role_id"
+	SortByCreated KeySortField = "created_at"
+	SortByUpdated KeySortField = "updated_at"
+	SortByRevoked KeySortField = "revoked_at"
+)
+
+// ChangeKind says what kind of object a Change names.
+type ChangeKind uint8
+
+// Kinds of change that make cached state stale.
+const (
+	ChangedKey    ChangeKind = iota + 1 // an API key, by digest
+	ChangedRole                         // a role: every key in it
+	ChangedTenant                       // a tenant: every key of it
+	ChangedClient                       // an OAuth client: its tokens and secret
+)
+
+// Change names cached verification or authentication state that a write
+// made stale. It carries ids and digests, never a secret.
+type Change struct {
+	Kind     ChangeKind
+	KeyHash  []byte // ChangedKey
+	TenantID string // ChangedRole, ChangedTenant
+	ID       string // the role or client id
 }
 
 // AuditFilter selects audit events to list. Zero fields do not filter.

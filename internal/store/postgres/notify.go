@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/keyhub/keyhub"
 )
 
 // invalidationChannel carries cache invalidations between nodes.
@@ -127,4 +129,32 @@ func apply(inv Invalidations, payload string) {
 		return
 	}
 	inv.InvalidateAll()
+}
+
+// Announce queues a notification per change on this transaction:
+// PostgreSQL delivers NOTIFY when the transaction commits and drops it on
+// rollback, so other nodes hear of exactly the changes that happened, at
+// the moment they happen.
+func (t *tx) Announce(ctx context.Context, changes []keyhub.Change) error {
+	for _, c := range changes {
+		if _, err := t.tx.Exec(ctx, "SELECT pg_notify($1, $2)", invalidationChannel, encodeChange(c)); err != nil {
+			return translate(err, "announce change")
+		}
+	}
+	return nil
+}
+
+// encodeChange is the payload of a change: a digest or ids, never a secret.
+func encodeChange(c keyhub.Change) string {
+	switch c.Kind {
+	case keyhub.ChangedKey:
+		return "k:" + hex.EncodeToString(c.KeyHash)
+	case keyhub.ChangedRole:
+		return "r:" + c.TenantID + ":" + c.ID
+	case keyhub.ChangedTenant:
+		return "t:" + c.TenantID
+	case keyhub.ChangedClient:
+		return "c:" + c.ID
+	}
+	return "*"
 }
