@@ -173,3 +173,23 @@ func IPAllowed(prefixes []netip.Prefix, ip netip.Addr) bool {
 	}
 	return false
 }
+
+// Normalize gives a key's optional parts their one stored form: lists are
+// never nil and absent meta is the empty object. The service calls it
+// before every write; stores keep what they are given.
+func (k *APIKey) Normalize() {
+	k.Scopes, k.IPs = nonNil(k.Scopes), nonNil(k.IPs)
+	if len(k.Meta) == 0 || string(k.Meta) == "null" {
+		k.Meta = json.RawMessage(`{}`)
+	}
+}
+
+// Normalize gives a role's scopes their one stored form.
+func (r *Role) Normalize() { r.Scopes = nonNil(r.Scopes) }
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

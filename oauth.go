@@ -50,3 +50,6 @@ type RevokedToken struct {
 	JTI       string    `json:"jti"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
+
+// Normalize gives a client's lists their one stored form.
+func (c *Client) Normalize() { c.Scopes, c.Audiences = nonNil(c.Scopes), nonNil(c.Audiences) }

@@ -2,6 +2,7 @@ package keyhub
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -172,4 +173,57 @@ func NormalizeScopes(v *Validation, field string, in []string) []string {
 		}
 	}
 	return out
+}
+
+// Intersect returns the scopes both a and b grant: for each pair that can
+// match a common concrete scope, their meet ("experiments:*" and
+// "experiments:read" meet in "experiments:read"). A token's effective
+// scopes are its claims intersected with its client's current scopes, so
+// narrowing a client narrows its tokens at once.
+func Intersect(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		for _, y := range b {
+			if m, ok := meet(x, y); ok && !slices.Contains(out, m) {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// meet is the most general scope covered by both x and y, if any.
+func meet(x, y string) (string, bool) {
+	if Covers(x, y) {
+		return y, true
+	}
+	if Covers(y, x) {
+		return x, true
+	}
+	// Neither covers the other but they may overlap segment by segment,
+	// as "a:*:c" and "a:b:*" do in "a:b:c".
+	var segs []string
+	for {
+		xs, xrest, xmore := strings.Cut(x, ":")
+		ys, yrest, ymore := strings.Cut(y, ":")
+		switch {
+		case xs == "*" && !xmore:
+			return strings.Join(append(segs, y), ":"), true
+		case ys == "*" && !ymore:
+			return strings.Join(append(segs, x), ":"), true
+		case xs == "*":
+			segs = append(segs, ys)
+		case ys == "*" || xs == ys:
+			segs = append(segs, xs)
+		default:
+			return "", false
+		}
+		if xmore != ymore {
+			return "", false
+		}
+		if !xmore {
+			return strings.Join(segs, ":"), true
+		}
+		x, y = xrest, yrest
+	}
 }

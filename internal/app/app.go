@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/authn"
+	"github.com/keyhub/keyhub/internal/compat"
 	"github.com/keyhub/keyhub/internal/compat/cycle"
 	"github.com/keyhub/keyhub/internal/compat/yativo"
 	"github.com/keyhub/keyhub/internal/compat/yaxi"
@@ -144,39 +146,33 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := deny.Load(ctx); err != nil {
 		return fmt.Errorf("token deny-list: %w", err)
 	}
-	ver := verify.New(store, verify.Config{Log: log, Cache: cfg.Cache})
-	defer ver.Close()
-	for _, run := range []func(context.Context){keys.Run, deny.Run, ver.Run} {
+	var aopts []authn.Option
+	aopts = append(aopts, authn.WithTokens(issuer, keys, deny))
+	if len(cfg.Providers) > 0 {
+		providers, err := oauth.NewProviders(cfg.Providers, nil, nil)
+		if err != nil {
+			return fmt.Errorf("trusted identity providers: %w", err)
+		}
+		aopts = append(aopts, authn.WithExternalProviders(providers))
+	}
+	core := NewCore(store, CoreConfig{Log: log, Cache: cfg.Cache, Audience: cfg.ManagementAudience,
+		Auth: aopts, Manage: []service.Option{service.WithSigningKeys(keys)}})
+	defer core.Close()
+	for _, run := range []func(context.Context){keys.Run, deny.Run, core.Verifier.Run} {
 		wg.Go(func() { run(bg) })
 	}
-	opts := []service.Option{
-		service.WithLogger(log), service.WithVerifier(ver), service.WithTokens(issuer, keys, deny),
-		service.WithSigningKeys(keys),
-	}
-	// Nodes on one PostgreSQL tell each other what their changes made
-	// stale; the verification cache's TTL is only the safety net.
+	// Nodes on one PostgreSQL hear each other's changes; the caches' TTLs
+	// are only the safety net.
 	if pg, ok := store.(*postgres.Store); ok {
-		opts = append(opts, service.WithInvalidator(pg.Publisher(log)))
 		ready := make(chan struct{})
-		wg.Go(func() { pg.Listen(bg, ver, log, ready) })
+		wg.Go(func() { pg.Listen(bg, core, log, ready) })
 		select {
 		case <-ready:
 		case <-time.After(10 * time.Second):
 			log.Warn("cache invalidation listener not ready; continuing, other nodes' changes reach this node within the cache TTL")
 		}
 	}
-	if cfg.ManagementAudience != "" {
-		opts = append(opts, service.WithManagementAudience(cfg.ManagementAudience))
-	}
-	if len(cfg.Providers) > 0 {
-		providers, err := oauth.NewProviders(cfg.Providers, nil, nil)
-		if err != nil {
-			return fmt.Errorf("trusted identity providers: %w", err)
-		}
-		opts = append(opts, service.WithExternalProviders(providers))
-	}
-	svc := service.New(store, opts...)
-	key, err := svc.BootstrapOperator(ctx)
+	key, err := core.Manage.BootstrapOperator(ctx)
 	if err != nil {
 		return fmt.Errorf("bootstrap operator key: %w", err)
 	}
@@ -186,9 +182,11 @@ func Run(ctx context.Context, cfg Config) error {
 		fmt.Fprintf(cfg.Stderr, "\nKEYHUB_API_KEY=%s\n\nThis operator key is shown once. Store it now.\n\n", key)
 	}
 
-	api := httpapi.New(svc, log)
-	oauthapi.New(svc, log).WithConfig(oauthapi.Config{Issuer: issuer, JWKS: keys.JWKS, Authenticate: api.Caller}).Mount(api)
-	if err := mountCompat(api, svc, cfg.Compat); err != nil {
+	api := httpapi.New(core.Services(), log)
+	oauthapi.New(core.Auth, log).WithConfig(oauthapi.Config{Issuer: issuer, JWKS: keys.JWKS, Authenticate: api.Caller,
+		Scopes: core.Manage.CatalogueScopes}).Mount(api)
+	deps := compat.Deps{Caller: api.Caller, Keys: core.Manage, Roles: core.Manage, Now: core.Manage.Now, Log: log}
+	if err := mountCompat(api, deps, cfg.Compat); err != nil {
 		return err
 	}
 	srv := &http.Server{
@@ -254,7 +252,7 @@ func sqlitePath(dsn string) (string, bool) {
 }
 
 // Surfaces are the seed-compatible surfaces by name.
-var Surfaces = map[string]func(*http.ServeMux, *httpapi.Server, *service.Service){
+var Surfaces = map[string]compat.MountFunc{
 	"yaxi":   yaxi.Mount,
 	"cycle":  cycle.Mount,
 	"yativo": yativo.Mount,
@@ -280,7 +278,7 @@ func ParseCompat(s string) ([]string, error) {
 	return out, nil
 }
 
-func mountCompat(api *httpapi.Server, svc *service.Service, names []string) error {
+func mountCompat(api *httpapi.Server, d compat.Deps, names []string) error {
 	if names == nil {
 		names = []string{"yaxi", "cycle", "yativo"}
 	}
@@ -289,7 +287,7 @@ func mountCompat(api *httpapi.Server, svc *service.Service, names []string) erro
 		if !ok {
 			return fmt.Errorf("unknown compat surface %q", n)
 		}
-		mount(api.Mux(), api, svc)
+		mount(api.Mux(), d)
 	}
 	return nil
 }

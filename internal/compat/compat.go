@@ -17,13 +17,27 @@ import (
 	"github.com/keyhub/keyhub/internal/service"
 )
 
+// Deps are what a surface needs of the node it is mounted on.
+type Deps struct {
+	// Caller authenticates a request exactly as the native API does.
+	Caller func(*http.Request) (*keyhub.Caller, error)
+	Keys   httpapi.KeyService
+	Roles  httpapi.RoleService
+	// Now is the clock key states are derived at.
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// MountFunc registers a surface's routes on mux.
+type MountFunc func(mux *http.ServeMux, d Deps)
+
 // Resolve returns the HTTP status of err and err as a *keyhub.Error, by the
 // native API's one mapping. Internal errors are logged and answered without
 // detail, as the native API does.
-func Resolve(r *http.Request, err error) (int, *keyhub.Error) {
+func (d Deps) Resolve(r *http.Request, err error) (int, *keyhub.Error) {
 	status, e := httpapi.Resolve(err)
-	if status >= 500 {
-		slog.Default().LogAttrs(r.Context(), slog.LevelError, "request failed",
+	if status >= 500 && d.Log != nil {
+		d.Log.LogAttrs(r.Context(), slog.LevelError, "request failed",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
 	}
 	return status, e
@@ -52,23 +66,23 @@ func RenameFields(e *keyhub.Error, m map[string]string) *keyhub.Error {
 	return &out
 }
 
-// AllKeys pages through the caller's keys matching f with the service's
-// cursor list and returns them all, oldest first. The compat surfaces list
-// without cursors, so they read every page; filters and checks stay in
-// ListKeys.
-func AllKeys(ctx context.Context, svc *service.Service, c *service.Caller, f keyhub.APIKeyFilter) ([]*keyhub.APIKey, error) {
+// AllKeys pages through the caller's keys matching q with the service's
+// one list path and returns them all, newest first. The YAXI and Yativo
+// lists have no paging of their own, so they read every page; filters and
+// checks stay in ListKeys.
+func (d Deps) AllKeys(ctx context.Context, c *keyhub.Caller, q service.KeyQuery) ([]*keyhub.APIKey, error) {
 	var out []*keyhub.APIKey
-	f.Page = keyhub.Page{Limit: keyhub.MaxPageLimit}
+	q.Limit, q.Cursor = keyhub.MaxPageLimit, ""
 	for {
-		ks, err := svc.ListKeys(ctx, c, f)
+		p, err := d.Keys.ListKeys(ctx, c, q)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, ks...)
-		if len(ks) < f.Limit {
+		out = append(out, p.Items...)
+		if p.Next == "" {
 			return out, nil
 		}
-		f.After = ks[len(ks)-1].ID
+		q.Cursor = p.Next
 	}
 }
 

@@ -4,22 +4,21 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/keyhub/keyhub/internal/compat"
 	"github.com/keyhub/keyhub/internal/compat/compattest"
 	"github.com/keyhub/keyhub/internal/compat/cycle"
 	"github.com/keyhub/keyhub/internal/compat/yativo"
 	"github.com/keyhub/keyhub/internal/compat/yaxi"
-	"github.com/keyhub/keyhub/internal/httpapi"
-	"github.com/keyhub/keyhub/internal/service"
 )
 
 // TestMountTogether mounts every surface on the native router, as the
 // server does with --compat: no pattern conflicts, each path reaches its
 // surface and the native API is untouched.
 func TestMountTogether(t *testing.T) {
-	s := compattest.Start(t, func(mux *http.ServeMux, api *httpapi.Server, svc *service.Service) {
-		yaxi.Mount(mux, api, svc)
-		cycle.Mount(mux, api, svc)
-		yativo.Mount(mux, api, svc)
+	s := compattest.Start(t, func(mux *http.ServeMux, d compat.Deps) {
+		yaxi.Mount(mux, d)
+		cycle.Mount(mux, d)
+		yativo.Mount(mux, d)
 	})
 	tenant := s.Tenant("all", nil)
 	_, key := s.Key(tenant, map[string]any{"name": "admin", "scopes": []string{"read:api_keys"}})

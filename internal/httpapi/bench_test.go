@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/app"
 	"github.com/keyhub/keyhub/internal/httpapi"
 	"github.com/keyhub/keyhub/internal/service"
 	"github.com/keyhub/keyhub/internal/store/sqlite"
@@ -23,19 +24,21 @@ func BenchmarkVerifyHandler(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	svc := service.New(st)
+	core := app.NewCore(st, app.CoreConfig{})
+	defer core.Close()
+	svc := core.Manage
 	op, err := svc.BootstrapOperator(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
-	c := &service.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: "key_b"}, Operator: true, Scopes: []string{"*"}}}
+	c := &keyhub.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: "key_b"}, Operator: true, Scopes: []string{"*"}}}
 	ten, _ := svc.CreateTenant(ctx, c, service.TenantCreate{Name: "acme"})
 	c.TenantID = ten.ID
 	_, key, err := svc.CreateKey(ctx, c, service.KeyCreate{Name: "k", Scopes: []string{"payouts:write"}, Meta: []byte(`{"plan":"pro"}`)})
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := httpapi.New(svc, nil)
+	h := httpapi.New(core.Services(), nil)
 	body := `{"key":"` + key + `","scopes":["payouts:write"],"ip":"203.0.113.7"}`
 	b.ReportAllocs()
 	for b.Loop() {

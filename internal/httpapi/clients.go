@@ -33,13 +33,13 @@ func newClientView(c *keyhub.Client) ClientView {
 	}
 }
 
-func (s *Server) createClient(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+func (s *Server) createClient(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
 	var in service.ClientCreate
 	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	cl, secret, err := s.svc.CreateClient(r.Context(), c, in)
+	cl, secret, err := s.svc.Clients.CreateClient(r.Context(), c, in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -49,25 +49,23 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request, c *service
 	writeJSON(w, http.StatusCreated, v)
 }
 
-func (s *Server) listClients(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+func (s *Server) listClients(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
 	q := newQuery(r)
-	p := q.page(keyhub.PrefixClient)
+	p := q.page()
 	if err := q.err(); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	limit := p.Limit
-	p.Limit++
-	cs, err := s.svc.ListClients(r.Context(), c, p)
+	cs, err := s.svc.Clients.ListClients(r.Context(), c, p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newList(cs, limit, func(c *keyhub.Client) string { return c.ID }, newClientView))
+	writeJSON(w, http.StatusOK, newList(cs, newClientView))
 }
 
-func (s *Server) getClient(w http.ResponseWriter, r *http.Request, c *service.Caller) {
-	cl, err := s.svc.GetClient(r.Context(), c, r.PathValue("id"))
+func (s *Server) getClient(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
+	cl, err := s.svc.Clients.GetClient(r.Context(), c, r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -75,13 +73,13 @@ func (s *Server) getClient(w http.ResponseWriter, r *http.Request, c *service.Ca
 	writeJSON(w, http.StatusOK, newClientView(cl))
 }
 
-func (s *Server) updateClient(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+func (s *Server) updateClient(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
 	var in service.ClientPatch
 	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	cl, err := s.svc.UpdateClient(r.Context(), c, r.PathValue("id"), in)
+	cl, err := s.svc.Clients.UpdateClient(r.Context(), c, r.PathValue("id"), in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -89,15 +87,15 @@ func (s *Server) updateClient(w http.ResponseWriter, r *http.Request, c *service
 	writeJSON(w, http.StatusOK, newClientView(cl))
 }
 
-func (s *Server) deleteClient(w http.ResponseWriter, r *http.Request, c *service.Caller) {
-	if err := s.svc.DeleteClient(r.Context(), c, r.PathValue("id")); err != nil {
+func (s *Server) deleteClient(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
+	if err := s.svc.Clients.DeleteClient(r.Context(), c, r.PathValue("id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) rotateClientSecret(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+func (s *Server) rotateClientSecret(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
 	var in service.SecretRotation
 	if r.ContentLength != 0 {
 		if err := Decode(w, r, &in); err != nil {
@@ -105,7 +103,7 @@ func (s *Server) rotateClientSecret(w http.ResponseWriter, r *http.Request, c *s
 			return
 		}
 	}
-	cl, secret, err := s.svc.RotateClientSecret(r.Context(), c, r.PathValue("id"), in)
+	cl, secret, err := s.svc.Clients.RotateClientSecret(r.Context(), c, r.PathValue("id"), in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/authn"
 	"github.com/keyhub/keyhub/internal/service"
 )
 
@@ -21,7 +22,7 @@ func FuzzDecode(f *testing.F) {
 		targets := []any{
 			&service.TenantCreate{}, &service.TenantPatch{}, &service.ScopeCreate{},
 			&service.KeyCreate{}, &service.KeyPatch{}, &service.RoleCreate{}, &service.RolePatch{},
-			&service.VerifyRequest{},
+			&authn.VerifyRequest{},
 		}
 		for _, dst := range targets {
 			err := DecodeBytes(b, dst)

@@ -8,13 +8,13 @@ import (
 	"github.com/keyhub/keyhub/internal/service"
 )
 
-func (s *Server) createTenant(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+func (s *Server) createTenant(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
 	var in service.TenantCreate
 	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	t, err := s.svc.CreateTenant(r.Context(), c, in)
+	t, err := s.svc.Tenants.CreateTenant(r.Context(), c, in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -22,25 +22,23 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request, c *service
 	writeJSON(w, http.StatusCreated, t)
 }
 
-func (s *Server) listTenants(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+func (s *Server) listTenants(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
 	q := newQuery(r)
-	p := q.page(keyhub.PrefixTenant)
+	p := q.page()
 	if err := q.err(); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	limit := p.Limit
-	p.Limit++
-	ts, err := s.svc.ListTenants(r.Context(), c, p)
+	ts, err := s.svc.Tenants.ListTenants(r.Context(), c, p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newList(ts, limit, func(t *keyhub.Tenant) string { return t.ID }, same[*keyhub.Tenant]))
+	writeJSON(w, http.StatusOK, newList(ts, same[*keyhub.Tenant]))
 }
 
-func (s *Server) getTenant(w http.ResponseWriter, r *http.Request, c *service.Caller) {
-	t, err := s.svc.GetTenant(r.Context(), c, r.PathValue("id"))
+func (s *Server) getTenant(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
+	t, err := s.svc.Tenants.GetTenant(r.Context(), c, r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -48,13 +46,13 @@ func (s *Server) getTenant(w http.ResponseWriter, r *http.Request, c *service.Ca
 	writeJSON(w, http.StatusOK, t)
 }
 
-func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
 	var in service.TenantPatch
 	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	t, err := s.svc.UpdateTenant(r.Context(), c, r.PathValue("id"), in)
+	t, err := s.svc.Tenants.UpdateTenant(r.Context(), c, r.PathValue("id"), in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -62,13 +60,13 @@ func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request, c *service
 	writeJSON(w, http.StatusOK, t)
 }
 
-func (s *Server) createScope(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+func (s *Server) createScope(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
 	var in service.ScopeCreate
 	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	e, err := s.svc.CreateScope(r.Context(), c, in)
+	e, err := s.svc.Scopes.CreateScope(r.Context(), c, in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -76,30 +74,30 @@ func (s *Server) createScope(w http.ResponseWriter, r *http.Request, c *service.
 	writeJSON(w, http.StatusCreated, e)
 }
 
-func (s *Server) listScopes(w http.ResponseWriter, r *http.Request, c *service.Caller) {
-	es, err := s.svc.ListScopes(r.Context(), c)
+func (s *Server) listScopes(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
+	es, err := s.svc.Scopes.ListScopes(r.Context(), c)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newList(es, len(es), func(e *keyhub.ScopeEntry) string { return e.Name }, same[*keyhub.ScopeEntry]))
+	writeJSON(w, http.StatusOK, newList(service.Page[*keyhub.ScopeEntry]{Items: es}, same[*keyhub.ScopeEntry]))
 }
 
-func (s *Server) deleteScope(w http.ResponseWriter, r *http.Request, c *service.Caller) {
-	if err := s.svc.DeleteScope(r.Context(), c, r.PathValue("name")); err != nil {
+func (s *Server) deleteScope(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
+	if err := s.svc.Scopes.DeleteScope(r.Context(), c, r.PathValue("name")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
 	var in service.RoleCreate
 	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	role, err := s.svc.CreateRole(r.Context(), c, in)
+	role, err := s.svc.Roles.CreateRole(r.Context(), c, in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -107,25 +105,23 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request, c *service.C
 	writeJSON(w, http.StatusCreated, roleView(role))
 }
 
-func (s *Server) listRoles(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+func (s *Server) listRoles(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
 	q := newQuery(r)
-	p := q.page(keyhub.PrefixRole)
+	p := q.page()
 	if err := q.err(); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	limit := p.Limit
-	p.Limit++
-	rs, err := s.svc.ListRoles(r.Context(), c, p)
+	rs, err := s.svc.Roles.ListRoles(r.Context(), c, p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newList(rs, limit, func(r *keyhub.Role) string { return r.ID }, roleView))
+	writeJSON(w, http.StatusOK, newList(rs, roleView))
 }
 
-func (s *Server) getRole(w http.ResponseWriter, r *http.Request, c *service.Caller) {
-	role, err := s.svc.GetRole(r.Context(), c, r.PathValue("id"))
+func (s *Server) getRole(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
+	role, err := s.svc.Roles.GetRole(r.Context(), c, r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -133,13 +129,13 @@ func (s *Server) getRole(w http.ResponseWriter, r *http.Request, c *service.Call
 	writeJSON(w, http.StatusOK, roleView(role))
 }
 
-func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
 	var in service.RolePatch
 	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	role, err := s.svc.UpdateRole(r.Context(), c, r.PathValue("id"), in)
+	role, err := s.svc.Roles.UpdateRole(r.Context(), c, r.PathValue("id"), in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -147,34 +143,32 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, c *service.C
 	writeJSON(w, http.StatusOK, roleView(role))
 }
 
-func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request, c *service.Caller) {
-	if err := s.svc.DeleteRole(r.Context(), c, r.PathValue("id")); err != nil {
+func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
+	if err := s.svc.Roles.DeleteRole(r.Context(), c, r.PathValue("id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
 	q := newQuery(r)
-	f := keyhub.AuditFilter{Page: q.page(keyhub.PrefixEvent), TargetID: q.v.Get("target_id"), Action: q.v.Get("action"),
+	f := service.AuditQuery{PageRequest: q.page(), TargetID: q.v.Get("target_id"), Action: q.v.Get("action"),
 		From: q.time("from"), To: q.time("to")}
 	if err := q.err(); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	limit := f.Limit
-	f.Limit++
-	es, err := s.svc.ListAuditEvents(r.Context(), c, f)
+	es, err := s.svc.Audit.ListAuditEvents(r.Context(), c, f)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newList(es, limit, func(e *keyhub.AuditEvent) string { return e.ID }, same[*keyhub.AuditEvent]))
+	writeJSON(w, http.StatusOK, newList(es, same[*keyhub.AuditEvent]))
 }
 
-func (s *Server) rotateSigningKey(w http.ResponseWriter, r *http.Request, c *service.Caller) {
-	k, err := s.svc.RotateSigningKey(r.Context(), c)
+func (s *Server) rotateSigningKey(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
+	k, err := s.svc.Signing.RotateSigningKey(r.Context(), c)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

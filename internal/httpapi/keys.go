@@ -6,17 +6,18 @@ import (
 	"time"
 
 	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/authn"
 	"github.com/keyhub/keyhub/internal/service"
 	"github.com/keyhub/keyhub/internal/verify"
 )
 
-func (s *Server) createKey(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+func (s *Server) createKey(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
 	var in service.KeyCreate
 	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	k, secret, err := s.svc.CreateKey(r.Context(), c, in)
+	k, secret, err := s.svc.Keys.CreateKey(r.Context(), c, in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -26,37 +27,25 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, c *service.Ca
 	writeJSON(w, http.StatusCreated, v)
 }
 
-func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
 	q := newQuery(r)
-	f := keyhub.APIKeyFilter{Page: q.page(keyhub.PrefixAPIKey), Environment: q.v.Get("environment"),
-		RoleID: q.v.Get("role_id"), NamePrefix: q.v.Get("name")}
-	if st := q.v.Get("state"); st != "" {
-		if !keyhub.ValidKeyState(st) {
-			q.fail("state", "must be one of active, disabled, revoked, expired")
-		}
-		f.State = keyhub.KeyState(st)
-	}
-	if f.RoleID != "" && !keyhub.ValidID(keyhub.PrefixRole, f.RoleID) {
-		q.fail("role_id", "is not a role id")
-	}
+	f := service.KeyQuery{PageRequest: q.page(), Environment: q.v.Get("environment"),
+		RoleID: q.v.Get("role_id"), NamePrefix: q.v.Get("name"), State: q.v.Get("state")}
 	if err := q.err(); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	limit := f.Limit
-	f.Limit++
-	ks, err := s.svc.ListKeys(r.Context(), c, f)
+	ks, err := s.svc.Keys.ListKeys(r.Context(), c, f)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	now := s.svc.Now()
-	writeJSON(w, http.StatusOK, newList(ks, limit, func(k *keyhub.APIKey) string { return k.ID },
-		func(k *keyhub.APIKey) KeyView { return NewKeyView(k, now) }))
+	writeJSON(w, http.StatusOK, newList(ks, func(k *keyhub.APIKey) KeyView { return NewKeyView(k, now) }))
 }
 
-func (s *Server) getKey(w http.ResponseWriter, r *http.Request, c *service.Caller) {
-	k, err := s.svc.GetKey(r.Context(), c, r.PathValue("id"))
+func (s *Server) getKey(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
+	k, err := s.svc.Keys.GetKey(r.Context(), c, r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -64,13 +53,13 @@ func (s *Server) getKey(w http.ResponseWriter, r *http.Request, c *service.Calle
 	writeJSON(w, http.StatusOK, NewKeyView(k, s.svc.Now()))
 }
 
-func (s *Server) updateKey(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+func (s *Server) updateKey(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
 	var in service.KeyPatch
 	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	k, err := s.svc.UpdateKey(r.Context(), c, r.PathValue("id"), in)
+	k, err := s.svc.Keys.UpdateKey(r.Context(), c, r.PathValue("id"), in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -78,8 +67,8 @@ func (s *Server) updateKey(w http.ResponseWriter, r *http.Request, c *service.Ca
 	writeJSON(w, http.StatusOK, NewKeyView(k, s.svc.Now()))
 }
 
-func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, c *service.Caller) {
-	k, err := s.svc.RevokeKey(r.Context(), c, r.PathValue("id"))
+func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
+	k, err := s.svc.Keys.RevokeKey(r.Context(), c, r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -124,13 +113,13 @@ type verifyCredits struct {
 	Remaining int64 `json:"remaining"`
 }
 
-func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request, c *service.Caller) {
-	var in service.VerifyRequest
+func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
+	var in authn.VerifyRequest
 	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	res, err := s.svc.VerifyKey(r.Context(), c, in)
+	res, err := s.svc.Verify.VerifyKey(r.Context(), c, in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -153,7 +142,7 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request, c *service.Ca
 	writeJSON(w, http.StatusOK, a)
 }
 
-func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
 	var in service.RotateRequest
 	if r.ContentLength != 0 {
 		if err := Decode(w, r, &in); err != nil {
@@ -161,7 +150,7 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request, c *service.Ca
 			return
 		}
 	}
-	k, secret, err := s.svc.RotateKey(r.Context(), c, r.PathValue("id"), in)
+	k, secret, err := s.svc.Keys.RotateKey(r.Context(), c, r.PathValue("id"), in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -171,14 +160,14 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request, c *service.Ca
 	writeJSON(w, http.StatusCreated, v)
 }
 
-func (s *Server) keyUsage(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+func (s *Server) keyUsage(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
 	q := newQuery(r)
 	from, to := q.time("from"), q.time("to")
 	if err := q.err(); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	buckets, err := s.svc.KeyUsage(r.Context(), c, r.PathValue("id"), from, to)
+	buckets, err := s.svc.Keys.KeyUsage(r.Context(), c, r.PathValue("id"), from, to)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -191,13 +180,13 @@ type revokeRequest struct {
 	Key string `json:"key"`
 }
 
-func (s *Server) revokeKeyBySecret(w http.ResponseWriter, r *http.Request, c *service.Caller) {
+func (s *Server) revokeKeyBySecret(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
 	var in revokeRequest
 	if err := Decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	k, err := s.svc.RevokeKeyBySecret(r.Context(), c, in.Key)
+	k, err := s.svc.Keys.RevokeKeyBySecret(r.Context(), c, in.Key)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/authn"
 	"github.com/keyhub/keyhub/internal/oauthapi"
 	"github.com/keyhub/keyhub/internal/service"
 )
@@ -38,7 +39,7 @@ var openapiSchemas = map[string]struct {
 	"KeyPatch":       {reflect.TypeFor[service.KeyPatch](), true},
 	"RoleCreate":     {reflect.TypeFor[service.RoleCreate](), true},
 	"RolePatch":      {reflect.TypeFor[service.RolePatch](), true},
-	"VerifyRequest":  {reflect.TypeFor[service.VerifyRequest](), true},
+	"VerifyRequest":  {reflect.TypeFor[authn.VerifyRequest](), true},
 	"RotateRequest":  {reflect.TypeFor[service.RotateRequest](), true},
 	"ClientCreate":   {reflect.TypeFor[service.ClientCreate](), true},
 	"ClientPatch":    {reflect.TypeFor[service.ClientPatch](), true},
@@ -246,7 +247,7 @@ func resolves(doc map[string]any, ref string) bool {
 // part of the document.
 func TestOpenAPIRoutes(t *testing.T) {
 	doc := loadOpenAPI(t)
-	s := New(nil, nil)
+	s := New(Services{}, nil)
 	oauthapi.New(nil, nil).Mount(s)
 
 	var registered, documented []string
@@ -568,7 +569,7 @@ func TestOpenAPITokenExample(t *testing.T) {
 }
 
 func TestOpenAPIServed(t *testing.T) {
-	s := New(nil, nil)
+	s := New(Services{}, nil)
 	rec := httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/openapi.json", nil))
 	if rec.Code != http.StatusOK {

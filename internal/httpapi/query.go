@@ -1,13 +1,13 @@
 package httpapi
 
 import (
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/service"
 )
 
 // query accumulates query-parameter errors so one answer names them all.
@@ -29,26 +29,18 @@ func (q *query) fail(field, msg string) {
 	q.bad = append(q.bad, keyhub.FieldError{Field: field, Message: msg})
 }
 
-// page reads limit and cursor. The cursor is the opaque encoding of the last
-// id of the previous page, which must carry idPrefix.
-func (q *query) page(idPrefix string) keyhub.Page {
-	p := keyhub.Page{Limit: keyhub.DefaultPageLimit}
+// page reads limit and cursor; their bounds and meaning are the service's.
+func (q *query) page() service.PageRequest {
+	var p service.PageRequest
 	if s := q.v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > keyhub.MaxPageLimit {
+		if err != nil || n < 1 {
 			q.fail("limit", "must be a whole number from 1 to 200")
 		} else {
 			p.Limit = n
 		}
 	}
-	if s := q.v.Get("cursor"); s != "" {
-		b, err := base64.RawURLEncoding.DecodeString(s)
-		if err != nil || !keyhub.ValidID(idPrefix, string(b)) {
-			q.fail("cursor", "is not a cursor returned by this list")
-		} else {
-			p.After = string(b)
-		}
-	}
+	p.Cursor = q.v.Get("cursor")
 	return p
 }
 
@@ -77,16 +69,13 @@ type list[T any] struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
-// newList builds the envelope. The handler asks the store for one more item
-// than the page holds; its presence means there is a next page.
-func newList[T, S any](items []S, limit int, id func(S) string, view func(S) T) list[T] {
-	l := list[T]{Data: make([]T, 0, min(len(items), limit))}
-	if len(items) > limit {
-		c := base64.RawURLEncoding.EncodeToString([]byte(id(items[limit-1])))
-		l.NextCursor = &c
-		items = items[:limit]
+// newList renders a page of the service's list.
+func newList[T, S any](p service.Page[S], view func(S) T) list[T] {
+	l := list[T]{Data: make([]T, 0, len(p.Items))}
+	if p.Next != "" {
+		l.NextCursor = &p.Next
 	}
-	for _, it := range items {
+	for _, it := range p.Items {
 		l.Data = append(l.Data, view(it))
 	}
 	return l

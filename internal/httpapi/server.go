@@ -15,19 +15,18 @@ import (
 	"time"
 
 	"github.com/keyhub/keyhub"
-	"github.com/keyhub/keyhub/internal/service"
 )
 
 // Server is the native API's http.Handler.
 type Server struct {
-	svc    *service.Service
+	svc    Services
 	log    *slog.Logger
 	mux    *http.ServeMux
 	router *Routes
 }
 
-// New returns a Server over svc.
-func New(svc *service.Service, log *slog.Logger) *Server {
+// New returns a Server over the services.
+func New(svc Services, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -149,7 +148,7 @@ func (w *statusWriter) WriteHeader(code int) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // handlerFunc is a handler that has an authenticated caller.
-type handlerFunc func(w http.ResponseWriter, r *http.Request, c *service.Caller)
+type handlerFunc func(w http.ResponseWriter, r *http.Request, c *keyhub.Caller)
 
 // TenantHeader names the tenant an operator credential acts on.
 const TenantHeader = "Keyhub-Tenant"
@@ -169,17 +168,17 @@ func (s *Server) authed(h handlerFunc) http.HandlerFunc {
 
 // Caller authenticates r. Compat surfaces use it too, so that every surface
 // authenticates the same way.
-func (s *Server) Caller(r *http.Request) (*service.Caller, error) {
+func (s *Server) Caller(r *http.Request) (*keyhub.Caller, error) {
 	token, ok := bearer(r)
 	if !ok {
 		return nil, keyhub.CodedErrorf(keyhub.KindUnauthorized, "unauthenticated", "missing Authorization: Bearer credential")
 	}
 	ip := remoteIP(r)
-	p, err := s.svc.Authenticate(r.Context(), token, ip)
+	p, err := s.svc.Auth.Authenticate(r.Context(), token, ip)
 	if err != nil {
 		return nil, err
 	}
-	c := &service.Caller{Principal: p, TenantID: p.TenantID, IP: ipString(ip)}
+	c := &keyhub.Caller{Principal: p, TenantID: p.TenantID, IP: ipString(ip)}
 	if t := r.Header.Get(TenantHeader); t != "" {
 		if !keyhub.ValidID(keyhub.PrefixTenant, t) {
 			e := keyhub.CodedErrorf(keyhub.KindBadRequest, "invalid_tenant", "%s header is not a tenant id", TenantHeader)
@@ -240,7 +239,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.svc.Store().Ping(ctx); err != nil {
+	if err := s.svc.Ready(ctx); err != nil {
 		s.log.Warn("readiness check failed", "error", err.Error())
 		writeProblem(w, Problem{Type: "urn:keyhub:problem:unavailable", Title: http.StatusText(503), Status: 503,
 			Detail: "store unreachable", Code: "unavailable"})

@@ -55,6 +55,10 @@ type Claims struct {
 	Scope string
 	// TenantID is empty for tokens of operator clients.
 	TenantID string
+	// Epoch is the client's token epoch when the token was issued: rotating
+	// the client's secret without grace moves the epoch on, and tokens of an
+	// earlier one are refused.
+	Epoch int64
 }
 
 // wireClaims is the JSON form of Claims.
@@ -69,6 +73,7 @@ type wireClaims struct {
 	ClientID  string           `json:"client_id,omitempty"`
 	Scope     string           `json:"scope,omitempty"`
 	TenantID  string           `json:"tenant_id,omitempty"`
+	Epoch     int64            `json:"client_epoch,omitempty"`
 }
 
 // MarshalJSON writes the registered claim names.
@@ -76,7 +81,7 @@ func (c Claims) MarshalJSON() ([]byte, error) {
 	return json.Marshal(wireClaims{
 		Issuer: c.Issuer, Subject: c.Subject, Audience: c.Audience,
 		Expiry: numericDate(c.Expiry), IssuedAt: numericDate(c.IssuedAt), NotBefore: numericDate(c.NotBefore),
-		ID: c.ID, ClientID: c.ClientID, Scope: c.Scope, TenantID: c.TenantID,
+		ID: c.ID, ClientID: c.ClientID, Scope: c.Scope, TenantID: c.TenantID, Epoch: c.Epoch,
 	})
 }
 
@@ -90,7 +95,7 @@ func (c *Claims) UnmarshalJSON(b []byte) error {
 	*c = Claims{
 		Issuer: w.Issuer, Subject: w.Subject, Audience: w.Audience,
 		Expiry: w.Expiry.Time(), IssuedAt: w.IssuedAt.Time(), NotBefore: w.NotBefore.Time(),
-		ID: w.ID, ClientID: w.ClientID, Scope: w.Scope, TenantID: w.TenantID,
+		ID: w.ID, ClientID: w.ClientID, Scope: w.Scope, TenantID: w.TenantID, Epoch: w.Epoch,
 	}
 	return nil
 }

@@ -1,11 +1,13 @@
 package oauthapi
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
 	"github.com/keyhub/keyhub"
-	"github.com/keyhub/keyhub/internal/service"
+	"github.com/keyhub/keyhub/internal/authn"
+	"github.com/keyhub/keyhub/internal/oauth"
 )
 
 // Config is what the OAuth endpoints publish.
@@ -16,7 +18,9 @@ type Config struct {
 	JWKS func() []byte
 	// Authenticate resolves a bearer credential for introspection, the same
 	// way the management API does.
-	Authenticate func(r *http.Request) (*service.Caller, error)
+	Authenticate func(r *http.Request) (*keyhub.Caller, error)
+	// Scopes lists the scope catalogue for the metadata.
+	Scopes func(ctx context.Context) ([]string, error)
 }
 
 // WithConfig sets what the endpoints publish and how bearer callers are
@@ -35,8 +39,10 @@ func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) {
 	iss := strings.TrimSuffix(h.cfg.Issuer, "/")
 	scopes := append([]string(nil), keyhub.ManagementScopes...)
-	if cat, err := h.svc.CatalogueScopes(r.Context()); err == nil {
-		scopes = append(scopes, cat...)
+	if h.cfg.Scopes != nil {
+		if cat, err := h.cfg.Scopes(r.Context()); err == nil {
+			scopes = append(scopes, cat...)
+		}
 	}
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	writeJSONCached(w, map[string]any{
@@ -62,7 +68,7 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err, false)
 		return
 	}
-	var c *service.Caller
+	var c *keyhub.Caller
 	basic := false
 	if strings.HasPrefix(strings.ToLower(r.Header.Get("Authorization")), "bearer ") {
 		if c, err = h.cfg.Authenticate(r); err != nil {
@@ -80,7 +86,7 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, err, basic)
 			return
 		}
-		c = service.ClientCaller(cl, remoteIP(r))
+		c = authn.ClientCaller(cl, remoteIP(r))
 	}
 	token := form.Get("token")
 	if token == "" {
@@ -96,7 +102,35 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err, basic)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, introspection(out))
+}
+
+// introspection renders an answer as RFC 7662 §2.2 does: only "active"
+// for an inactive token.
+func introspection(in *authn.Introspection) map[string]any {
+	if !in.Active {
+		return map[string]any{"active": false}
+	}
+	out := map[string]any{"active": true, "scope": strings.Join(in.Scopes, " "), "sub": in.Subject}
+	switch in.Kind {
+	case authn.KindAccessToken:
+		out["token_type"] = "Bearer"
+		out["client_id"], out["iss"], out["jti"] = in.ClientID, in.Issuer, in.JTI
+		out["aud"] = oauth.Audience(in.Audience)
+	case authn.KindAPIKey:
+		out["token_type"] = "api_key"
+		out["name"], out["environment"] = in.Name, in.Environment
+	}
+	if in.TenantID != "" {
+		out["tenant_id"] = in.TenantID
+	}
+	if !in.ExpiresAt.IsZero() {
+		out["exp"] = in.ExpiresAt.Unix()
+	}
+	if !in.IssuedAt.IsZero() {
+		out["iat"] = in.IssuedAt.Unix()
+	}
+	return out
 }
 
 // revoke answers RFC 7009: a client revokes a token issued to it. The answer
@@ -142,7 +176,7 @@ func (h *Handler) authenticateClient(r *http.Request, id, secret string) (*keyhu
 	}
 	cl, err := h.svc.AuthenticateClient(r.Context(), id, secret)
 	if err != nil {
-		if code, _ := codeOf(err); code == "invalid_client" {
+		if code, _ := codeOf(err); code == "invalid_client" && keyhub.ErrorKind(err) == keyhub.KindUnauthorized {
 			h.throttle.fail(id, ip, now)
 			h.log.Info("client authentication failed", "client_id", id, "ip", ip)
 		}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/authn"
 )
 
 // oauthError is an RFC 6749 §5.2 error answer.
@@ -36,9 +37,15 @@ func codeOf(err error) (string, string) {
 		return "server_error", "internal error"
 	}
 	switch e.Code {
-	case "invalid_client", "invalid_scope", "invalid_target", "invalid_request",
-		"unsupported_grant_type", "unauthorized_client", "invalid_grant":
+	case "invalid_client", "invalid_request":
+		// Raised by this surface itself, reading the request.
 		return e.Code, e.Message
+	case authn.CodeClientAuthFailed:
+		return "invalid_client", e.Message
+	case authn.CodeMalformedScope, authn.CodeScopeNotAllowed:
+		return "invalid_scope", e.Message
+	case authn.CodeAudienceNotAllowed:
+		return "invalid_target", e.Message
 	}
 	switch e.Kind {
 	case keyhub.KindUnavailable:

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/authn"
 	"github.com/keyhub/keyhub/internal/httpapi"
 	"github.com/keyhub/keyhub/internal/oauth"
 	"github.com/keyhub/keyhub/internal/service"
@@ -126,9 +127,11 @@ func newOAuthFixture(t *testing.T) *oauthFixture {
 	if err := keys.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(st, service.WithTokens(issuer, keys, oauth.NewDenyList(st, nil)),
-		service.WithVerifier(verify.New(st, verify.Config{})))
-	op := &service.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: "key_test"}, Operator: true, Scopes: []string{"*"}}}
+	ver := verify.New(st, verify.Config{})
+	t.Cleanup(ver.Close)
+	auth := authn.New(st, ver, authn.WithTokens(issuer, keys, oauth.NewDenyList(st, nil)))
+	svc := service.New(verify.NewStore(st, ver, auth))
+	op := &keyhub.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: "key_test"}, Operator: true, Scopes: []string{"*"}}}
 	ten, err := svc.CreateTenant(ctx, op, service.TenantCreate{Name: "acme"})
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +147,7 @@ func newOAuthFixture(t *testing.T) *oauthFixture {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	New(svc, slog.New(slog.DiscardHandler)).WithConfig(Config{Issuer: issuer, JWKS: keys.JWKS}).Mount(mux)
+	New(auth, slog.New(slog.DiscardHandler)).WithConfig(Config{Issuer: issuer, JWKS: keys.JWKS}).Mount(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &oauthFixture{srv: srv, clientID: cl.ID, clientSecret: secret, apiKey: apiKey}

@@ -5,6 +5,7 @@
 package oauthapi
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,7 +14,7 @@ import (
 	"time"
 
 	"github.com/keyhub/keyhub"
-	"github.com/keyhub/keyhub/internal/service"
+	"github.com/keyhub/keyhub/internal/authn"
 )
 
 // Failed client authentications allowed per window before the endpoint
@@ -24,9 +25,17 @@ const (
 	failuresPerIP  = 30
 )
 
+// Service is what the OAuth endpoints call; *authn.Service implements it.
+type Service interface {
+	AuthenticateClient(ctx context.Context, id, secret string) (*keyhub.Client, error)
+	IssueToken(ctx context.Context, cl *keyhub.Client, in authn.TokenRequest) (*authn.Token, error)
+	RevokeToken(ctx context.Context, cl *keyhub.Client, token string) error
+	Introspect(ctx context.Context, c *keyhub.Caller, token string) (*authn.Introspection, error)
+}
+
 // Handler serves the OAuth endpoints.
 type Handler struct {
-	svc      *service.Service
+	svc      Service
 	log      *slog.Logger
 	throttle *throttle
 	now      func() time.Time
@@ -34,7 +43,7 @@ type Handler struct {
 }
 
 // New returns the OAuth handler over svc.
-func New(svc *service.Service, log *slog.Logger) *Handler {
+func New(svc Service, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -89,7 +98,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, "unsupported_grant_type", "only client_credentials is supported", basic)
 		return
 	}
-	tok, err := h.svc.IssueToken(r.Context(), cl, service.TokenRequest{
+	tok, err := h.svc.IssueToken(r.Context(), cl, authn.TokenRequest{
 		Scope: form.Get("scope"), Audiences: form["audience"], Resources: form["resource"],
 	})
 	if err != nil {

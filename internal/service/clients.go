@@ -38,8 +38,9 @@ type ClientPatch struct {
 
 // SecretRotation is the input of RotateClientSecret.
 type SecretRotation struct {
-	// GracePeriod is how long the old secret keeps working; absent or
-	// "0s": it stops at once.
+	// GracePeriod is how long the old secret keeps working, tokens issued
+	// until the rotation keeping theirs until they expire; absent or "0s":
+	// the old secret and every token issued before stop at once.
 	GracePeriod string `json:"grace_period"`
 }
 
@@ -57,6 +58,8 @@ func validAudiences(v *keyhub.Validation, field string, in []string) []string {
 			v.Add(f, "must not be empty")
 		case len(a) > maxAudienceLen:
 			v.Add(f, "must be at most %d characters", maxAudienceLen)
+		case keyhub.CheckText(a) != nil:
+			v.Add(f, "%v", keyhub.CheckText(a))
 		case seen[a]:
 		default:
 			seen[a] = true
@@ -82,8 +85,8 @@ func validTTL(v *keyhub.Validation, field, s string) time.Duration {
 }
 
 // clientTenant is the tenant a client call acts on: the caller's, or for an
-// operator without Keyhub-Tenant, none (operator clients).
-func (s *Service) clientTenant(ctx context.Context, tx keyhub.Tx, c *Caller) (string, error) {
+// operator naming no tenant, none (operator clients).
+func (s *Service) clientTenant(ctx context.Context, tx keyhub.Tx, c *keyhub.Caller) (string, error) {
 	if c.TenantID == "" && c.Principal.Operator {
 		return "", nil
 	}
@@ -95,9 +98,9 @@ func (s *Service) clientTenant(ctx context.Context, tx keyhub.Tx, c *Caller) (st
 }
 
 // CreateClient creates an OAuth client and returns it with its secret, shown
-// only this once. A client may hold only scopes its creator holds.
-func (s *Service) CreateClient(ctx context.Context, c *Caller, in ClientCreate) (*keyhub.Client, string, error) {
-	if err := require(c, keyhub.ScopeManageClients, "creating an OAuth client"); err != nil {
+// only this once. A client may hold only scopes its creator's cover.
+func (s *Service) CreateClient(ctx context.Context, c *keyhub.Caller, in ClientCreate) (*keyhub.Client, string, error) {
+	if err := c.Require(keyhub.ScopeManageClients, "creating an OAuth client"); err != nil {
 		return nil, "", err
 	}
 	var v keyhub.Validation
@@ -122,9 +125,6 @@ func (s *Service) CreateClient(ctx context.Context, c *Caller, in ClientCreate) 
 		if err := v.Err(); err != nil {
 			return err
 		}
-		if err := grantable(c, scopes, "granting a scope to a client"); err != nil {
-			return err
-		}
 		sec = secret.NewClientSecret()
 		h := secret.Hash(sec)
 		cl = &keyhub.Client{
@@ -132,10 +132,11 @@ func (s *Service) CreateClient(ctx context.Context, c *Caller, in ClientCreate) 
 			Scopes: scopes, Audiences: auds, TokenTTL: keyhub.Duration(ttl), Enabled: in.Enabled == nil || *in.Enabled,
 			Creator: c.Principal.Actor, CreatedAt: now, UpdatedAt: now,
 		}
+		cl.Normalize()
 		if err := tx.CreateClient(ctx, cl); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, c, tenantID, "client.created", "client", cl.ID, snapshot(cl), now)
+		return s.record(ctx, tx, c, tenantID, change{action: "client.created", after: cl}, now)
 	})
 	if err != nil {
 		return nil, "", err
@@ -148,8 +149,8 @@ func getClient(ctx context.Context, tx keyhub.Tx, tenantID, id string) (*keyhub.
 }
 
 // GetClient reads a client of the caller's tenant.
-func (s *Service) GetClient(ctx context.Context, c *Caller, id string) (*keyhub.Client, error) {
-	if err := require(c, keyhub.ScopeReadClients, "reading OAuth clients"); err != nil {
+func (s *Service) GetClient(ctx context.Context, c *keyhub.Caller, id string) (*keyhub.Client, error) {
+	if err := c.Require(keyhub.ScopeReadClients, "reading OAuth clients"); err != nil {
 		return nil, err
 	}
 	var cl *keyhub.Client
@@ -164,27 +165,29 @@ func (s *Service) GetClient(ctx context.Context, c *Caller, id string) (*keyhub.
 	return cl, err
 }
 
-// ListClients lists the clients of the caller's tenant.
-func (s *Service) ListClients(ctx context.Context, c *Caller, page keyhub.Page) ([]*keyhub.Client, error) {
-	if err := require(c, keyhub.ScopeReadClients, "listing OAuth clients"); err != nil {
-		return nil, err
+// ListClients lists one page of the caller's tenant's clients.
+func (s *Service) ListClients(ctx context.Context, c *keyhub.Caller, req PageRequest) (Page[*keyhub.Client], error) {
+	if err := c.Require(keyhub.ScopeReadClients, "listing OAuth clients"); err != nil {
+		return Page[*keyhub.Client]{}, err
 	}
-	var out []*keyhub.Client
+	var out Page[*keyhub.Client]
 	err := s.store.View(ctx, func(tx keyhub.Tx) error {
 		tenantID, err := s.clientTenant(ctx, tx, c)
 		if err != nil {
 			return err
 		}
-		out, err = tx.ListClients(ctx, tenantID, page)
+		out, err = paged(req, keyhub.PrefixClient, func(cl *keyhub.Client) string { return cl.ID },
+			func(p keyhub.Page) ([]*keyhub.Client, error) { return tx.ListClients(ctx, tenantID, p) })
 		return err
 	})
 	return out, err
 }
 
-// UpdateClient changes a client. Tokens already issued keep their scopes
-// until they expire; new tokens follow the change.
-func (s *Service) UpdateClient(ctx context.Context, c *Caller, id string, in ClientPatch) (*keyhub.Client, error) {
-	if err := require(c, keyhub.ScopeManageClients, "updating an OAuth client"); err != nil {
+// UpdateClient changes a client. Its tokens follow at once: a token's
+// scopes are its claims intersected with the client's current scopes, and a
+// token for an audience the client no longer has is refused.
+func (s *Service) UpdateClient(ctx context.Context, c *keyhub.Caller, id string, in ClientPatch) (*keyhub.Client, error) {
+	if err := c.Require(keyhub.ScopeManageClients, "updating an OAuth client"); err != nil {
 		return nil, err
 	}
 	var v keyhub.Validation
@@ -233,9 +236,6 @@ func (s *Service) UpdateClient(ctx context.Context, c *Caller, id string, in Cli
 			cl.Name = name
 		}
 		if in.Scopes.Set {
-			if err := grantable(c, scopes, "granting a scope to a client"); err != nil {
-				return err
-			}
 			cl.Scopes = scopes
 		}
 		if in.Audiences.Set {
@@ -246,32 +246,29 @@ func (s *Service) UpdateClient(ctx context.Context, c *Caller, id string, in Cli
 		}
 		if in.Enabled.Set {
 			cl.Enabled = *in.Enabled.Value
-			if cl.Enabled && !before.Enabled {
-				if err := grantable(c, cl.Scopes, "enabling a client with a scope"); err != nil {
-					return err
-				}
-			}
 		}
-		cl.UpdatedAt = s.Now()
+		now := s.Now()
+		cl.UpdatedAt = now
+		cl.Normalize()
 		if err := tx.UpdateClient(ctx, &cl); err != nil {
 			return err
 		}
 		out = &cl
-		return s.audit(ctx, tx, c, tenantID, "client.updated", "client", cl.ID, diff(before, &cl), cl.UpdatedAt)
+		return s.record(ctx, tx, c, tenantID, change{action: "client.updated", before: before, after: &cl}, now)
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.clients.invalidate(id)
 	return out, nil
 }
 
 // DeleteClient deletes a client; its tokens stop working at once.
-func (s *Service) DeleteClient(ctx context.Context, c *Caller, id string) error {
-	if err := require(c, keyhub.ScopeManageClients, "deleting an OAuth client"); err != nil {
+// Deleting only takes power away, so manage:clients suffices.
+func (s *Service) DeleteClient(ctx context.Context, c *keyhub.Caller, id string) error {
+	if err := c.Require(keyhub.ScopeManageClients, "deleting an OAuth client"); err != nil {
 		return err
 	}
-	err := s.store.Update(ctx, func(tx keyhub.Tx) error {
+	return s.store.Update(ctx, func(tx keyhub.Tx) error {
 		tenantID, err := s.clientTenant(ctx, tx, c)
 		if err != nil {
 			return err
@@ -283,31 +280,20 @@ func (s *Service) DeleteClient(ctx context.Context, c *Caller, id string) error 
 		if err := tx.DeleteClient(ctx, tenantID, id); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, c, tenantID, "client.deleted", "client", id, diff(before, nil), s.Now())
+		return s.record(ctx, tx, c, tenantID, change{action: "client.deleted", before: before}, s.Now())
 	})
-	if err != nil {
-		return err
-	}
-	s.clients.invalidate(id)
-	return nil
 }
 
-// RotateClientSecret gives a client a new secret, shown once. The old one
-// keeps working for the grace period.
-func (s *Service) RotateClientSecret(ctx context.Context, c *Caller, id string, in SecretRotation) (*keyhub.Client, string, error) {
-	if err := require(c, keyhub.ScopeManageClients, "rotating a client secret"); err != nil {
+// RotateClientSecret gives a client a new secret, shown once: whoever calls
+// it gets the client's powers, so the coverage rule applies. With a grace
+// period the old secret keeps working that long; without one, the old
+// secret and every token issued before stop at once.
+func (s *Service) RotateClientSecret(ctx context.Context, c *keyhub.Caller, id string, in SecretRotation) (*keyhub.Client, string, error) {
+	if err := c.Require(keyhub.ScopeManageClients, "rotating a client secret"); err != nil {
 		return nil, "", err
 	}
 	var v keyhub.Validation
-	var grace time.Duration
-	if in.GracePeriod != "" {
-		var err error
-		if grace, err = keyhub.ParseDuration(in.GracePeriod); err != nil {
-			v.Add("grace_period", "%v", err)
-		} else if grace > maxGracePeriod {
-			v.Add("grace_period", "must be at most 90d")
-		}
-	}
+	grace := validGrace(&v, "grace_period", in.GracePeriod)
 	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
@@ -331,52 +317,19 @@ func (s *Service) RotateClientSecret(ctx context.Context, c *Caller, id string, 
 		if grace > 0 {
 			end := now.Add(grace)
 			cl.PreviousSecretHash, cl.PreviousSecretExpiresAt = before.SecretHash, &end
+		} else {
+			// Tokens issued before now carry an earlier epoch and die.
+			cl.TokenEpoch++
 		}
 		cl.UpdatedAt = now
 		if err := tx.UpdateClient(ctx, &cl); err != nil {
 			return err
 		}
 		out = &cl
-		d := diff(before, &cl)
-		return s.audit(ctx, tx, c, tenantID, "client.secret_rotated", "client", id, d, now)
+		return s.record(ctx, tx, c, tenantID, change{action: "client.secret_rotated", before: before, after: &cl}, now)
 	})
 	if err != nil {
 		return nil, "", err
 	}
-	s.clients.invalidate(id)
 	return out, sec, nil
-}
-
-// errInvalidClient is the one answer to every failed client
-// authentication (RFC 6749 §5.2), so a caller learns nothing of which ids
-// exist.
-func errInvalidClient() error {
-	return keyhub.CodedErrorf(keyhub.KindUnauthorized, "invalid_client", "client authentication failed")
-}
-
-// AuthenticateClient checks a client's id and secret: the current secret, or
-// the previous one within its grace period. Digests are compared in constant
-// time.
-func (s *Service) AuthenticateClient(ctx context.Context, id, sec string) (*keyhub.Client, error) {
-	if !keyhub.ValidID(keyhub.PrefixClient, id) || sec == "" {
-		return nil, errInvalidClient()
-	}
-	// The cache serves the token endpoint without store I/O; changes on this
-	// node drop the entry at once, other nodes' within the cache's TTL.
-	cl, err := s.clients.get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if cl == nil {
-		return nil, errInvalidClient()
-	}
-	h := secret.Hash(sec)
-	ok := secret.Equal(cl.SecretHash, h[:])
-	if !ok && cl.PreviousSecretExpiresAt != nil && s.Now().Before(*cl.PreviousSecretExpiresAt) {
-		ok = secret.Equal(cl.PreviousSecretHash, h[:])
-	}
-	if !ok || !cl.Enabled {
-		return nil, errInvalidClient()
-	}
-	return cl, nil
 }

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"slices"
+	"errors"
 	"sort"
 
 	"github.com/keyhub/keyhub"
@@ -42,8 +42,22 @@ type KeyPatch struct {
 	Credits   Opt[*CreditsPatch]   `json:"credits"`
 }
 
+// KeyQuery selects keys to list: filters, an optional sort and a page.
+type KeyQuery struct {
+	PageRequest
+	Environment  string
+	State        string
+	RoleID       string
+	NamePrefix   string
+	NameContains string
+	NotRevoked   bool
+	// Sort orders by other fields than the id; such lists page by Offset.
+	Sort []keyhub.KeySort
+}
+
 // validMeta checks that meta is a JSON object of at most MaxMetaSize bytes
-// and returns it compacted; absent or null meta is the empty object.
+// that every store holds alike, and returns it compacted; absent or null
+// meta is the empty object.
 func validMeta(v *keyhub.Validation, field string, meta json.RawMessage) json.RawMessage {
 	if len(meta) == 0 || string(meta) == "null" {
 		return json.RawMessage(`{}`)
@@ -57,6 +71,10 @@ func validMeta(v *keyhub.Validation, field string, meta json.RawMessage) json.Ra
 		v.Add(field, "must be a JSON object")
 		return nil
 	}
+	if err := keyhub.CheckJSONText(buf.Bytes()); err != nil {
+		v.Add(field, "%v", err)
+		return nil
+	}
 	return buf.Bytes()
 }
 
@@ -66,50 +84,43 @@ func defaultEnvironment(t *keyhub.Tenant) string {
 	if _, ok := t.KeyPrefixes["live"]; ok {
 		return "live"
 	}
-	envs := make([]string, 0, len(t.KeyPrefixes))
-	for e := range t.KeyPrefixes {
-		envs = append(envs, e)
-	}
-	sort.Strings(envs)
+	envs := envNames(t)
 	if len(envs) == 0 {
 		return ""
 	}
 	return envs[0]
 }
 
-// grantable checks the no-escalation rule for scopes the caller would grant.
-func grantable(c *Caller, scopes []string, what string) error {
-	if s, ok := c.Principal.CanGrant(scopes); !ok {
-		return keyhub.ErrInsufficientScope(s, what)
+func envNames(t *keyhub.Tenant) []string {
+	envs := make([]string, 0, len(t.KeyPrefixes))
+	for e := range t.KeyPrefixes {
+		envs = append(envs, e)
 	}
-	return nil
+	sort.Strings(envs)
+	return envs
 }
 
-// roleFor loads the role a key is to join and checks the caller may grant
-// its scopes.
-func roleFor(ctx context.Context, tx keyhub.Tx, c *Caller, v *keyhub.Validation, tenantID, roleID string) (*keyhub.Role, error) {
+// roleFor checks that the role a key is to join exists in the tenant.
+func roleFor(ctx context.Context, tx keyhub.Tx, v *keyhub.Validation, tenantID, roleID string) (string, error) {
 	if roleID == "" {
-		return nil, nil
+		return "", nil
 	}
 	if !keyhub.ValidID(keyhub.PrefixRole, roleID) {
 		v.Add("role_id", "is not a role id")
-		return nil, nil
+		return "", nil
 	}
-	r, err := tx.GetRole(ctx, tenantID, roleID)
+	_, err := tx.GetRole(ctx, tenantID, roleID)
 	if keyhub.IsKind(err, keyhub.KindNotFound) {
 		v.Add("role_id", "role %q not found", roleID)
-		return nil, nil
+		return "", nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	return r, grantable(c, r.Scopes, "assigning role "+roleID)
+	return roleID, err
 }
 
 // CreateKey issues a new key and returns it with its secret, which is never
-// available again.
-func (s *Service) CreateKey(ctx context.Context, c *Caller, in KeyCreate) (*keyhub.APIKey, string, error) {
-	if err := require(c, keyhub.ScopeCreateAPIKeys, "creating an API key"); err != nil {
+// available again. The caller's scopes must cover everything the key holds.
+func (s *Service) CreateKey(ctx context.Context, c *keyhub.Caller, in KeyCreate) (*keyhub.APIKey, string, error) {
+	if err := c.Require(keyhub.ScopeCreateAPIKeys, "creating an API key"); err != nil {
 		return nil, "", err
 	}
 	now := s.Now()
@@ -139,54 +150,41 @@ func (s *Service) CreateKey(ctx context.Context, c *Caller, in KeyCreate) (*keyh
 		if err := checkCatalogue(ctx, tx, &v, "scopes", scopes); err != nil {
 			return err
 		}
-		role, err := roleFor(ctx, tx, c, &v, t.ID, in.RoleID)
+		roleID, err := roleFor(ctx, tx, &v, t.ID, in.RoleID)
 		if err != nil {
 			return err
 		}
 		if err := v.Err(); err != nil {
 			return err
 		}
-		if err := grantable(c, scopes, "granting a scope"); err != nil {
-			return err
-		}
 		key = secret.NewKey(prefix)
 		h := secret.Hash(key)
 		k = &keyhub.APIKey{
 			ID: keyhub.NewID(keyhub.PrefixAPIKey, now), TenantID: t.ID, Name: name, Environment: env,
-			Start: secret.Start(key), Hash: h[:], Scopes: scopes, IPs: ips, Meta: meta,
+			Start: secret.Start(key), Hash: h[:], Scopes: scopes, RoleID: roleID, IPs: ips, Meta: meta,
 			Enabled: in.Enabled == nil || *in.Enabled, ExpiresAt: expires,
 			RateLimit: rl, Credits: credits, Creator: c.Principal.Actor, CreatedAt: now, UpdatedAt: now,
 		}
-		if role != nil {
-			k.RoleID = role.ID
-		}
+		k.Normalize()
 		if err := tx.CreateAPIKey(ctx, k); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, c, t.ID, "api_key.created", "api_key", k.ID, snapshot(k), now)
+		return s.record(ctx, tx, c, t.ID, change{action: "api_key.created", after: k}, now)
 	})
 	if err != nil {
 		return nil, "", err
 	}
-	// A digest cannot be cached as unknown before its key exists, short of
-	// a guessed secret; dropping it anyway keeps the rule simple.
-	s.inval.InvalidateKey(k.Hash)
 	return k, key, nil
 }
 
 func envList(t *keyhub.Tenant) string {
-	envs := make([]string, 0, len(t.KeyPrefixes))
-	for e := range t.KeyPrefixes {
-		envs = append(envs, e)
-	}
-	sort.Strings(envs)
-	b, _ := json.Marshal(envs)
+	b, _ := json.Marshal(envNames(t))
 	return string(b)
 }
 
 // GetKey reads one key of the caller's tenant.
-func (s *Service) GetKey(ctx context.Context, c *Caller, id string) (*keyhub.APIKey, error) {
-	if err := require(c, keyhub.ScopeReadAPIKeys, "reading API keys"); err != nil {
+func (s *Service) GetKey(ctx context.Context, c *keyhub.Caller, id string) (*keyhub.APIKey, error) {
+	if err := c.Require(keyhub.ScopeReadAPIKeys, "reading API keys"); err != nil {
 		return nil, err
 	}
 	var k *keyhub.APIKey
@@ -205,28 +203,51 @@ func getKey(ctx context.Context, tx keyhub.Tx, tenantID, id string) (*keyhub.API
 	return lookup("api key", keyhub.PrefixAPIKey, id, func() (*keyhub.APIKey, error) { return tx.GetAPIKey(ctx, tenantID, id) })
 }
 
-// ListKeys lists the caller's tenant's keys.
-func (s *Service) ListKeys(ctx context.Context, c *Caller, f keyhub.APIKeyFilter) ([]*keyhub.APIKey, error) {
-	if err := require(c, keyhub.ScopeReadAPIKeys, "listing API keys"); err != nil {
-		return nil, err
+// ListKeys lists one page of the caller's tenant's keys.
+func (s *Service) ListKeys(ctx context.Context, c *keyhub.Caller, q KeyQuery) (Page[*keyhub.APIKey], error) {
+	if err := c.Require(keyhub.ScopeReadAPIKeys, "listing API keys"); err != nil {
+		return Page[*keyhub.APIKey]{}, err
 	}
-	f.Now = s.Now()
-	var out []*keyhub.APIKey
+	f := keyhub.APIKeyFilter{Environment: q.Environment, RoleID: q.RoleID, NamePrefix: q.NamePrefix,
+		NameContains: q.NameContains, NotRevoked: q.NotRevoked, Sort: q.Sort, Now: s.Now()}
+	var bad []keyhub.FieldError
+	if q.State != "" {
+		if !keyhub.ValidKeyState(q.State) {
+			bad = append(bad, keyhub.FieldError{Field: "state", Message: "must be one of active, disabled, revoked, expired"})
+		}
+		f.State = keyhub.KeyState(q.State)
+	}
+	if q.RoleID != "" && !keyhub.ValidID(keyhub.PrefixRole, q.RoleID) {
+		bad = append(bad, keyhub.FieldError{Field: "role_id", Message: "is not a role id"})
+	}
+	if len(q.Sort) > 0 && q.Cursor != "" {
+		bad = append(bad, keyhub.FieldError{Field: "cursor", Message: "a sorted list pages by offset, not by cursor"})
+	}
+	if len(bad) > 0 {
+		return Page[*keyhub.APIKey]{}, &keyhub.Error{Kind: keyhub.KindBadRequest, Code: "invalid_query", Message: "invalid query parameters", Fields: bad}
+	}
+	var out Page[*keyhub.APIKey]
 	err := s.store.View(ctx, func(tx keyhub.Tx) error {
 		t, err := s.tenantOf(ctx, tx, c)
 		if err != nil {
 			return err
 		}
-		out, err = tx.ListAPIKeys(ctx, t.ID, f)
+		out, err = paged(q.PageRequest, keyhub.PrefixAPIKey, func(k *keyhub.APIKey) string { return k.ID },
+			func(p keyhub.Page) ([]*keyhub.APIKey, error) {
+				f.Page = p
+				return tx.ListAPIKeys(ctx, t.ID, f)
+			})
 		return err
 	})
 	return out, err
 }
 
-// UpdateKey changes a key. A revoked key cannot change. Granting scopes,
-// joining a role or re-enabling a key are grants, held to no-escalation.
-func (s *Service) UpdateKey(ctx context.Context, c *Caller, id string, in KeyPatch) (*keyhub.APIKey, error) {
-	if err := require(c, keyhub.ScopeUpdateAPIKeys, "updating an API key"); err != nil {
+// UpdateKey changes a key. A revoked key cannot change, nor can a rotated
+// one outlive its grace period. Every change but disabling is held to the
+// coverage rule: the caller's scopes must cover what the key holds before
+// and after.
+func (s *Service) UpdateKey(ctx context.Context, c *keyhub.Caller, id string, in KeyPatch) (*keyhub.APIKey, error) {
+	if err := c.Require(keyhub.ScopeUpdateAPIKeys, "updating an API key"); err != nil {
 		return nil, err
 	}
 	now := s.Now()
@@ -269,10 +290,17 @@ func (s *Service) UpdateKey(ctx context.Context, c *Caller, id string, in KeyPat
 				return err
 			}
 		}
-		var role *keyhub.Role
+		k := *before
 		if in.RoleID.Set && in.RoleID.Value != before.RoleID {
-			if role, err = roleFor(ctx, tx, c, &v, t.ID, in.RoleID.Value); err != nil {
+			if k.RoleID, err = roleFor(ctx, tx, &v, t.ID, in.RoleID.Value); err != nil {
 				return err
+			}
+		}
+		var add int64
+		if in.Credits.Set {
+			k.Credits = nil
+			if in.Credits.Value != nil {
+				k.Credits, add = patchCredits(&v, "credits", before.Credits, in.Credits.Value, now)
 			}
 		}
 		if err := v.Err(); err != nil {
@@ -281,22 +309,15 @@ func (s *Service) UpdateKey(ctx context.Context, c *Caller, id string, in KeyPat
 		if before.RevokedAt != nil {
 			return keyhub.CodedErrorf(keyhub.KindConflict, "key_revoked", "api key %q is revoked and cannot be changed", id)
 		}
-		k := *before
+		if in.ExpiresAt.Set && before.ReplacedBy != "" && (expires == nil || before.ExpiresAt != nil && expires.After(*before.ExpiresAt)) {
+			return keyhub.CodedErrorf(keyhub.KindConflict, "key_rotated",
+				"api key %q was rotated to %q: its expiry can be brought forward, never moved later or cleared", id, before.ReplacedBy)
+		}
 		if in.Name.Set {
 			k.Name = name
 		}
 		if in.Scopes.Set {
-			added := slices.DeleteFunc(slices.Clone(scopes), func(s string) bool { return slices.Contains(before.Scopes, s) })
-			if err := grantable(c, added, "granting a scope"); err != nil {
-				return err
-			}
 			k.Scopes = scopes
-		}
-		if in.RoleID.Set {
-			k.RoleID = ""
-			if role != nil {
-				k.RoleID = role.ID
-			}
 		}
 		if in.IPs.Set {
 			k.IPs = ips
@@ -310,32 +331,22 @@ func (s *Service) UpdateKey(ctx context.Context, c *Caller, id string, in KeyPat
 		if in.RateLimit.Set {
 			k.RateLimit = rl
 		}
-		var add int64
-		if in.Credits.Set {
-			k.Credits = nil
-			if in.Credits.Value != nil {
-				k.Credits, add = patchCredits(&v, "credits", before.Credits, in.Credits.Value, now)
-			}
-			if err := v.Err(); err != nil {
-				return err
-			}
-		}
 		if in.Enabled.Set {
 			k.Enabled = *in.Enabled.Value
-			if k.Enabled && !before.Enabled {
-				if err := s.canGrantKey(ctx, tx, c, &k); err != nil {
-					return err
-				}
-			}
 		}
 		k.UpdatedAt = now
+		k.Normalize()
 		if err := tx.UpdateAPIKey(ctx, &k); err != nil {
 			return err
 		}
 		if add != 0 {
 			n, err := tx.AddCredits(ctx, t.ID, k.ID, add)
-			if keyhub.IsKind(err, keyhub.KindInvalid) {
+			switch {
+			case errors.Is(err, keyhub.ErrBelowZero):
 				v.Add("credits.add", "would take the balance below zero")
+				return v.Err()
+			case errors.Is(err, keyhub.ErrOutOfRange):
+				v.Add("credits.add", "would take the balance out of range")
 				return v.Err()
 			}
 			if err != nil {
@@ -346,34 +357,19 @@ func (s *Service) UpdateKey(ctx context.Context, c *Caller, id string, in KeyPat
 			k.Credits = &cr
 		}
 		out = &k
-		return s.audit(ctx, tx, c, t.ID, "api_key.updated", "api_key", k.ID, diff(before, &k), now)
+		return s.record(ctx, tx, c, t.ID, change{action: "api_key.updated", before: before, after: &k}, now)
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.inval.InvalidateKey(out.Hash)
 	return out, nil
 }
 
-// canGrantKey checks that the caller could grant everything the key holds.
-func (s *Service) canGrantKey(ctx context.Context, tx keyhub.Tx, c *Caller, k *keyhub.APIKey) error {
-	if err := grantable(c, k.Scopes, "enabling a key with a scope"); err != nil {
-		return err
-	}
-	if k.RoleID == "" {
-		return nil
-	}
-	r, err := tx.GetRole(ctx, k.TenantID, k.RoleID)
-	if err != nil {
-		return err
-	}
-	return grantable(c, r.Scopes, "enabling a key with a scope")
-}
-
-// RevokeKey revokes a key. Revoking a revoked key changes nothing and
-// answers the key as it is, so retries are safe.
-func (s *Service) RevokeKey(ctx context.Context, c *Caller, id string) (*keyhub.APIKey, error) {
-	if err := require(c, keyhub.ScopeDeleteAPIKeys, "revoking an API key"); err != nil {
+// RevokeKey revokes a key. Revoking only takes power away, so it needs
+// delete:api_keys and nothing more. Revoking a revoked key changes nothing
+// and answers the key as it is, so retries are safe.
+func (s *Service) RevokeKey(ctx context.Context, c *keyhub.Caller, id string) (*keyhub.APIKey, error) {
+	if err := c.Require(keyhub.ScopeDeleteAPIKeys, "revoking an API key"); err != nil {
 		return nil, err
 	}
 	var out *keyhub.APIKey
@@ -398,20 +394,16 @@ func (s *Service) RevokeKey(ctx context.Context, c *Caller, id string) (*keyhub.
 			return err
 		}
 		out = &k
-		return s.audit(ctx, tx, c, t.ID, "api_key.revoked", "api_key", k.ID, diff(before, &k), now)
+		return s.record(ctx, tx, c, t.ID, change{action: "api_key.revoked", before: before, after: &k}, now)
 	})
-	if err != nil {
-		return nil, err
-	}
-	s.inval.InvalidateKey(out.Hash)
-	return out, nil
+	return out, err
 }
 
 // RevokeKeyBySecret revokes the key given by its secret, as
 // `keyhub auth api-key revoke <key>` does. The key must belong to the
 // caller's tenant; any other answers not found, as an unknown key does.
-func (s *Service) RevokeKeyBySecret(ctx context.Context, c *Caller, key string) (*keyhub.APIKey, error) {
-	if err := require(c, keyhub.ScopeDeleteAPIKeys, "revoking an API key"); err != nil {
+func (s *Service) RevokeKeyBySecret(ctx context.Context, c *keyhub.Caller, key string) (*keyhub.APIKey, error) {
+	if err := c.Require(keyhub.ScopeDeleteAPIKeys, "revoking an API key"); err != nil {
 		return nil, err
 	}
 	if _, err := secret.Parse(key); err != nil {

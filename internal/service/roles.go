@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/keyhub/keyhub"
@@ -25,12 +26,16 @@ func validDescription(v *keyhub.Validation, field, d string) string {
 	if len(d) > MaxDescriptionLen {
 		v.Add(field, "must be at most %d characters", MaxDescriptionLen)
 	}
+	if err := keyhub.CheckText(d); err != nil {
+		v.Add(field, "%v", err)
+	}
 	return strings.TrimSpace(d)
 }
 
-// CreateRole creates a role in the caller's tenant.
-func (s *Service) CreateRole(ctx context.Context, c *Caller, in RoleCreate) (*keyhub.Role, error) {
-	if err := require(c, keyhub.ScopeManageRoles, "creating a role"); err != nil {
+// CreateRole creates a role in the caller's tenant, holding only scopes the
+// caller's cover.
+func (s *Service) CreateRole(ctx context.Context, c *keyhub.Caller, in RoleCreate) (*keyhub.Role, error) {
+	if err := c.Require(keyhub.ScopeManageRoles, "creating a role"); err != nil {
 		return nil, err
 	}
 	var v keyhub.Validation
@@ -50,14 +55,12 @@ func (s *Service) CreateRole(ctx context.Context, c *Caller, in RoleCreate) (*ke
 		if err := v.Err(); err != nil {
 			return err
 		}
-		if err := grantable(c, scopes, "granting a scope to a role"); err != nil {
-			return err
-		}
 		r = &keyhub.Role{ID: keyhub.NewID(keyhub.PrefixRole, now), TenantID: t.ID, Name: name, Description: desc, Scopes: scopes, CreatedAt: now, UpdatedAt: now}
+		r.Normalize()
 		if err := tx.CreateRole(ctx, r); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, c, t.ID, "role.created", "role", r.ID, snapshot(r), now)
+		return s.record(ctx, tx, c, t.ID, change{action: "role.created", after: r}, now)
 	})
 	if err != nil {
 		return nil, err
@@ -70,8 +73,8 @@ func getRole(ctx context.Context, tx keyhub.Tx, tenantID, id string) (*keyhub.Ro
 }
 
 // GetRole reads a role of the caller's tenant.
-func (s *Service) GetRole(ctx context.Context, c *Caller, id string) (*keyhub.Role, error) {
-	if err := require(c, keyhub.ScopeReadRoles, "reading roles"); err != nil {
+func (s *Service) GetRole(ctx context.Context, c *keyhub.Caller, id string) (*keyhub.Role, error) {
+	if err := c.Require(keyhub.ScopeReadRoles, "reading roles"); err != nil {
 		return nil, err
 	}
 	var r *keyhub.Role
@@ -86,26 +89,29 @@ func (s *Service) GetRole(ctx context.Context, c *Caller, id string) (*keyhub.Ro
 	return r, err
 }
 
-// ListRoles lists the roles of the caller's tenant.
-func (s *Service) ListRoles(ctx context.Context, c *Caller, page keyhub.Page) ([]*keyhub.Role, error) {
-	if err := require(c, keyhub.ScopeReadRoles, "listing roles"); err != nil {
-		return nil, err
+// ListRoles lists one page of the caller's tenant's roles.
+func (s *Service) ListRoles(ctx context.Context, c *keyhub.Caller, req PageRequest) (Page[*keyhub.Role], error) {
+	if err := c.Require(keyhub.ScopeReadRoles, "listing roles"); err != nil {
+		return Page[*keyhub.Role]{}, err
 	}
-	var out []*keyhub.Role
+	var out Page[*keyhub.Role]
 	err := s.store.View(ctx, func(tx keyhub.Tx) error {
 		t, err := s.tenantOf(ctx, tx, c)
 		if err != nil {
 			return err
 		}
-		out, err = tx.ListRoles(ctx, t.ID, page)
+		out, err = paged(req, keyhub.PrefixRole, func(r *keyhub.Role) string { return r.ID },
+			func(p keyhub.Page) ([]*keyhub.Role, error) { return tx.ListRoles(ctx, t.ID, p) })
 		return err
 	})
 	return out, err
 }
 
-// UpdateRole changes a role; a scope change reaches every member key at once.
-func (s *Service) UpdateRole(ctx context.Context, c *Caller, id string, in RolePatch) (*keyhub.Role, error) {
-	if err := require(c, keyhub.ScopeManageRoles, "updating a role"); err != nil {
+// UpdateRole changes a role; a scope change reaches every member key at
+// once. The caller's scopes must cover the role's before and after: a
+// credential cannot rename, describe or narrow a role wider than itself.
+func (s *Service) UpdateRole(ctx context.Context, c *keyhub.Caller, id string, in RolePatch) (*keyhub.Role, error) {
+	if err := c.Require(keyhub.ScopeManageRoles, "updating a role"); err != nil {
 		return nil, err
 	}
 	var v keyhub.Validation
@@ -146,38 +152,33 @@ func (s *Service) UpdateRole(ctx context.Context, c *Caller, id string, in RoleP
 			r.Description = desc
 		}
 		if in.Scopes.Set {
-			if err := grantable(c, scopes, "granting a scope to a role"); err != nil {
-				return err
-			}
 			r.Scopes = scopes
 		}
 		now := s.Now()
 		r.UpdatedAt = now
+		r.Normalize()
 		if err := tx.UpdateRole(ctx, &r); err != nil {
 			return err
 		}
 		out = &r
-		return s.audit(ctx, tx, c, t.ID, "role.updated", "role", r.ID, diff(before, &r), now)
+		return s.record(ctx, tx, c, t.ID, change{action: "role.updated", before: before, after: &r}, now)
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.inval.InvalidateRole(out.TenantID, out.ID)
 	return out, nil
 }
 
 // DeleteRole deletes a role that no key belongs to.
-func (s *Service) DeleteRole(ctx context.Context, c *Caller, id string) error {
-	if err := require(c, keyhub.ScopeManageRoles, "deleting a role"); err != nil {
+func (s *Service) DeleteRole(ctx context.Context, c *keyhub.Caller, id string) error {
+	if err := c.Require(keyhub.ScopeManageRoles, "deleting a role"); err != nil {
 		return err
 	}
-	var tenantID string
-	err := s.store.Update(ctx, func(tx keyhub.Tx) error {
+	return s.store.Update(ctx, func(tx keyhub.Tx) error {
 		t, err := s.tenantOf(ctx, tx, c)
 		if err != nil {
 			return err
 		}
-		tenantID = t.ID
 		r, err := getRole(ctx, tx, t.ID, id)
 		if err != nil {
 			return err
@@ -187,18 +188,21 @@ func (s *Service) DeleteRole(ctx context.Context, c *Caller, id string) error {
 			return err
 		}
 		if n > 0 {
-			e := keyhub.CodedErrorf(keyhub.KindConflict, "role_in_use", "role %q has %d member keys; move or revoke them first", id, n)
-			e.Extra = map[string]any{"member_count": n}
-			return e
+			return roleInUse(id, n)
 		}
 		if err := tx.DeleteRole(ctx, t.ID, id); err != nil {
+			if errors.Is(err, keyhub.ErrReferenced) {
+				// A key joined the role since the count.
+				return roleInUse(id, 1)
+			}
 			return err
 		}
-		return s.audit(ctx, tx, c, t.ID, "role.deleted", "role", id, diff(r, nil), s.Now())
+		return s.record(ctx, tx, c, t.ID, change{action: "role.deleted", before: r}, s.Now())
 	})
-	if err != nil {
-		return err
-	}
-	s.inval.InvalidateRole(tenantID, id)
-	return nil
+}
+
+func roleInUse(id string, n int) error {
+	e := keyhub.CodedErrorf(keyhub.KindConflict, "role_in_use", "role %q has %d member keys; move or revoke them first", id, n)
+	e.Extra = map[string]any{"member_count": n}
+	return e
 }

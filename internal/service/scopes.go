@@ -17,22 +17,20 @@ type ScopeCreate struct {
 const MaxDescriptionLen = 1000
 
 // CreateScope adds a scope to the catalogue. Operators only.
-func (s *Service) CreateScope(ctx context.Context, c *Caller, in ScopeCreate) (*keyhub.ScopeEntry, error) {
-	if err := require(c, keyhub.ScopeManageTenants, "changing the scope catalogue"); err != nil {
+func (s *Service) CreateScope(ctx context.Context, c *keyhub.Caller, in ScopeCreate) (*keyhub.ScopeEntry, error) {
+	if err := c.Require(keyhub.ScopeManageTenants, "changing the scope catalogue"); err != nil {
 		return nil, err
 	}
 	var v keyhub.Validation
 	if err := keyhub.ValidateScope(in.Name); err != nil {
 		v.Add("name", "%v", err)
 	}
-	if len(in.Description) > MaxDescriptionLen {
-		v.Add("description", "must be at most %d characters", MaxDescriptionLen)
-	}
+	desc := validDescription(&v, "description", in.Description)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	now := s.Now()
-	e := &keyhub.ScopeEntry{Name: in.Name, Description: in.Description, CreatedAt: now}
+	e := &keyhub.ScopeEntry{Name: in.Name, Description: desc, CreatedAt: now}
 	err := s.store.Update(ctx, func(tx keyhub.Tx) error {
 		if err := tx.CreateScope(ctx, e); err != nil {
 			if keyhub.IsKind(err, keyhub.KindConflict) {
@@ -40,7 +38,7 @@ func (s *Service) CreateScope(ctx context.Context, c *Caller, in ScopeCreate) (*
 			}
 			return err
 		}
-		return s.audit(ctx, tx, c, "", "scope.created", "scope", e.Name, snapshot(e), now)
+		return s.record(ctx, tx, c, "", change{action: "scope.created", after: e}, now)
 	})
 	if err != nil {
 		return nil, err
@@ -50,8 +48,8 @@ func (s *Service) CreateScope(ctx context.Context, c *Caller, in ScopeCreate) (*
 
 // ListScopes lists the catalogue. Any authenticated caller may read it, so
 // that tenants can see which scopes they can grant.
-func (s *Service) ListScopes(ctx context.Context, c *Caller) ([]*keyhub.ScopeEntry, error) {
-	if err := requireAuth(c); err != nil {
+func (s *Service) ListScopes(ctx context.Context, c *keyhub.Caller) ([]*keyhub.ScopeEntry, error) {
+	if err := c.Authenticated(); err != nil {
 		return nil, err
 	}
 	var out []*keyhub.ScopeEntry
@@ -64,8 +62,8 @@ func (s *Service) ListScopes(ctx context.Context, c *Caller) ([]*keyhub.ScopeEnt
 
 // DeleteScope removes a scope from the catalogue. Keys that hold it keep it;
 // only new grants are checked against the catalogue.
-func (s *Service) DeleteScope(ctx context.Context, c *Caller, name string) error {
-	if err := require(c, keyhub.ScopeManageTenants, "changing the scope catalogue"); err != nil {
+func (s *Service) DeleteScope(ctx context.Context, c *keyhub.Caller, name string) error {
+	if err := c.Require(keyhub.ScopeManageTenants, "changing the scope catalogue"); err != nil {
 		return err
 	}
 	now := s.Now()
@@ -76,7 +74,7 @@ func (s *Service) DeleteScope(ctx context.Context, c *Caller, name string) error
 			}
 			return err
 		}
-		return s.audit(ctx, tx, c, "", "scope.deleted", "scope", name, snapshot(map[string]string{"name": name}), now)
+		return s.record(ctx, tx, c, "", change{action: "scope.deleted", before: &keyhub.ScopeEntry{Name: name}}, now)
 	})
 }
 

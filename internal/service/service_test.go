@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/app"
+	"github.com/keyhub/keyhub/internal/authn"
 	"github.com/keyhub/keyhub/internal/service"
 	"github.com/keyhub/keyhub/internal/store/sqlite"
 	"github.com/keyhub/keyhub/internal/verify"
@@ -25,8 +27,9 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 
 type fixture struct {
 	svc    *service.Service
+	auth   *authn.Service
 	clk    *clock
-	op     *service.Caller
+	op     *keyhub.Caller
 	tenant string
 }
 
@@ -39,19 +42,21 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	clk := &clock{t: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
-	svc := service.New(st, service.WithClock(clk.Now), service.WithVerifier(verify.New(st, verify.Config{Now: clk.Now})))
-	op := &service.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: "key_test"}, Operator: true, Scopes: []string{"*"}}}
+	core := app.NewCore(st, app.CoreConfig{Now: clk.Now})
+	t.Cleanup(core.Close)
+	svc := core.Manage
+	op := &keyhub.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: "key_test"}, Operator: true, Scopes: []string{"*"}}}
 	ten, err := svc.CreateTenant(ctx, op, service.TenantCreate{Name: "acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	op.TenantID = ten.ID
-	return &fixture{svc: svc, clk: clk, op: op, tenant: ten.ID}
+	return &fixture{svc: svc, auth: core.Auth, clk: clk, op: op, tenant: ten.ID}
 }
 
 func (f *fixture) verify(t *testing.T, key string, scopes ...string) verify.Code {
 	t.Helper()
-	r, err := f.svc.VerifyKey(context.Background(), f.op, service.VerifyRequest{Key: key, Scopes: scopes})
+	r, err := f.auth.VerifyKey(context.Background(), f.op, authn.VerifyRequest{Key: key, Scopes: scopes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +82,8 @@ func TestExpiryWithClock(t *testing.T) {
 	if c := f.verify(t, key); c != verify.Expired {
 		t.Fatalf("at expiry: %s", c)
 	}
-	ks, err := f.svc.ListKeys(ctx, f.op, keyhub.APIKeyFilter{State: keyhub.StateExpired, Page: keyhub.Page{Limit: 10}})
+	p, err := f.svc.ListKeys(ctx, f.op, service.KeyQuery{State: "expired", PageRequest: service.PageRequest{Limit: 10}})
+	ks := p.Items
 	if err != nil || len(ks) != 1 || ks[0].ID != k.ID {
 		t.Fatalf("list expired: %v %v", ks, err)
 	}
@@ -95,7 +101,7 @@ func TestExpiryWithClock(t *testing.T) {
 		t.Fatalf("revoked, disabled and expired: %s", c)
 	}
 	// An expired key no longer authenticates management calls.
-	if _, err := f.svc.Authenticate(ctx, key, netip.Addr{}); !keyhub.IsKind(err, keyhub.KindUnauthorized) {
+	if _, err := f.auth.Authenticate(ctx, key, netip.Addr{}); !keyhub.IsKind(err, keyhub.KindUnauthorized) {
 		t.Fatalf("expired key authenticated: %v", err)
 	}
 }
@@ -158,11 +164,11 @@ func TestNoEscalation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := f.svc.Authenticate(ctx, mgrKey, netip.Addr{})
+	p, err := f.auth.Authenticate(ctx, mgrKey, netip.Addr{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mgr := &service.Caller{Principal: p, TenantID: p.TenantID}
+	mgr := &keyhub.Caller{Principal: p, TenantID: p.TenantID}
 	wide, _, err := f.svc.CreateKey(ctx, f.op, service.KeyCreate{Name: "wide", Scopes: []string{"*"}, Enabled: ptr(false)})
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +251,8 @@ func TestAuditDiffsAreSecretFree(t *testing.T) {
 	if _, err := f.svc.UpdateKey(ctx, f.op, k.ID, service.KeyPatch{Name: service.Some("renamed")}); err != nil {
 		t.Fatal(err)
 	}
-	evs, err := f.svc.ListAuditEvents(ctx, f.op, keyhub.AuditFilter{TargetID: k.ID, Page: keyhub.Page{Limit: 10}})
+	page, err := f.svc.ListAuditEvents(ctx, f.op, service.AuditQuery{TargetID: k.ID, PageRequest: service.PageRequest{Limit: 10}})
+	evs := page.Items
 	if err != nil || len(evs) != 2 {
 		t.Fatalf("events %v %v", evs, err)
 	}

@@ -2,8 +2,10 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/secret"
 )
 
 // SigningKeys rotates the keys that sign access tokens; *oauth.Keys
@@ -17,8 +19,8 @@ func WithSigningKeys(k SigningKeys) Option { return func(s *Service) { s.signing
 
 // RotateSigningKey makes a new key current. The previous one stays in the
 // JWKS until every token it signed has expired. Operators only.
-func (s *Service) RotateSigningKey(ctx context.Context, c *Caller) (*keyhub.SigningKey, error) {
-	if err := require(c, keyhub.ScopeManageTenants, "rotating the signing key"); err != nil {
+func (s *Service) RotateSigningKey(ctx context.Context, c *keyhub.Caller) (*keyhub.SigningKey, error) {
+	if err := c.Require(keyhub.ScopeManageTenants, "rotating the signing key"); err != nil {
 		return nil, err
 	}
 	if s.signing == nil {
@@ -31,9 +33,45 @@ func (s *Service) RotateSigningKey(ctx context.Context, c *Caller) (*keyhub.Sign
 	now := s.Now()
 	// The rotation itself committed inside Rotate; the audit entry follows
 	// in its own transaction.
+	d, _ := json.Marshal(map[string]map[string]string{"kid": {"to": k.ID}, "alg": {"to": k.Algorithm}})
 	err = s.store.Update(ctx, func(tx keyhub.Tx) error {
-		return s.audit(ctx, tx, c, "", "signing_key.rotated", "signing_key", k.ID,
-			snapshot(map[string]string{"kid": k.ID, "alg": k.Algorithm}), now)
+		return s.audit(ctx, tx, c, "", "signing_key.rotated", "signing_key", k.ID, d, now)
 	})
 	return k, err
+}
+
+// BootstrapOperator creates the first operator key when the store has none
+// and returns it; it returns "" when an operator key exists. Creating and
+// checking happen in one transaction, so two nodes starting at once cannot
+// both create one.
+func (s *Service) BootstrapOperator(ctx context.Context) (string, error) {
+	var key string
+	err := s.store.Update(ctx, func(tx keyhub.Tx) error {
+		n, err := tx.CountOperatorKeys(ctx)
+		if err != nil || n > 0 {
+			return err
+		}
+		key, err = s.createOperatorKey(ctx, tx, "bootstrap operator key", keyhub.Actor{Type: "system", ID: "bootstrap"})
+		return err
+	})
+	return key, err
+}
+
+// createOperatorKey makes an operator key holding every scope, on behalf of
+// the system (not of a caller: there is none yet, or it lost its key).
+func (s *Service) createOperatorKey(ctx context.Context, tx keyhub.Tx, name string, by keyhub.Actor) (string, error) {
+	now := s.Now()
+	key := secret.NewKey("kh_op")
+	h := secret.Hash(key)
+	k := &keyhub.APIKey{
+		ID: keyhub.NewID(keyhub.PrefixAPIKey, now), Name: name, Environment: "operator",
+		Start: secret.Start(key), Hash: h[:], Scopes: []string{"*"}, Enabled: true,
+		Creator: by, CreatedAt: now, UpdatedAt: now,
+	}
+	k.Normalize()
+	if err := tx.CreateAPIKey(ctx, k); err != nil {
+		return "", err
+	}
+	system := &keyhub.Caller{Principal: &keyhub.Principal{Actor: by, Scopes: []string{"*"}, Operator: true}}
+	return key, s.record(ctx, tx, system, "", change{action: "operator_key.created", after: k}, now)
 }

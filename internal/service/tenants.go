@@ -34,6 +34,8 @@ func validName(v *keyhub.Validation, field, name string) string {
 		v.Add(field, "is required")
 	case utf8.RuneCountInString(name) > MaxNameLen:
 		v.Add(field, "must be at most %d characters", MaxNameLen)
+	case keyhub.CheckText(name) != nil:
+		v.Add(field, "%v", keyhub.CheckText(name))
 	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
 		v.Add(field, "must not contain control characters")
 	}
@@ -72,8 +74,8 @@ func validEnvName(s string) bool {
 }
 
 // CreateTenant creates a tenant. Operators only.
-func (s *Service) CreateTenant(ctx context.Context, c *Caller, in TenantCreate) (*keyhub.Tenant, error) {
-	if err := require(c, keyhub.ScopeManageTenants, "creating a tenant"); err != nil {
+func (s *Service) CreateTenant(ctx context.Context, c *keyhub.Caller, in TenantCreate) (*keyhub.Tenant, error) {
+	if err := c.Require(keyhub.ScopeManageTenants, "creating a tenant"); err != nil {
 		return nil, err
 	}
 	var v keyhub.Validation
@@ -95,7 +97,7 @@ func (s *Service) CreateTenant(ctx context.Context, c *Caller, in TenantCreate) 
 		if err := tx.CreateTenant(ctx, t); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, c, t.ID, "tenant.created", "tenant", t.ID, snapshot(t), now)
+		return s.record(ctx, tx, c, t.ID, change{action: "tenant.created", after: t}, now)
 	})
 	if err != nil {
 		return nil, err
@@ -105,8 +107,8 @@ func (s *Service) CreateTenant(ctx context.Context, c *Caller, in TenantCreate) 
 
 // GetTenant reads a tenant. Operators read any; a tenant credential reads
 // only its own.
-func (s *Service) GetTenant(ctx context.Context, c *Caller, id string) (*keyhub.Tenant, error) {
-	if err := requireAuth(c); err != nil {
+func (s *Service) GetTenant(ctx context.Context, c *keyhub.Caller, id string) (*keyhub.Tenant, error) {
+	if err := c.Authenticated(); err != nil {
 		return nil, err
 	}
 	if !c.Principal.Operator && c.Principal.TenantID != id {
@@ -114,20 +116,21 @@ func (s *Service) GetTenant(ctx context.Context, c *Caller, id string) (*keyhub.
 	}
 	var t *keyhub.Tenant
 	err := s.store.View(ctx, func(tx keyhub.Tx) (err error) {
-		t, err = tx.GetTenant(ctx, id)
+		t, err = lookup("tenant", keyhub.PrefixTenant, id, func() (*keyhub.Tenant, error) { return tx.GetTenant(ctx, id) })
 		return err
 	})
 	return t, err
 }
 
-// ListTenants lists tenants. Operators only.
-func (s *Service) ListTenants(ctx context.Context, c *Caller, page keyhub.Page) ([]*keyhub.Tenant, error) {
-	if err := require(c, keyhub.ScopeManageTenants, "listing tenants"); err != nil {
-		return nil, err
+// ListTenants lists one page of tenants. Operators only.
+func (s *Service) ListTenants(ctx context.Context, c *keyhub.Caller, req PageRequest) (Page[*keyhub.Tenant], error) {
+	if err := c.Require(keyhub.ScopeManageTenants, "listing tenants"); err != nil {
+		return Page[*keyhub.Tenant]{}, err
 	}
-	var out []*keyhub.Tenant
+	var out Page[*keyhub.Tenant]
 	err := s.store.View(ctx, func(tx keyhub.Tx) (err error) {
-		out, err = tx.ListTenants(ctx, page)
+		out, err = paged(req, keyhub.PrefixTenant, func(t *keyhub.Tenant) string { return t.ID },
+			func(p keyhub.Page) ([]*keyhub.Tenant, error) { return tx.ListTenants(ctx, p) })
 		return err
 	})
 	return out, err
@@ -135,8 +138,8 @@ func (s *Service) ListTenants(ctx context.Context, c *Caller, page keyhub.Page) 
 
 // UpdateTenant renames a tenant or changes its key prefixes for keys
 // created from then on. Operators only.
-func (s *Service) UpdateTenant(ctx context.Context, c *Caller, id string, in TenantPatch) (*keyhub.Tenant, error) {
-	if err := require(c, keyhub.ScopeManageTenants, "updating a tenant"); err != nil {
+func (s *Service) UpdateTenant(ctx context.Context, c *keyhub.Caller, id string, in TenantPatch) (*keyhub.Tenant, error) {
+	if err := c.Require(keyhub.ScopeManageTenants, "updating a tenant"); err != nil {
 		return nil, err
 	}
 	var v keyhub.Validation
@@ -155,7 +158,7 @@ func (s *Service) UpdateTenant(ctx context.Context, c *Caller, id string, in Ten
 	}
 	var out *keyhub.Tenant
 	err := s.store.Update(ctx, func(tx keyhub.Tx) error {
-		before, err := tx.GetTenant(ctx, id)
+		before, err := lookup("tenant", keyhub.PrefixTenant, id, func() (*keyhub.Tenant, error) { return tx.GetTenant(ctx, id) })
 		if err != nil {
 			return err
 		}
@@ -173,18 +176,10 @@ func (s *Service) UpdateTenant(ctx context.Context, c *Caller, id string, in Ten
 			return err
 		}
 		out = &t
-		return s.audit(ctx, tx, c, t.ID, "tenant.updated", "tenant", t.ID, diff(before, &t), now)
+		return s.record(ctx, tx, c, t.ID, change{action: "tenant.updated", before: before, after: &t}, now)
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.inval.InvalidateTenant(id)
 	return out, nil
-}
-
-func requireAuth(c *Caller) error {
-	if c == nil || c.Principal == nil {
-		return keyhub.CodedErrorf(keyhub.KindUnauthorized, "unauthenticated", "authentication required")
-	}
-	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/authn"
 	"github.com/keyhub/keyhub/internal/secret"
 	"github.com/keyhub/keyhub/internal/service"
 	"github.com/keyhub/keyhub/internal/store/postgres"
@@ -43,7 +44,7 @@ type env struct {
 	ver   *verify.Verifier
 	store *countingStore
 	clk   *clock
-	op    *service.Caller
+	op    *keyhub.Caller
 }
 
 func openSQLite(t testing.TB) keyhub.Store {
@@ -78,8 +79,8 @@ func newEnv(t testing.TB, st keyhub.Store) *env {
 	clk := &clock{t: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
 	ver := verify.New(cs, verify.Config{Now: clk.Now})
 	t.Cleanup(ver.Close)
-	svc := service.New(cs, service.WithClock(clk.Now), service.WithVerifier(ver))
-	op := &service.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: "key_test"}, Operator: true, Scopes: []string{"*"}}}
+	svc := service.New(verify.NewStore(cs, ver), service.WithClock(clk.Now))
+	op := &keyhub.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: "key_test"}, Operator: true, Scopes: []string{"*"}}}
 	ten, err := svc.CreateTenant(context.Background(), op, service.TenantCreate{Name: "acme"})
 	if err != nil {
 		t.Fatal(err)
@@ -385,7 +386,7 @@ func TestManagementUseCounts(t *testing.T) {
 	e := newEnv(t, openSQLite(t))
 	ctx := context.Background()
 	k, key := e.create(t, service.KeyCreate{Scopes: []string{"read:api_keys"}})
-	if _, err := e.svc.Authenticate(ctx, key, netip.Addr{}); err != nil {
+	if _, err := authn.New(e.store, e.ver).Authenticate(ctx, key, netip.Addr{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.ver.Flush(ctx); err != nil {

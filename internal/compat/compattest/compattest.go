@@ -17,13 +17,14 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/keyhub/keyhub/internal/app"
+	"github.com/keyhub/keyhub/internal/compat"
 	"github.com/keyhub/keyhub/internal/httpapi"
-	"github.com/keyhub/keyhub/internal/service"
 	"github.com/keyhub/keyhub/internal/store/sqlite"
 )
 
 // MountFunc is a surface's Mount.
-type MountFunc func(mux *http.ServeMux, api *httpapi.Server, svc *service.Service)
+type MountFunc = compat.MountFunc
 
 // Server is a running keyhub with a compat surface.
 type Server struct {
@@ -31,7 +32,7 @@ type Server struct {
 	URL string
 	// Operator is the bootstrap operator key.
 	Operator string
-	Svc      *service.Service
+	Core     *app.Core
 	// Log holds everything the server logged.
 	Log *SyncBuffer
 }
@@ -47,17 +48,17 @@ func Start(t *testing.T, mount MountFunc) *Server {
 	t.Cleanup(func() { _ = st.Close() })
 	logBuf := &SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc := service.New(st, service.WithLogger(log))
-	t.Cleanup(svc.Verifier().Close)
-	key, err := svc.BootstrapOperator(ctx)
+	core := app.NewCore(st, app.CoreConfig{Log: log})
+	t.Cleanup(core.Close)
+	key, err := core.Manage.BootstrapOperator(ctx)
 	if err != nil || key == "" {
 		t.Fatalf("bootstrap operator: %q, %v", key, err)
 	}
-	api := httpapi.New(svc, log)
-	mount(api.Mux(), api, svc)
+	api := httpapi.New(core.Services(), log)
+	mount(api.Mux(), compat.Deps{Caller: api.Caller, Keys: core.Manage, Roles: core.Manage, Now: core.Manage.Now, Log: log})
 	ts := httptest.NewServer(api)
 	t.Cleanup(ts.Close)
-	return &Server{t: t, URL: ts.URL, Operator: key, Svc: svc, Log: logBuf}
+	return &Server{t: t, URL: ts.URL, Operator: key, Core: core, Log: logBuf}
 }
 
 // SyncBuffer is a buffer safe for concurrent writes.

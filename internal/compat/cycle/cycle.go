@@ -40,14 +40,13 @@ const HubHeader = "X-Hub-Id"
 const Capability = "api-keys-manage"
 
 type handler struct {
-	api *httpapi.Server
-	svc *service.Service
+	d compat.Deps
 }
 
 // Mount registers the Cycle routes on mux. api authenticates requests
 // exactly as the native API does.
-func Mount(mux *http.ServeMux, api *httpapi.Server, svc *service.Service) {
-	h := &handler{api: api, svc: svc}
+func Mount(mux *http.ServeMux, d compat.Deps) {
+	h := &handler{d: d}
 	rt := httpapi.NewRoutes(mux, notAllowed)
 	rt.HandleFunc("GET /v1/hubs/current/api-keys", h.list)
 	rt.HandleFunc("POST /v1/hubs/current/api-keys", h.create)
@@ -67,7 +66,7 @@ func notAllowed(w http.ResponseWriter, r *http.Request, allow string) {
 // Keyhub-Tenant header of a copy of r, so that httpapi.Server.Caller makes
 // the one decision of which tenant a credential may act on; its refusal of
 // another tenant is Cycle's 403.wrong-hub.
-func (h *handler) caller(r *http.Request) (*service.Caller, error) {
+func (h *handler) caller(r *http.Request) (*keyhub.Caller, error) {
 	hub := r.Header.Get(HubHeader)
 	if hub == "" {
 		return nil, &apiError{Status: http.StatusBadRequest, Code: "400.missing-argument", Title: "Missing hub",
@@ -76,7 +75,7 @@ func (h *handler) caller(r *http.Request) (*service.Caller, error) {
 	}
 	r2 := r.Clone(r.Context())
 	r2.Header.Set(httpapi.TenantHeader, hub)
-	c, err := h.api.Caller(r2)
+	c, err := h.d.Caller(r2)
 	if err == nil {
 		return c, nil
 	}
@@ -97,26 +96,26 @@ func (h *handler) caller(r *http.Request) (*service.Caller, error) {
 func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 	c, err := h.caller(r)
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
 	q, err := parseListQuery(r)
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
-	ks, err := compat.AllKeys(r.Context(), h.svc, c, q.filter())
+	p, err := h.d.Keys.ListKeys(r.Context(), c, q.keyQuery())
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
-	now := h.svc.Now()
-	page := q.apply(ks)
+	now := h.d.Now()
+	page := p.Items
 	out := map[string]any{"data": views(page, now)}
 	if q.roles {
 		inc, err := h.roleIncludes(r, c, page)
 		if err != nil {
-			writeError(w, r, err)
+			h.writeError(w, r, err)
 			return
 		}
 		out["includes"] = inc
@@ -135,27 +134,27 @@ func views(ks []*keyhub.APIKey, now time.Time) []keyView {
 func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 	c, err := h.caller(r)
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
 	roles, err := parseInclude(r)
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
-	k, err := h.svc.GetKey(r.Context(), c, r.PathValue("apikeyId"))
+	k, err := h.d.Keys.GetKey(r.Context(), c, r.PathValue("apikeyId"))
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
 	inc := includes{}
 	if roles {
 		if inc, err = h.roleIncludes(r, c, []*keyhub.APIKey{k}); err != nil {
-			writeError(w, r, err)
+			h.writeError(w, r, err)
 			return
 		}
 	}
-	compat.WriteJSON(w, http.StatusOK, map[string]any{"data": newKeyView(k, h.svc.Now()), "includes": inc})
+	compat.WriteJSON(w, http.StatusOK, map[string]any{"data": newKeyView(k, h.d.Now()), "includes": inc})
 }
 
 // createRequest is the body of a create.
@@ -168,12 +167,12 @@ type createRequest struct {
 func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 	c, err := h.caller(r)
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
 	var in createRequest
 	if err := httpapi.Decode(w, r, &in); err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
 	// Cycle keys always belong to a role; keyhub's may not, so the
@@ -181,15 +180,15 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 	if in.RoleID == "" {
 		var v keyhub.Validation
 		v.Add("role_id", "is required")
-		writeError(w, r, v.Err())
+		h.writeError(w, r, v.Err())
 		return
 	}
-	k, secret, err := h.svc.CreateKey(r.Context(), c, service.KeyCreate{Name: in.Name, RoleID: in.RoleID, IPs: in.IPs})
+	k, secret, err := h.d.Keys.CreateKey(r.Context(), c, service.KeyCreate{Name: in.Name, RoleID: in.RoleID, IPs: in.IPs})
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
-	v := newKeyView(k, h.svc.Now())
+	v := newKeyView(k, h.d.Now())
 	v.Secret = secret
 	compat.WriteJSON(w, http.StatusCreated, map[string]any{"data": v})
 }
@@ -204,41 +203,41 @@ type updateRequest struct {
 func (h *handler) update(w http.ResponseWriter, r *http.Request) {
 	c, err := h.caller(r)
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
 	var in updateRequest
 	if err := httpapi.Decode(w, r, &in); err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
 	if in.RoleID.Set && in.RoleID.Value == "" {
 		var v keyhub.Validation
 		v.Add("role_id", "cannot be removed: a Cycle API key belongs to a role")
-		writeError(w, r, v.Err())
+		h.writeError(w, r, v.Err())
 		return
 	}
-	k, err := h.svc.UpdateKey(r.Context(), c, r.PathValue("apikeyId"),
+	k, err := h.d.Keys.UpdateKey(r.Context(), c, r.PathValue("apikeyId"),
 		service.KeyPatch{Name: in.Name, RoleID: in.RoleID, IPs: in.IPs})
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
-	compat.WriteJSON(w, http.StatusOK, map[string]any{"data": newKeyView(k, h.svc.Now())})
+	compat.WriteJSON(w, http.StatusOK, map[string]any{"data": newKeyView(k, h.d.Now())})
 }
 
 func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
 	c, err := h.caller(r)
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
-	k, err := h.svc.RevokeKey(r.Context(), c, r.PathValue("apikeyId"))
+	k, err := h.d.Keys.RevokeKey(r.Context(), c, r.PathValue("apikeyId"))
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
-	compat.WriteJSON(w, http.StatusOK, map[string]any{"data": newKeyView(k, h.svc.Now())})
+	compat.WriteJSON(w, http.StatusOK, map[string]any{"data": newKeyView(k, h.d.Now())})
 }
 
 // includes is the root "includes" member: included roles by id.
@@ -246,7 +245,7 @@ type includes map[string]map[string]roleView
 
 // roleIncludes reads the roles of ks through the service, so reading them
 // needs read:roles as it does natively.
-func (h *handler) roleIncludes(r *http.Request, c *service.Caller, ks []*keyhub.APIKey) (includes, error) {
+func (h *handler) roleIncludes(r *http.Request, c *keyhub.Caller, ks []*keyhub.APIKey) (includes, error) {
 	roles := map[string]roleView{}
 	for _, k := range ks {
 		if k.RoleID == "" {
@@ -255,7 +254,7 @@ func (h *handler) roleIncludes(r *http.Request, c *service.Caller, ks []*keyhub.
 		if _, ok := roles[k.RoleID]; ok {
 			continue
 		}
-		role, err := h.svc.GetRole(r.Context(), c, k.RoleID)
+		role, err := h.d.Roles.GetRole(r.Context(), c, k.RoleID)
 		if keyhub.IsKind(err, keyhub.KindNotFound) {
 			continue
 		}

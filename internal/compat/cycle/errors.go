@@ -30,12 +30,12 @@ var apiKeyScopes = map[string]bool{
 
 // translate renders a service error as Cycle's: the status is keyhub's,
 // the code Cycle's "<status>.<reason>".
-func translate(r *http.Request, err error) *apiError {
+func (h *handler) translate(r *http.Request, err error) *apiError {
 	var ae *apiError
 	if errors.As(err, &ae) {
 		return ae
 	}
-	status, e := compat.Resolve(r, err)
+	status, e := h.d.Resolve(r, err)
 	out := &apiError{Status: status, Detail: e.Error(), Extra: map[string]any{}}
 	if len(e.Fields) > 0 {
 		out.Extra["errors"] = e.Fields
@@ -84,8 +84,8 @@ func translate(r *http.Request, err error) *apiError {
 	return out
 }
 
-func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	writeAPIError(w, translate(r, err))
+func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	writeAPIError(w, h.translate(r, err))
 }
 
 func writeAPIError(w http.ResponseWriter, e *apiError) {

@@ -1,15 +1,13 @@
 package cycle
 
 import (
-	"cmp"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/service"
 )
 
 // Paging bounds of the Cycle list.
@@ -18,32 +16,19 @@ const (
 	maxPageSize     = 100
 )
 
-// sortKey is one sort value: a field and its direction.
-type sortKey struct {
-	field string
-	desc  bool
-}
-
-// sortFields are the fields a list sorts by, with their comparison.
-var sortFields = map[string]func(a, b *keyhub.APIKey) int{
-	"id":             func(a, b *keyhub.APIKey) int { return strings.Compare(a.ID, b.ID) },
-	"name":           func(a, b *keyhub.APIKey) int { return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) },
-	"role_id":        func(a, b *keyhub.APIKey) int { return strings.Compare(a.RoleID, b.RoleID) },
-	"events.created": func(a, b *keyhub.APIKey) int { return a.CreatedAt.Compare(b.CreatedAt) },
-	"events.updated": func(a, b *keyhub.APIKey) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
-	"events.deleted": func(a, b *keyhub.APIKey) int { return revokedAt(a).Compare(revokedAt(b)) },
-}
-
-func revokedAt(k *keyhub.APIKey) time.Time {
-	if k.RevokedAt == nil {
-		return time.Time{}
-	}
-	return *k.RevokedAt
+// sortFields maps Cycle's sort fields to keyhub's.
+var sortFields = map[string]keyhub.KeySortField{
+	"id":             keyhub.SortByID,
+	"name":           keyhub.SortByName,
+	"role_id":        keyhub.SortByRole,
+	"events.created": keyhub.SortByCreated,
+	"events.updated": keyhub.SortByUpdated,
+	"events.deleted": keyhub.SortByRevoked,
 }
 
 // listQuery is a list's sort, filters, page and includes.
 type listQuery struct {
-	sort   []sortKey
+	sort   []keyhub.KeySort
 	search string
 	state  string // "", stateLive or stateDeleted
 	size   int
@@ -61,15 +46,13 @@ func parseListQuery(r *http.Request) (*listQuery, error) {
 	q := &listQuery{size: defaultPageSize, number: 1}
 	var v keyhub.Validation
 	for _, s := range splitValues(vals["sort"]) {
-		k := sortKey{field: s}
-		if f, ok := strings.CutPrefix(s, "-"); ok {
-			k = sortKey{field: f, desc: true}
-		}
-		if _, ok := sortFields[k.field]; !ok {
-			v.Add("sort", "cannot sort by %q; use id, name, role_id, events.created, events.updated or events.deleted, with - for descending", k.field)
+		name, desc := strings.CutPrefix(s, "-")
+		f, ok := sortFields[name]
+		if !ok {
+			v.Add("sort", "cannot sort by %q; use id, name, role_id, events.created, events.updated or events.deleted, with - for descending", name)
 			continue
 		}
-		q.sort = append(q.sort, k)
+		q.sort = append(q.sort, keyhub.KeySort{Field: f, Desc: desc})
 	}
 	for name, vs := range vals {
 		if !strings.HasPrefix(name, "filter[") {
@@ -78,7 +61,7 @@ func parseListQuery(r *http.Request) (*listQuery, error) {
 		val := vs[len(vs)-1]
 		switch name {
 		case "filter[search]":
-			q.search = strings.ToLower(val)
+			q.search = val
 		case "filter[state]":
 			if val != stateLive && val != stateDeleted && val != "" {
 				v.Add(name, "must be live or deleted")
@@ -151,44 +134,20 @@ func intParam(v *keyhub.Validation, vals url.Values, name string, def, max int) 
 	return n
 }
 
-// filter is the part of the query the service's list filters on.
-func (q *listQuery) filter() keyhub.APIKeyFilter {
-	if q.state == stateDeleted {
-		return keyhub.APIKeyFilter{State: keyhub.StateRevoked}
+// keyQuery is the service's list query for this page: Cycle's filters,
+// sort (by id when none is given) and page number, through the service's one
+// list path.
+func (q *listQuery) keyQuery() service.KeyQuery {
+	out := service.KeyQuery{NameContains: q.search, Sort: q.sort,
+		PageRequest: service.PageRequest{Limit: q.size, Offset: (q.number - 1) * q.size}}
+	if len(out.Sort) == 0 {
+		out.Sort = []keyhub.KeySort{{Field: keyhub.SortByID}}
 	}
-	return keyhub.APIKeyFilter{}
-}
-
-// apply filters, sorts and pages ks in memory.
-func (q *listQuery) apply(ks []*keyhub.APIKey) []*keyhub.APIKey {
-	out := ks[:0:0]
-	for _, k := range ks {
-		if q.state == stateLive && k.RevokedAt != nil {
-			continue
-		}
-		if q.search != "" && !strings.Contains(strings.ToLower(k.Name), q.search) {
-			continue
-		}
-		out = append(out, k)
+	switch q.state {
+	case stateDeleted:
+		out.State = string(keyhub.StateRevoked)
+	case stateLive:
+		out.NotRevoked = true
 	}
-	slices.SortStableFunc(out, func(a, b *keyhub.APIKey) int {
-		for _, s := range q.sort {
-			c := sortFields[s.field](a, b)
-			if s.desc {
-				c = -c
-			}
-			if c != 0 {
-				return c
-			}
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	if q.number-1 > len(out)/q.size {
-		return nil
-	}
-	start := (q.number - 1) * q.size
-	if start >= len(out) {
-		return nil
-	}
-	return out[start:min(start+q.size, len(out))]
+	return out
 }

@@ -32,14 +32,13 @@ import (
 var fieldNames = map[string]string{"scopes": "permissions"}
 
 type handler struct {
-	api *httpapi.Server
-	svc *service.Service
+	d compat.Deps
 }
 
 // Mount registers the Yativo routes on mux. api authenticates requests
 // exactly as the native API does.
-func Mount(mux *http.ServeMux, api *httpapi.Server, svc *service.Service) {
-	h := &handler{api: api, svc: svc}
+func Mount(mux *http.ServeMux, d compat.Deps) {
+	h := &handler{d: d}
 	rt := httpapi.NewRoutes(mux, notAllowed)
 	rt.HandleFunc("GET /api/business/api-keys", h.list)
 	rt.HandleFunc("POST /api/business/api-keys", h.create)
@@ -92,17 +91,17 @@ type success struct {
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) {
-	c, err := h.api.Caller(r)
+	c, err := h.d.Caller(r)
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
-	ks, err := compat.AllKeys(r.Context(), h.svc, c, keyhub.APIKeyFilter{})
+	ks, err := h.d.AllKeys(r.Context(), c, service.KeyQuery{})
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
-	now := h.svc.Now()
+	now := h.d.Now()
 	out := make([]keyView, 0, len(ks))
 	for _, k := range ks {
 		out = append(out, newKeyView(k, now))
@@ -134,14 +133,14 @@ func (t *isoTime) UnmarshalJSON(b []byte) error {
 }
 
 func (h *handler) create(w http.ResponseWriter, r *http.Request) {
-	c, err := h.api.Caller(r)
+	c, err := h.d.Caller(r)
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
 	var in createRequest
 	if err := httpapi.Decode(w, r, &in); err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
 	kc := service.KeyCreate{Name: in.Name}
@@ -155,28 +154,28 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 	if in.ExpiresAt != nil {
 		kc.ExpiresAt = &in.ExpiresAt.Time
 	}
-	k, secret, err := h.svc.CreateKey(r.Context(), c, kc)
+	k, secret, err := h.d.Keys.CreateKey(r.Context(), c, kc)
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
-	v := newKeyView(k, h.svc.Now())
+	v := newKeyView(k, h.d.Now())
 	v.Key = secret
 	compat.WriteJSON(w, http.StatusCreated, success{Status: "success", Data: v})
 }
 
 func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
-	c, err := h.api.Caller(r)
+	c, err := h.d.Caller(r)
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
-	k, err := h.svc.RevokeKey(r.Context(), c, r.PathValue("id"))
+	k, err := h.d.Keys.RevokeKey(r.Context(), c, r.PathValue("id"))
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
-	compat.WriteJSON(w, http.StatusOK, success{Status: "success", Data: newKeyView(k, h.svc.Now())})
+	compat.WriteJSON(w, http.StatusOK, success{Status: "success", Data: newKeyView(k, h.d.Now())})
 }
 
 // errorBody is Yativo's error answer, with keyhub's code and bad fields.
@@ -187,8 +186,8 @@ type errorBody struct {
 	Errors  []keyhub.FieldError `json:"errors,omitempty"`
 }
 
-func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status, e := compat.Resolve(r, err)
+func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, e := h.d.Resolve(r, err)
 	e = compat.RenameFields(e, fieldNames)
 	compat.WriteJSON(w, status, errorBody{Status: "error", Message: e.Error(), Code: e.Code, Errors: e.Fields})
 }

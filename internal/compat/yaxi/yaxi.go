@@ -46,14 +46,13 @@ var environments = map[string]string{"Production": "live", "Sandbox": "test"}
 var fieldNames = map[string]string{"expires_at": "expiresAt", "meta": MetaServicePermissions}
 
 type handler struct {
-	api *httpapi.Server
-	svc *service.Service
+	d compat.Deps
 }
 
 // Mount registers the YAXI routes on mux. api authenticates requests
 // exactly as the native API does.
-func Mount(mux *http.ServeMux, api *httpapi.Server, svc *service.Service) {
-	h := &handler{api: api, svc: svc}
+func Mount(mux *http.ServeMux, d compat.Deps) {
+	h := &handler{d: d}
 	rt := httpapi.NewRoutes(mux, notAllowed)
 	rt.HandleFunc("GET /api/tenant/api-keys", h.list)
 	rt.HandleFunc("GET /api/tenant/api-keys/{id}", h.get)
@@ -157,24 +156,24 @@ func (in createRequest) keyCreate() (service.KeyCreate, error) {
 }
 
 func (h *handler) create(w http.ResponseWriter, r *http.Request) {
-	c, err := h.api.Caller(r)
+	c, err := h.d.Caller(r)
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
 	var in createRequest
 	if err := httpapi.Decode(w, r, &in); err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
 	kc, err := in.keyCreate()
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
-	k, secret, err := h.svc.CreateKey(r.Context(), c, kc)
+	k, secret, err := h.d.Keys.CreateKey(r.Context(), c, kc)
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
 	v := newKeyView(k)
@@ -183,53 +182,52 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) {
-	c, err := h.api.Caller(r)
+	c, err := h.d.Caller(r)
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
-	ks, err := compat.AllKeys(r.Context(), h.svc, c, keyhub.APIKeyFilter{})
+	// YAXI deletes keys: revoked ones are gone from this surface.
+	ks, err := h.d.AllKeys(r.Context(), c, service.KeyQuery{NotRevoked: true})
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
 	out := make([]keyView, 0, len(ks))
 	for _, k := range ks {
-		if k.RevokedAt == nil {
-			out = append(out, newKeyView(k))
-		}
+		out = append(out, newKeyView(k))
 	}
 	compat.WriteJSON(w, http.StatusOK, out)
 }
 
 func (h *handler) get(w http.ResponseWriter, r *http.Request) {
-	c, err := h.api.Caller(r)
+	c, err := h.d.Caller(r)
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
 	id := r.PathValue("id")
-	k, err := h.svc.GetKey(r.Context(), c, id)
+	k, err := h.d.Keys.GetKey(r.Context(), c, id)
 	if err == nil && k.RevokedAt != nil {
 		// YAXI deletes keys: a revoked one is gone from this surface.
 		err = keyhub.NotFound("api key", id)
 	}
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
 	compat.WriteJSON(w, http.StatusOK, newKeyView(k))
 }
 
 func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
-	c, err := h.api.Caller(r)
+	c, err := h.d.Caller(r)
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
-	k, err := h.svc.RevokeKey(r.Context(), c, r.PathValue("id"))
+	k, err := h.d.Keys.RevokeKey(r.Context(), c, r.PathValue("id"))
 	if err != nil {
-		writeError(w, r, err)
+		h.writeError(w, r, err)
 		return
 	}
 	compat.WriteJSON(w, http.StatusOK, newKeyView(k))
@@ -245,8 +243,8 @@ type errorBody struct {
 	Scope string `json:"scope,omitempty"`
 }
 
-func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status, e := compat.Resolve(r, err)
+func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, e := h.d.Resolve(r, err)
 	e = compat.RenameFields(e, fieldNames)
 	b := errorBody{Error: e.Code, Message: e.Message, Fields: e.Fields}
 	if sc, ok := e.Extra["scope"].(string); ok {

@@ -14,48 +14,11 @@ import (
 const invalidationChannel = "keyhub_invalidate"
 
 // Invalidations is what a node's caches must drop when another node
-// changes something. It is the verifier's set of methods.
+// changes something: verify.Invalidator.
 type Invalidations interface {
-	InvalidateKey(hash []byte)
-	InvalidateRole(tenantID, roleID string)
-	InvalidateTenant(tenantID string)
+	Invalidate(keyhub.Change)
 	InvalidateAll()
 }
-
-// Publisher tells every node, through PostgreSQL NOTIFY, which cached
-// entries a committed change made stale. It implements the service's
-// Invalidator; the payload names a digest or ids, never a secret.
-type Publisher struct {
-	s   *Store
-	log *slog.Logger
-}
-
-// Publisher returns the publisher of this store's invalidations.
-func (s *Store) Publisher(log *slog.Logger) *Publisher {
-	if log == nil {
-		log = slog.Default()
-	}
-	return &Publisher{s: s, log: log}
-}
-
-func (p *Publisher) notify(payload string) {
-	// The change has committed; a lost notification leaves other nodes to
-	// their cache TTL, so it is logged rather than failing the call.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := p.s.pool.Exec(ctx, "SELECT pg_notify($1, $2)", invalidationChannel, payload); err != nil {
-		p.log.Warn("publishing a cache invalidation failed; other nodes fall back to the cache TTL", "error", err.Error())
-	}
-}
-
-// InvalidateKey publishes that the key with this digest changed.
-func (p *Publisher) InvalidateKey(hash []byte) { p.notify("k:" + hex.EncodeToString(hash)) }
-
-// InvalidateRole publishes that a role changed.
-func (p *Publisher) InvalidateRole(tenantID, roleID string) { p.notify("r:" + tenantID + ":" + roleID) }
-
-// InvalidateTenant publishes that a tenant changed.
-func (p *Publisher) InvalidateTenant(tenantID string) { p.notify("t:" + tenantID) }
 
 // Listen applies other nodes' invalidations to inv until ctx ends. It holds
 // one connection for LISTEN; when that connection is lost, notifications
@@ -112,23 +75,31 @@ func (s *Store) listenOnce(ctx context.Context, inv Invalidations, listening fun
 // apply decodes one payload. Unknown payloads drop everything: a newer node
 // may publish kinds this one does not know.
 func apply(inv Invalidations, payload string) {
-	kind, rest, _ := strings.Cut(payload, ":")
-	switch kind {
-	case "k":
-		if h, err := hex.DecodeString(rest); err == nil {
-			inv.InvalidateKey(h)
-			return
-		}
-	case "r":
-		if t, r, ok := strings.Cut(rest, ":"); ok {
-			inv.InvalidateRole(t, r)
-			return
-		}
-	case "t":
-		inv.InvalidateTenant(rest)
+	if c, ok := decodeChange(payload); ok {
+		inv.Invalidate(c)
 		return
 	}
 	inv.InvalidateAll()
+}
+
+// decodeChange reads a payload written by encodeChange.
+func decodeChange(payload string) (keyhub.Change, bool) {
+	kind, rest, _ := strings.Cut(payload, ":")
+	switch kind {
+	case "k":
+		if h, err := hex.DecodeString(rest); err == nil && len(h) > 0 {
+			return keyhub.Change{Kind: keyhub.ChangedKey, KeyHash: h}, true
+		}
+	case "r":
+		if t, r, ok := strings.Cut(rest, ":"); ok {
+			return keyhub.Change{Kind: keyhub.ChangedRole, TenantID: t, ID: r}, true
+		}
+	case "t":
+		return keyhub.Change{Kind: keyhub.ChangedTenant, TenantID: rest}, true
+	case "c":
+		return keyhub.Change{Kind: keyhub.ChangedClient, ID: rest}, true
+	}
+	return keyhub.Change{}, false
 }
 
 // Announce queues a notification per change on this transaction:

@@ -3,11 +3,13 @@ package postgres_test
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/store/postgres"
 	"github.com/keyhub/keyhub/internal/store/postgres/pgtest"
 )
@@ -18,13 +20,28 @@ type recorder struct {
 	got []string
 }
 
-func (r *recorder) add(s string)           { r.mu.Lock(); r.got = append(r.got, s); r.mu.Unlock() }
-func (r *recorder) InvalidateKey(h []byte) { r.add("key " + hex.EncodeToString(h)) }
-func (r *recorder) InvalidateRole(t, id string) {
-	r.add("role " + t + " " + id)
+func (r *recorder) add(s string) { r.mu.Lock(); r.got = append(r.got, s); r.mu.Unlock() }
+func (r *recorder) InvalidateAll() { r.add("all") }
+func (r *recorder) Invalidate(c keyhub.Change) {
+	switch c.Kind {
+	case keyhub.ChangedKey:
+		r.add("key " + hex.EncodeToString(c.KeyHash))
+	case keyhub.ChangedRole:
+		r.add("role " + c.TenantID + " " + c.ID)
+	case keyhub.ChangedTenant:
+		r.add("tenant " + c.TenantID)
+	case keyhub.ChangedClient:
+		r.add("client " + c.ID)
+	}
 }
-func (r *recorder) InvalidateTenant(t string) { r.add("tenant " + t) }
-func (r *recorder) InvalidateAll()            { r.add("all") }
+
+// announce commits changes from store s, as a node's write does.
+func announce(t *testing.T, s *postgres.Store, changes ...keyhub.Change) {
+	t.Helper()
+	if err := s.Update(context.Background(), func(tx keyhub.Tx) error { return tx.Announce(context.Background(), changes) }); err != nil {
+		t.Fatal(err)
+	}
+}
 
 func (r *recorder) waitFor(t *testing.T, want string) {
 	t.Helper()
@@ -64,11 +81,22 @@ func TestInvalidationsReachOtherNodes(t *testing.T) {
 	go func() { b.Listen(ctx, rec, nil, ready); close(done) }()
 	<-ready
 
-	pub := a.Publisher(nil)
-	pub.InvalidateKey([]byte{0xde, 0xad})
-	pub.InvalidateRole("ten_1", "role_2")
-	pub.InvalidateTenant("ten_3")
+	announce(t, a, keyhub.Change{Kind: keyhub.ChangedKey, KeyHash: []byte{0xde, 0xad}},
+		keyhub.Change{Kind: keyhub.ChangedRole, TenantID: "ten_1", ID: "role_2"},
+		keyhub.Change{Kind: keyhub.ChangedTenant, TenantID: "ten_3"},
+		keyhub.Change{Kind: keyhub.ChangedClient, ID: "cli_4"})
+	// A rolled-back transaction announces nothing.
+	rollback := errors.New("rollback")
+	if err := a.Update(ctx, func(tx keyhub.Tx) error {
+		if err := tx.Announce(ctx, []keyhub.Change{{Kind: keyhub.ChangedTenant, TenantID: "ten_rolled_back"}}); err != nil {
+			return err
+		}
+		return rollback
+	}); !errors.Is(err, rollback) {
+		t.Fatal(err)
+	}
 	rec.waitFor(t, "key dead")
+	rec.waitFor(t, "client cli_4")
 	rec.waitFor(t, "role ten_1 role_2")
 	rec.waitFor(t, "tenant ten_3")
 
@@ -78,8 +106,11 @@ func TestInvalidationsReachOtherNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec.waitFor(t, "all")
-	pub.InvalidateTenant("ten_after")
+	announce(t, a, keyhub.Change{Kind: keyhub.ChangedTenant, TenantID: "ten_after"})
 	rec.waitFor(t, "tenant ten_after")
 	cancel()
 	<-done
+	if slices.Contains(rec.got, "tenant ten_rolled_back") {
+		t.Fatal("a rolled-back change was announced")
+	}
 }

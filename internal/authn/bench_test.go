@@ -1,4 +1,4 @@
-package service_test
+package authn_test
 
 import (
 	"context"
@@ -7,13 +7,15 @@ import (
 	"testing"
 
 	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/app"
+	"github.com/keyhub/keyhub/internal/authn"
 	"github.com/keyhub/keyhub/internal/oauth"
 	"github.com/keyhub/keyhub/internal/service"
 	"github.com/keyhub/keyhub/internal/store/sqlite"
 )
 
 // oauthFixture is a service that issues tokens, with one client.
-func oauthFixture(b *testing.B, alg string) (*service.Service, *keyhub.Client, string) {
+func oauthFixture(b *testing.B, alg string) (*authn.Service, *keyhub.Client, string) {
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "k.db"))
 	if err != nil {
@@ -26,8 +28,10 @@ func oauthFixture(b *testing.B, alg string) (*service.Service, *keyhub.Client, s
 		b.Fatal(err)
 	}
 	deny := oauth.NewDenyList(st, nil)
-	svc := service.New(st, service.WithTokens("http://keyhub.test", keys, deny))
-	op := &service.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: "key_bench"}, Operator: true, Scopes: []string{"*"}}}
+	core := app.NewCore(st, app.CoreConfig{Auth: []authn.Option{authn.WithTokens("http://keyhub.test", keys, deny)}})
+	b.Cleanup(core.Close)
+	svc := core.Manage
+	op := &keyhub.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: "key_bench"}, Operator: true, Scopes: []string{"*"}}}
 	ten, err := svc.CreateTenant(ctx, op, service.TenantCreate{Name: "acme"})
 	if err != nil {
 		b.Fatal(err)
@@ -37,7 +41,7 @@ func oauthFixture(b *testing.B, alg string) (*service.Service, *keyhub.Client, s
 	if err != nil {
 		b.Fatal(err)
 	}
-	return svc, cl, secret
+	return core.Auth, cl, secret
 }
 
 // BenchmarkIssueToken is the token endpoint's work after the HTTP layer:
@@ -53,7 +57,7 @@ func BenchmarkIssueToken(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := svc.IssueToken(ctx, c, service.TokenRequest{}); err != nil {
+				if _, err := svc.IssueToken(ctx, c, authn.TokenRequest{}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -69,7 +73,7 @@ func BenchmarkAuthenticateJWT(b *testing.B) {
 		b.Run(alg, func(b *testing.B) {
 			svc, cl, _ := oauthFixture(b, alg)
 			ctx := context.Background()
-			tok, err := svc.IssueToken(ctx, cl, service.TokenRequest{})
+			tok, err := svc.IssueToken(ctx, cl, authn.TokenRequest{})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,0 +1,78 @@
+package app
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/authn"
+	"github.com/keyhub/keyhub/internal/httpapi"
+	"github.com/keyhub/keyhub/internal/service"
+	"github.com/keyhub/keyhub/internal/verify"
+)
+
+// CoreConfig configures the services of one node.
+type CoreConfig struct {
+	Log   *slog.Logger
+	Now   func() time.Time
+	Cache verify.CacheConfig
+	// Audience is the management audience (default "hub:api").
+	Audience string
+	Auth     []authn.Option
+	Manage   []service.Option
+}
+
+// Core is one node's services over one store: the verifier and its cache,
+// the authentication service and its caches, and the management service,
+// which writes only through the store that keeps those caches true. Every
+// node and every test is put together here, so none can miss a piece.
+type Core struct {
+	// Store is the store the management service writes through.
+	Store    *verify.Store
+	Verifier *verify.Verifier
+	Auth     *authn.Service
+	Manage   *service.Service
+}
+
+// NewCore assembles the services over raw. Close releases the caches.
+func NewCore(raw keyhub.Store, cfg CoreConfig) *Core {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	ver := verify.New(raw, verify.Config{Log: cfg.Log, Cache: cfg.Cache, Now: cfg.Now})
+	aopts := []authn.Option{authn.WithLogger(cfg.Log), authn.WithClock(cfg.Now)}
+	mopts := []service.Option{service.WithLogger(cfg.Log), service.WithClock(cfg.Now)}
+	if cfg.Audience != "" {
+		aopts = append(aopts, authn.WithManagementAudience(cfg.Audience))
+		mopts = append(mopts, service.WithManagementAudience(cfg.Audience))
+	}
+	auth := authn.New(raw, ver, append(aopts, cfg.Auth...)...)
+	store := verify.NewStore(raw, ver, auth)
+	return &Core{
+		Store:    store,
+		Verifier: ver,
+		Auth:     auth,
+		Manage:   service.New(store, append(mopts, cfg.Manage...)...),
+	}
+}
+
+// Invalidate applies a change announced by another node to every cache.
+func (c *Core) Invalidate(ch keyhub.Change) {
+	c.Verifier.Invalidate(ch)
+	c.Auth.Invalidate(ch)
+}
+
+// InvalidateAll drops every cache, when announcements may have been lost.
+func (c *Core) InvalidateAll() {
+	c.Verifier.InvalidateAll()
+	c.Auth.InvalidateAll()
+}
+
+// Services are the core's services as the native API calls them.
+func (c *Core) Services() httpapi.Services { return httpapi.ServicesOf(c.Manage, c.Auth) }
+
+// Close releases the caches' background work.
+func (c *Core) Close() { c.Verifier.Close() }

@@ -1,0 +1,142 @@
+// Package authn is keyhub's authentication service: it resolves bearer
+// credentials (API keys, keyhub's own access tokens, trusted external
+// tokens) into principals, authenticates OAuth clients, issues, revokes and
+// introspects tokens, and answers verification. It keeps the caches that
+// make this fast; internal/service, the management service, changes what
+// they hold, and the store wrapper of internal/verify keeps them true.
+package authn
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/verify"
+)
+
+// Service authenticates credentials over a store.
+type Service struct {
+	store keyhub.Store
+	ver   *verify.Verifier
+	now   func() time.Time
+	log   *slog.Logger
+	// audience is the management audience: keyhub's tokens must name it
+	// to reach the management API.
+	audience string
+	issuer   string
+	tokens   Tokens
+	deny     DenyList
+	external ExternalVerifier
+	clients  *clientCache
+	verified *tokenCache
+}
+
+// DefaultManagementAudience is the audience of the YAXI document's tokens.
+const DefaultManagementAudience = "hub:api"
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock replaces the wall clock, for tests.
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
+
+// WithManagementAudience sets the audience management tokens must carry.
+func WithManagementAudience(a string) Option { return func(s *Service) { s.audience = a } }
+
+// WithTokens enables the OAuth authorization server: issuer is the "iss" of
+// keyhub's tokens, tokens signs and checks them, deny holds revoked ones.
+func WithTokens(issuer string, tokens Tokens, deny DenyList) Option {
+	return func(s *Service) { s.issuer, s.tokens, s.deny = issuer, tokens, deny }
+}
+
+// WithExternalProviders trusts the JWTs that v accepts.
+func WithExternalProviders(v ExternalVerifier) Option { return func(s *Service) { s.external = v } }
+
+// New returns the authentication service over store, verifying keys with
+// ver.
+func New(store keyhub.Store, ver *verify.Verifier, opts ...Option) *Service {
+	s := &Service{store: store, ver: ver, now: time.Now, log: slog.Default(), audience: DefaultManagementAudience}
+	for _, o := range opts {
+		o(s)
+	}
+	s.clients = newClientCache(store)
+	s.verified = newTokenCache(s.now)
+	return s
+}
+
+// Now returns the service clock in UTC at store precision.
+func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// Invalidate drops a changed client from the client cache.
+func (s *Service) Invalidate(c keyhub.Change) {
+	switch c.Kind {
+	case keyhub.ChangedClient:
+		s.clients.invalidate(c.ID)
+	case keyhub.ChangedKey, keyhub.ChangedRole, keyhub.ChangedTenant:
+	default:
+		s.clients.invalidateAll()
+	}
+}
+
+// InvalidateAll drops every cached client.
+func (s *Service) InvalidateAll() { s.clients.invalidateAll() }
+
+// ErrInvalidToken is the one answer for every unusable credential, so that
+// a caller learns nothing about which keys exist.
+func ErrInvalidToken() error {
+	return keyhub.CodedErrorf(keyhub.KindUnauthorized, "invalid_token", "the credential is invalid, revoked, disabled or expired")
+}
+
+// Authenticate resolves a bearer credential, used from ip, into a
+// Principal: an API key (active and, if it has an allow-list, used from an
+// allowed address), one of keyhub's access tokens for the management
+// audience, or a trusted external provider's JWT.
+func (s *Service) Authenticate(ctx context.Context, token string, ip netip.Addr) (*keyhub.Principal, error) {
+	if looksLikeJWT(token) {
+		return s.authenticateJWT(ctx, token)
+	}
+	rec, code, err := s.ver.Lookup(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if code != verify.Valid {
+		return nil, ErrInvalidToken()
+	}
+	code, _ = rec.Check(s.Now(), ip, nil)
+	switch code {
+	case verify.Valid:
+	case verify.ForbiddenIP:
+		return nil, keyhub.CodedErrorf(keyhub.KindForbidden, "forbidden_ip", "the credential may not be used from this address")
+	default:
+		return nil, ErrInvalidToken()
+	}
+	s.ver.RecordUse(rec)
+	return rec.Principal, nil
+}
+
+// authenticateJWT resolves a bearer JWT: one of keyhub's own access tokens
+// for the management audience, or a trusted external provider's.
+func (s *Service) authenticateJWT(ctx context.Context, token string) (*keyhub.Principal, error) {
+	iss := unverifiedIssuer(token)
+	if iss != "" && iss == s.issuer {
+		t, err := s.checkOwnToken(ctx, token, s.audience)
+		if err != nil {
+			return nil, err
+		}
+		return &keyhub.Principal{Actor: keyhub.Actor{Type: "client", ID: t.client.ID}, TenantID: t.client.TenantID,
+			Scopes: t.scopes, Operator: t.client.TenantID == ""}, nil
+	}
+	if s.external != nil {
+		id, err := s.external.Verify(ctx, token)
+		if err != nil {
+			return nil, err
+		}
+		return &keyhub.Principal{Actor: keyhub.Actor{Type: "user", ID: id.Issuer + "#" + id.Subject}, TenantID: id.TenantID, Scopes: id.Scopes}, nil
+	}
+	return nil, ErrInvalidToken()
+}
