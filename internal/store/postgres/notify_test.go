@@ -20,7 +20,7 @@ type recorder struct {
 	got []string
 }
 
-func (r *recorder) add(s string) { r.mu.Lock(); r.got = append(r.got, s); r.mu.Unlock() }
+func (r *recorder) add(s string)   { r.mu.Lock(); r.got = append(r.got, s); r.mu.Unlock() }
 func (r *recorder) InvalidateAll() { r.add("all") }
 func (r *recorder) Invalidate(c keyhub.Change) {
 	switch c.Kind {
