@@ -16,9 +16,7 @@ import (
 	"time"
 
 	"github.com/keyhub/keyhub"
-	"github.com/keyhub/keyhub/internal/compat/cycle"
-	"github.com/keyhub/keyhub/internal/compat/yativo"
-	"github.com/keyhub/keyhub/internal/compat/yaxi"
+	"github.com/keyhub/keyhub/internal/compat/surfaces"
 	"github.com/keyhub/keyhub/internal/httpapi"
 	"github.com/keyhub/keyhub/internal/oauth"
 	"github.com/keyhub/keyhub/internal/oauthapi"
@@ -60,8 +58,8 @@ type Config struct {
 	ManagementAudience string
 	// Providers are trusted external identity providers.
 	Providers []oauth.ProviderConfig
-	// Compat names the seed-compatible surfaces to mount (yaxi, cycle,
-	// yativo); nil mounts all of them, an empty list none.
+	// Compat names the seed-compatible surfaces to mount (see
+	// surfaces.Names); nil mounts all of them, an empty list none.
 	Compat []string
 	// OnListen, when set, is called with the bound address once listening.
 	OnListen func(addr string)
@@ -253,43 +251,13 @@ func sqlitePath(dsn string) (string, bool) {
 	return dsn, true
 }
 
-// Surfaces are the seed-compatible surfaces by name.
-var Surfaces = map[string]func(*http.ServeMux, *httpapi.Server, *service.Service){
-	"yaxi":   yaxi.Mount,
-	"cycle":  cycle.Mount,
-	"yativo": yativo.Mount,
-}
-
-// ParseCompat reads a --compat value: "all", "none" or a comma-separated
-// list of surface names.
-func ParseCompat(s string) ([]string, error) {
-	switch strings.TrimSpace(s) {
-	case "", "all":
-		return nil, nil
-	case "none":
-		return []string{}, nil
-	}
-	var out []string
-	for name := range strings.SplitSeq(s, ",") {
-		name = strings.ToLower(strings.TrimSpace(name))
-		if _, ok := Surfaces[name]; !ok {
-			return nil, fmt.Errorf("unknown compat surface %q: use yaxi, cycle, yativo, all or none", name)
-		}
-		out = append(out, name)
-	}
-	return out, nil
-}
-
+// mountCompat mounts the seed-compatible surfaces named by names (nil:
+// every one) beside the native API.
 func mountCompat(api *httpapi.Server, svc *service.Service, names []string) error {
-	if names == nil {
-		names = []string{"yaxi", "cycle", "yativo"}
+	mount, err := surfaces.Select(names)
+	if err != nil {
+		return err
 	}
-	for _, n := range names {
-		mount, ok := Surfaces[n]
-		if !ok {
-			return fmt.Errorf("unknown compat surface %q", n)
-		}
-		mount(api.Mux(), api, svc)
-	}
+	mount(api.Mux(), api, svc)
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/app"
+	"github.com/keyhub/keyhub/internal/compat/surfaces"
 )
 
 // defaultDB is the embedded store `keyhub serve` uses with no configuration.
@@ -43,7 +44,7 @@ func (f *serverFlags) register(c *cobra.Command, withAddr bool) {
 	fl.StringVar(&f.signingKeyMaxAge, "signing-key-max-age", "30d", "rotate the signing key automatically at this age (env KEYHUB_SIGNING_KEY_MAX_AGE)")
 	fl.StringVar(&f.audience, "management-audience", "hub:api", "audience keyhub's tokens need to reach the management API (env KEYHUB_MANAGEMENT_AUDIENCE)")
 	fl.StringVar(&f.providersFile, "trusted-issuers", "", "JSON file of trusted external identity providers (env KEYHUB_TRUSTED_ISSUERS_FILE, or the JSON itself in KEYHUB_TRUSTED_ISSUERS)")
-	fl.StringVar(&f.compat, "compat", "all", "seed-compatible surfaces to serve: all, none, or a list of yaxi,cycle,yativo (env KEYHUB_COMPAT)")
+	fl.StringVar(&f.compat, "compat", "all", "seed-compatible surfaces to serve: all, none, or a list of "+strings.Join(surfaces.Names(), ",")+" (env KEYHUB_COMPAT)")
 }
 
 // config builds the server configuration from the flags and environment.
@@ -70,7 +71,7 @@ func (f *serverFlags) config(cmd *cobra.Command, e *env) (app.Config, error) {
 		return cfg, usagef("--signing-key-max-age: %q is not a duration of at least 1h, such as 30d", f.signingKeyMaxAge)
 	}
 	cfg.SigningKeyMaxAge = age
-	if cfg.Compat, err = app.ParseCompat(f.compat); err != nil {
+	if cfg.Compat, err = surfaces.Parse(f.compat); err != nil {
 		return cfg, usagef("--compat: %v", err)
 	}
 	raw := []byte(e.getenv("KEYHUB_TRUSTED_ISSUERS"))
