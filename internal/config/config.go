@@ -25,8 +25,8 @@ type Option struct {
 	// "http://ADDR", for help and README; Default is then usually empty.
 	DefaultDoc string
 	// Usage is the flag's help, without the variables and default, which
-	// are added from the row. A `FILE` in backquotes names the flag's
-	// argument in --help.
+	// are added from the row. It is plain text: pflag would take a word in
+	// backquotes for the flag's argument.
 	Usage string
 	// Secret options are never shown in the dump and can also be read from
 	// the file named by the variable Env+"_FILE" (containers mount secrets
@@ -123,8 +123,8 @@ func check(opts []Option) {
 			panic(fmt.Sprintf("config: option %s: FileFlag and EnvOnly exclude each other", o.Name))
 		case slices.Contains([]string{slog.TimeKey, slog.LevelKey, slog.MessageKey, slog.SourceKey}, o.Name):
 			panic(fmt.Sprintf("config: option %s: the name is a key of every log line, where the dump goes", o.Name))
-		case strings.ContainsAny(o.DefaultDoc, "`|"):
-			panic(fmt.Sprintf("config: option %s: DefaultDoc is shown in --help and a table, keep it plain", o.Name))
+		case strings.ContainsAny(o.DefaultDoc+o.Usage, "`|"):
+			panic(fmt.Sprintf("config: option %s: Usage and DefaultDoc are shown in --help and a table, keep them plain", o.Name))
 		}
 		claim("name ", o.Name)
 		claim("flag ", o.Flag())

@@ -30,9 +30,9 @@ func table(s *settings) *Set {
 		})},
 		Option{Name: "db", Env: "T_DB", Default: "sqlite:x.db", Usage: "database", Secret: true, Show: RedactURL, Set: String(&s.db)},
 		Option{Name: "token", Env: "T_TOKEN", Usage: "a token", Secret: true, EnvOnly: true, Set: String(&s.token)},
-		Option{Name: "key", Env: "T_KEY", FileFlag: "key-file", Usage: "file `FILE` holding the key", Secret: true,
+		Option{Name: "key", Env: "T_KEY", FileFlag: "key-file", Usage: "file holding the key", Secret: true,
 			Set: String(&s.key), SetPath: String(&s.keyPath)},
-		Option{Name: "json", Env: "T_JSON", FileFlag: "json", Usage: "file `FILE` of JSON", Secret: true, Set: String(&s.json)},
+		Option{Name: "json", Env: "T_JSON", FileFlag: "json", Usage: "file of JSON", Secret: true, Set: String(&s.json)},
 	)
 }
 
@@ -169,7 +169,7 @@ func TestHelp(t *testing.T) {
 	cases := map[string]string{
 		"plain":    "a plain option (env T_PLAIN)",
 		"db":       "database (env T_DB, or a file named by T_DB_FILE)",
-		"key-file": "file `FILE` holding the key (env T_KEY_FILE, or the value itself in T_KEY)",
+		"key-file": "file holding the key (env T_KEY_FILE, or the value itself in T_KEY)",
 	}
 	for flag, want := range cases {
 		f := fs.Lookup(flag)
@@ -185,6 +185,9 @@ func TestHelp(t *testing.T) {
 	if f := fs.Lookup("plain"); f.DefValue != "dflt" {
 		t.Errorf("--plain default %q", f.DefValue)
 	}
+	if name, _ := pflag.UnquoteUsage(fs.Lookup("key-file")); name != "FILE" {
+		t.Errorf("--key-file shows its argument as %q, want FILE", name)
+	}
 	o := Option{Name: "issuer", Env: "T_ISSUER", DefaultDoc: "http://ADDR", Usage: "issuer URL"}
 	if got := Help(&o); got != "issuer URL (env T_ISSUER; default http://ADDR)" {
 		t.Errorf("Help with DefaultDoc: %q", got)
@@ -198,7 +201,7 @@ func TestMarkdownTable(t *testing.T) {
 		"| `--plain` | `T_PLAIN` | `dflt` | a plain option |",
 		"| `--db` | `T_DB`, `T_DB_FILE` | `sqlite:x.db` | database |",
 		"|  | `T_TOKEN`, `T_TOKEN_FILE` |  | a token |",
-		"| `--key-file FILE` | `T_KEY`, `T_KEY_FILE` |  | file `FILE` holding the key |",
+		"| `--key-file FILE` | `T_KEY`, `T_KEY_FILE` |  | file holding the key |",
 	} {
 		if !strings.Contains(got, row+"\n") {
 			t.Errorf("table lacks row %q:\n%s", row, got)
@@ -221,6 +224,7 @@ func TestNewRejectsBadTables(t *testing.T) {
 		"ErrFileFlagNoSecret": {{Name: "a", Env: "A", FileFlag: "a-file", Set: set}},
 		"ErrShowNoSecret":     {{Name: "a", Env: "A", Show: RedactURL, Set: set}},
 		"ErrCodeInDefaultDoc": {{Name: "a", Env: "A", DefaultDoc: "`x`", Set: set}},
+		"ErrPipeInUsage":      {{Name: "a", Env: "A", Usage: "a|b", Set: set}},
 		"ErrNameIsLogKey":     {{Name: "msg", Env: "A", Set: set}},
 	}
 	for name, opts := range cases {

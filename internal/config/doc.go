@@ -46,10 +46,7 @@ func MarkdownTable(opts []Option) string {
 		if o.Default != "" {
 			def = "`" + o.Default + "`"
 		}
-		// Backquotes in usage mark a flag's argument for pflag and are code
-		// in Markdown; pipes would end the cell.
-		usage := strings.ReplaceAll(o.Usage, "|", `\|`)
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", flag, env, def, usage)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", flag, env, def, o.Usage)
 	}
 	return b.String()
 }

@@ -85,7 +85,7 @@ func (s *Set) Register(fs *pflag.FlagSet) {
 		switch {
 		case o.EnvOnly:
 		case o.FileFlag != "":
-			fs.StringVar(&s.raw[i], o.FileFlag, "", Help(o))
+			fs.Var(fileFlag{&s.raw[i]}, o.FileFlag, Help(o))
 		default:
 			fs.StringVar(&s.raw[i], o.Name, o.Default, Help(o))
 		}
@@ -162,3 +162,15 @@ func (s *Set) find(i int, getenv func(string) string) (Value, error) {
 // Values returns every option's effective value, in table order, after
 // Resolve.
 func (s *Set) Values() []Value { return s.values }
+
+// fileFlag is a flag naming a file; its type shows as FILE in --help.
+type fileFlag struct{ p *string }
+
+func (f fileFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return *f.p
+}
+func (f fileFlag) Set(s string) error { *f.p = s; return nil }
+func (f fileFlag) Type() string       { return "FILE" }
