@@ -159,7 +159,7 @@ func TestServeOptionErrors(t *testing.T) {
 			`keyhub: --compat: unknown compat surface "hubify": use ` + strings.Join(surfaces.Names(), ", ") + `, all or none`},
 		{"ErrTrustedIssuersJSON", []string{"serve"}, map[string]string{"KEYHUB_TRUSTED_ISSUERS": `{"issuer":1}`}, 2,
 			`keyhub: --trusted-issuers (KEYHUB_TRUSTED_ISSUERS): not a JSON array`},
-		{"ErrBothDBAndDBFile", []string{"migrate"}, map[string]string{"KEYHUB_DB": "sqlite:a.db", "KEYHUB_DB_FILE": filepath.Join(dir, "db")}, 2,
+		{"ErrBothDBAndDBFile", []string{"migrate"}, map[string]string{"KEYHUB_DB": "sqlite:" + filepath.Join(dir, "a.db"), "KEYHUB_DB_FILE": filepath.Join(dir, "db")}, 2,
 			`keyhub: both KEYHUB_DB and KEYHUB_DB_FILE are set: set only one`},
 		{"ErrBothMasterKeys", []string{"serve"}, map[string]string{"KEYHUB_MASTER_KEY": "a2V5", "KEYHUB_MASTER_KEY_FILE": "/k"}, 2,
 			`keyhub: both KEYHUB_MASTER_KEY and KEYHUB_MASTER_KEY_FILE are set`},
