@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -56,6 +57,35 @@ func TestServeDefaults(t *testing.T) {
 			t.Fatalf("./keyhub.db was created although KEYHUB_DB named another file")
 		}
 		// startServer only found the server because KEYHUB_ADDR was used.
+	})
+	t.Run("SecretsFromFilesAndARedactedDump", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		masterKey := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+		mk, dsn := filepath.Join(dir, "mk"), filepath.Join(dir, "dsn")
+		db := filepath.Join(dir, "from-file.db")
+		for p, content := range map[string]string{mk: masterKey + "\n", dsn: "sqlite:" + db + "\n"} {
+			if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := startServer(t, serveOpts{dir: dir, env: []string{"KEYHUB_MASTER_KEY_FILE=" + mk, "KEYHUB_DB_FILE=" + dsn}})
+		if _, err := os.Stat(db); err != nil {
+			t.Fatalf("KEYHUB_DB_FILE was not honoured: %v", err)
+		}
+		out := s.stderr.String()
+		for _, want := range []string{`msg=configuration`, `master-key.value=[set] master-key.source=file master-key.file=` + mk,
+			`db.source=file`, `addr.source=flag`, `compat.value=all compat.source=default`} {
+			if !strings.Contains(out, want) {
+				t.Errorf("start-up log lacks %q:\n%s", want, out)
+			}
+		}
+		if strings.Contains(out, masterKey) || strings.Contains(out, strings.TrimRight(masterKey, "=")) {
+			t.Errorf("the master key is in the log:\n%s", out)
+		}
+		if b, _ := os.ReadFile(mk); string(b) != masterKey+"\n" {
+			t.Errorf("the master key file changed: %q", b)
+		}
 	})
 }
 

@@ -18,9 +18,8 @@ import (
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/authn"
 	"github.com/keyhub/keyhub/internal/compat"
-	"github.com/keyhub/keyhub/internal/compat/cycle"
-	"github.com/keyhub/keyhub/internal/compat/yativo"
-	"github.com/keyhub/keyhub/internal/compat/yaxi"
+	"github.com/keyhub/keyhub/internal/compat/surfaces"
+	"github.com/keyhub/keyhub/internal/config"
 	"github.com/keyhub/keyhub/internal/httpapi"
 	"github.com/keyhub/keyhub/internal/oauth"
 	"github.com/keyhub/keyhub/internal/oauthapi"
@@ -62,8 +61,8 @@ type Config struct {
 	ManagementAudience string
 	// Providers are trusted external identity providers.
 	Providers []oauth.ProviderConfig
-	// Compat names the seed-compatible surfaces to mount (yaxi, cycle,
-	// yativo); nil mounts all of them, an empty list none.
+	// Compat names the seed-compatible surfaces to mount (see
+	// surfaces.Names); nil mounts all of them, an empty list none.
 	Compat []string
 	// OnListen, when set, is called with the bound address once listening.
 	OnListen func(addr string)
@@ -78,23 +77,11 @@ func OpenStore(ctx context.Context, dsn string) (keyhub.Store, error) {
 		p, _ := sqlitePath(dsn)
 		return sqlite.Open(ctx, p)
 	case strings.Contains(dsn, "://"):
-		return nil, fmt.Errorf("unsupported database %q: use sqlite:PATH or a postgres:// URL", redactURL(dsn))
+		return nil, fmt.Errorf("unsupported database %q: use sqlite:PATH or a postgres:// URL", config.RedactURL(dsn))
 	case dsn == "":
 		return nil, errors.New("no database given: use sqlite:PATH or a postgres:// URL")
 	}
 	return sqlite.Open(ctx, dsn)
-}
-
-// redactURL drops a password from a database URL for messages.
-func redactURL(s string) string {
-	scheme, rest, ok := strings.Cut(s, "://")
-	if !ok {
-		return s
-	}
-	if at := strings.LastIndex(rest, "@"); at >= 0 {
-		rest = "…@" + rest[at+1:]
-	}
-	return scheme + "://" + rest
 }
 
 // Run serves keyhub until ctx is cancelled, then shuts down gracefully.
@@ -198,7 +185,7 @@ func Run(ctx context.Context, cfg Config) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("keyhub listening", "addr", ln.Addr().String(), "db", redactURL(cfg.DB), "issuer", issuer)
+	log.Info("keyhub listening", "addr", ln.Addr().String(), "db", config.RedactURL(cfg.DB), "issuer", issuer)
 	if cfg.OnListen != nil {
 		cfg.OnListen(ln.Addr().String())
 	}
@@ -251,43 +238,13 @@ func sqlitePath(dsn string) (string, bool) {
 	return dsn, true
 }
 
-// Surfaces are the seed-compatible surfaces by name.
-var Surfaces = map[string]compat.MountFunc{
-	"yaxi":   yaxi.Mount,
-	"cycle":  cycle.Mount,
-	"yativo": yativo.Mount,
-}
-
-// ParseCompat reads a --compat value: "all", "none" or a comma-separated
-// list of surface names.
-func ParseCompat(s string) ([]string, error) {
-	switch strings.TrimSpace(s) {
-	case "", "all":
-		return nil, nil
-	case "none":
-		return []string{}, nil
-	}
-	var out []string
-	for name := range strings.SplitSeq(s, ",") {
-		name = strings.ToLower(strings.TrimSpace(name))
-		if _, ok := Surfaces[name]; !ok {
-			return nil, fmt.Errorf("unknown compat surface %q: use yaxi, cycle, yativo, all or none", name)
-		}
-		out = append(out, name)
-	}
-	return out, nil
-}
-
+// mountCompat mounts the seed-compatible surfaces named by names (nil:
+// every one) beside the native API.
 func mountCompat(api *httpapi.Server, d compat.Deps, names []string) error {
-	if names == nil {
-		names = []string{"yaxi", "cycle", "yativo"}
+	mount, err := surfaces.Select(names)
+	if err != nil {
+		return err
 	}
-	for _, n := range names {
-		mount, ok := Surfaces[n]
-		if !ok {
-			return fmt.Errorf("unknown compat surface %q", n)
-		}
-		mount(api.Mux(), d)
-	}
+	mount(api.Mux(), d)
 	return nil
 }

@@ -1,36 +1,51 @@
 package compat_test
 
 import (
-	"net/http"
+	"maps"
+	"slices"
 	"testing"
 
-	"github.com/keyhub/keyhub/internal/compat"
 	"github.com/keyhub/keyhub/internal/compat/compattest"
-	"github.com/keyhub/keyhub/internal/compat/cycle"
-	"github.com/keyhub/keyhub/internal/compat/yativo"
-	"github.com/keyhub/keyhub/internal/compat/yaxi"
+	"github.com/keyhub/keyhub/internal/compat/surfaces"
 )
 
-// TestMountTogether mounts every surface on the native router, as the
-// server does with --compat: no pattern conflicts, each path reaches its
+// TestMountTogether mounts every registered surface on the native router,
+// as the server does by default: no pattern conflicts, each path reaches its
 // surface and the native API is untouched.
 func TestMountTogether(t *testing.T) {
-	s := compattest.Start(t, func(mux *http.ServeMux, d compat.Deps) {
-		yaxi.Mount(mux, d)
-		cycle.Mount(mux, d)
-		yativo.Mount(mux, d)
-	})
+	mount, err := surfaces.Select(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := compattest.Start(t, mount)
 	tenant := s.Tenant("all", nil)
 	_, key := s.Key(tenant, map[string]any{"name": "admin", "scopes": []string{"read:api_keys"}})
 	auth := "Authorization: Bearer " + key
-	if a := s.Must(200, "GET", "/api/tenant/api-keys", nil, auth).Array(t); len(a) != 1 {
-		t.Errorf("yaxi list: %v", a)
+
+	// One probe per surface; a surface registered without one fails here,
+	// so the registry and this test cannot drift apart.
+	probes := map[string]func(t *testing.T){
+		"yaxi": func(t *testing.T) {
+			if a := s.Must(200, "GET", "/api/tenant/api-keys", nil, auth).Array(t); len(a) != 1 {
+				t.Errorf("yaxi list: %v", a)
+			}
+		},
+		"cycle": func(t *testing.T) {
+			if m := s.Must(200, "GET", "/v1/hubs/current/api-keys", nil, auth, "X-Hub-Id: "+tenant).Object(t); len(m["data"].([]any)) != 1 {
+				t.Errorf("cycle list: %v", m)
+			}
+		},
+		"yativo": func(t *testing.T) {
+			if m := s.Must(200, "GET", "/api/business/api-keys", nil, auth).Object(t); m["status"] != "success" {
+				t.Errorf("yativo list: %v", m)
+			}
+		},
 	}
-	if m := s.Must(200, "GET", "/v1/hubs/current/api-keys", nil, auth, "X-Hub-Id: "+tenant).Object(t); len(m["data"].([]any)) != 1 {
-		t.Errorf("cycle list: %v", m)
+	if got, want := slices.Sorted(maps.Keys(probes)), slices.Sorted(slices.Values(surfaces.Names())); !slices.Equal(got, want) {
+		t.Fatalf("probes for %v, registered surfaces %v", got, want)
 	}
-	if m := s.Must(200, "GET", "/api/business/api-keys", nil, auth).Object(t); m["status"] != "success" {
-		t.Errorf("yativo list: %v", m)
+	for _, name := range surfaces.Names() {
+		t.Run(name, probes[name])
 	}
 	if m := s.Native(200, "GET", "/v1/api-keys", key, "", nil); len(m["data"].([]any)) != 1 {
 		t.Errorf("native list: %v", m)

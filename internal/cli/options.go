@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/app"
+	"github.com/keyhub/keyhub/internal/compat/surfaces"
+	"github.com/keyhub/keyhub/internal/config"
+	"github.com/keyhub/keyhub/internal/oauth"
+)
+
+// serverOptions is what serve and migrate read from their option table:
+// the server's configuration and the log settings.
+type serverOptions struct {
+	cfg       app.Config
+	logLevel  slog.Level
+	logFormat string
+	set       *config.Set
+}
+
+// newServerOptions returns the options of migrate, or with serve those of
+// serve, which are migrate's and more.
+func newServerOptions(serve bool) *serverOptions {
+	o := &serverOptions{}
+	rows := o.storeRows()
+	if serve {
+		rows = append(rows, o.serveRows()...)
+	}
+	o.set = config.New(rows...)
+	return o
+}
+
+// storeRows are the options of every command that opens the store: where
+// it is and how to log.
+func (o *serverOptions) storeRows() []config.Option {
+	return []config.Option{
+		{Name: "db", Env: "KEYHUB_DB", Default: "sqlite:keyhub.db", Secret: true, Show: config.RedactURL,
+			Usage: "store: sqlite:PATH (or a bare path) or a postgres:// URL",
+			Set:   config.String(&o.cfg.DB)},
+		{Name: "log-format", Env: "KEYHUB_LOG_FORMAT", Default: "text", Usage: "log format on stderr: text or json",
+			Set: config.Parse(&o.logFormat, parseLogFormat)},
+		{Name: "log-level", Env: "KEYHUB_LOG_LEVEL", Default: "info", Usage: "log level: debug, info, warn or error",
+			Set: config.Parse(&o.logLevel, parseLogLevel)},
+	}
+}
+
+// serveRows are the options only the server reads.
+func (o *serverOptions) serveRows() []config.Option {
+	return []config.Option{
+		{Name: "addr", Env: "KEYHUB_ADDR", Default: "127.0.0.1:8080", Usage: "listen address",
+			Set: config.String(&o.cfg.Addr)},
+		// The app reads the key file itself: on SQLite it creates it on
+		// first start, and waits for a node creating it at the same time.
+		{Name: "master-key", Env: "KEYHUB_MASTER_KEY", FileFlag: "master-key-file", Secret: true,
+			DefaultDoc: "keyhub.master.key beside the SQLite file",
+			Usage:      "file holding the base64 master key (32 bytes), created on first start if missing; PostgreSQL nodes must all be given the same key",
+			Set:        config.String(&o.cfg.MasterKey), SetPath: config.String(&o.cfg.MasterKeyFile)},
+		{Name: "issuer", Env: "KEYHUB_ISSUER", DefaultDoc: "http://ADDR",
+			Usage: "issuer URL of keyhub's tokens and base of its OAuth metadata; set it to the public URL",
+			Set:   config.String(&o.cfg.Issuer)},
+		{Name: "jwt-alg", Env: "KEYHUB_JWT_ALG", Default: "ES256", Usage: "signing algorithm of new signing keys: ES256, EdDSA or RS256",
+			Set: config.Parse(&o.cfg.JWTAlgorithm, parseJWTAlg)},
+		{Name: "signing-key-max-age", Env: "KEYHUB_SIGNING_KEY_MAX_AGE", Default: "30d",
+			Usage: "rotate the signing key automatically at this age",
+			Set:   config.Parse(&o.cfg.SigningKeyMaxAge, parseSigningKeyMaxAge)},
+		{Name: "management-audience", Env: "KEYHUB_MANAGEMENT_AUDIENCE", Default: "hub:api",
+			Usage: "audience keyhub's tokens need to reach the management API",
+			Set:   config.String(&o.cfg.ManagementAudience)},
+		{Name: "trusted-issuers", Env: "KEYHUB_TRUSTED_ISSUERS", FileFlag: "trusted-issuers", Secret: true,
+			Usage: "file of the JSON array of trusted external identity providers",
+			Set:   config.Parse(&o.cfg.Providers, parseProviders)},
+		{Name: "compat", Env: "KEYHUB_COMPAT", Default: "all",
+			Usage: "seed-compatible surfaces to serve: all, none, or a comma list of " + strings.Join(surfaces.Names(), ", "),
+			Set:   config.Parse(&o.cfg.Compat, surfaces.Parse)},
+	}
+}
+
+// resolve reads the options from the flags and e's environment, then
+// returns the logger they describe, having logged the configuration with
+// it. A value that cannot be used is a usage error naming its option.
+func (o *serverOptions) resolve(ctx context.Context, e *env) (*slog.Logger, error) {
+	if err := o.set.Resolve(e.getenv); err != nil {
+		var ce *config.Error
+		if errors.As(err, &ce) {
+			return nil, &usageError{err}
+		}
+		return nil, err
+	}
+	log := newLogger(e.stderr, o.logFormat, o.logLevel)
+	log.LogAttrs(ctx, slog.LevelInfo, "configuration", o.set.Attrs()...)
+	o.cfg.Log, o.cfg.Stderr = log, e.stderr
+	return log, nil
+}
+
+func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func parseLogFormat(s string) (string, error) {
+	switch f := strings.ToLower(s); f {
+	case "text", "json":
+		return f, nil
+	}
+	return "", fmt.Errorf("%q is not text or json", s)
+}
+
+func parseLogLevel(s string) (slog.Level, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("%q is not one of debug, info, warn, error", s)
+	}
+	return level, nil
+}
+
+func parseJWTAlg(s string) (string, error) {
+	switch a := strings.ToUpper(s); a {
+	case "ES256", "RS256":
+		return a, nil
+	case "EDDSA":
+		return "EdDSA", nil
+	}
+	return "", fmt.Errorf("%q is not ES256, EdDSA or RS256", s)
+}
+
+func parseSigningKeyMaxAge(s string) (time.Duration, error) {
+	age, err := keyhub.ParseDuration(s)
+	if err != nil || age < time.Hour {
+		return 0, fmt.Errorf("%q is not a duration of at least 1h, such as 30d", s)
+	}
+	return age, nil
+}
+
+// parseProviders reads the trusted issuers' JSON; no text means none.
+func parseProviders(s string) ([]oauth.ProviderConfig, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []oauth.ProviderConfig
+	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("not a JSON array of {issuer, jwks_url, audience, tenant_claim, tenant_map, scope_claim, algorithms}: %v", err)
+	}
+	return out, nil
+}
