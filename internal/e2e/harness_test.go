@@ -140,6 +140,12 @@ func (r resp) json(t *testing.T) map[string]any {
 // call sends a request with the given credential and optional tenant.
 func (s *server) call(method, path, key, tenant string, body any) resp {
 	s.t.Helper()
+	return s.callWith(method, path, key, tenant, body, nil)
+}
+
+// callWith is call with extra headers.
+func (s *server) callWith(method, path, key, tenant string, body any, headers map[string]string) resp {
+	s.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -166,6 +172,9 @@ func (s *server) call(method, path, key, tenant string, body any) resp {
 	}
 	if tenant != "" {
 		req.Header.Set("Keyhub-Tenant", tenant)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -1,0 +1,247 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keyhub/keyhub/internal/app"
+	"github.com/keyhub/keyhub/internal/oauth"
+)
+
+// narrowScopes are every management scope of keys, roles and clients, and
+// one platform scope; coverScopes add what the planted objects hold.
+var (
+	narrowScopes = []string{"read:api_keys", "create:api_keys", "update:api_keys", "delete:api_keys",
+		"read:roles", "manage:roles", "read:clients", "manage:clients", "read:audit", "labs:read"}
+	coverScopes = append(append([]string(nil), narrowScopes...), "payouts:*")
+)
+
+// targets are the objects one cell of the matrix acts on, made afresh by
+// the operator: "wide" ones hold payouts:write, which narrow credentials do
+// not; "covered" ones only what they do.
+type targets struct {
+	tenant                       string
+	wideKey, expiredKey, covered string
+	wideSecret                   string
+	wideRole, coveredRole        string
+	wideClient                   string
+	scopeName                    string
+}
+
+func plant(s *server, tid string) targets {
+	t := targets{tenant: tid}
+	k, sec := s.key(tid, map[string]any{"name": "wide", "scopes": []string{"payouts:write"}, "ips": []string{"10.0.0.0/8"}})
+	t.wideKey, t.wideSecret = k["id"].(string), sec
+	k, _ = s.key(tid, map[string]any{"name": "soon", "scopes": []string{"payouts:write"},
+		"expires_at": time.Now().Add(1500 * time.Millisecond).UTC().Format(time.RFC3339Nano)})
+	t.expiredKey = k["id"].(string)
+	k, _ = s.key(tid, map[string]any{"name": "covered", "scopes": []string{"labs:read"}})
+	t.covered = k["id"].(string)
+	t.wideRole = s.must(201, "POST", "/v1/roles", s.Key, tid, map[string]any{"name": "payouts", "scopes": []string{"payouts:write"}})["id"].(string)
+	t.coveredRole = s.must(201, "POST", "/v1/roles", s.Key, tid, map[string]any{"name": "lab", "scopes": []string{"labs:read"}})["id"].(string)
+	t.wideClient, _ = s.client(tid, map[string]any{"name": "payouts-bot", "scopes": []string{"payouts:write"}})
+	return t
+}
+
+// storeState is everything a refused call must leave as it was. Keys'
+// last_used_at is left out: the usage batch writes it in the background.
+func storeState(s *server, tid string) string {
+	var b strings.Builder
+	for _, path := range []string{"/v1/api-keys?limit=200", "/v1/roles?limit=200", "/v1/clients?limit=200"} {
+		data := s.must(200, "GET", path, s.Key, tid, nil)["data"].([]any)
+		for _, o := range data {
+			delete(o.(map[string]any), "last_used_at")
+			delete(o.(map[string]any), "state") // derived from the clock
+		}
+		raw, _ := json.Marshal(data)
+		b.Write(raw)
+	}
+	raw, _ := json.Marshal(s.must(200, "GET", "/v1/tenants?limit=200", s.Key, "", nil)["data"])
+	b.Write(raw)
+	raw, _ = json.Marshal(s.must(200, "GET", "/v1/scopes", s.Key, "", nil)["data"])
+	b.Write(raw)
+	b.WriteString(" audit events: " + itoaE(s.auditCount()))
+	return b.String()
+}
+
+func itoaE(n int) string { raw, _ := json.Marshal(n); return string(raw) }
+
+// matrixRow is one mutating endpoint: how to call it on fresh targets with
+// a bearer credential, and whether a narrow credential may (it only takes
+// power away, or grants nothing) or, for operator endpoints, who covers it.
+type matrixRow struct {
+	surface, name string
+	call          func(s *server, t targets, bearer string) resp
+	// narrowMay: the change only takes power away or grants nothing.
+	narrowMay bool
+	// operator: the endpoint is the operator's; the covering credential is
+	// the operator key and every tenant credential is refused.
+	operator bool
+}
+
+func with(method, path string, body any) func(s *server, t targets, bearer string) resp {
+	return func(s *server, t targets, bearer string) resp {
+		return s.call(method, expand(path, t), bearer, "", expandBody(body, t))
+	}
+}
+
+// cycleCall is a Cycle request: the hub named by X-Hub-Id.
+func cycleCall(method, path string, body any) func(s *server, t targets, bearer string) resp {
+	return func(s *server, t targets, bearer string) resp {
+		return s.callHeaders(method, expand(path, t), expandBody(body, t), "Authorization: Bearer "+bearer, "X-Hub-Id: "+t.tenant)
+	}
+}
+
+func expand(s string, t targets) string {
+	return strings.NewReplacer("{wideKey}", t.wideKey, "{expiredKey}", t.expiredKey, "{covered}", t.covered,
+		"{wideRole}", t.wideRole, "{coveredRole}", t.coveredRole, "{wideClient}", t.wideClient,
+		"{tenant}", t.tenant, "{wideSecret}", t.wideSecret, "{scopeName}", t.scopeName).Replace(s)
+}
+
+func expandBody(body any, t targets) any {
+	if body == nil {
+		return nil
+	}
+	raw, _ := json.Marshal(body)
+	return expand(string(raw), t)
+}
+
+var matrix = []matrixRow{
+	{"native", "CreateKeyWider", with("POST", "/v1/api-keys", map[string]any{"name": "x", "scopes": []string{"payouts:write"}}), false, false},
+	{"native", "CreateKeyInWiderRole", with("POST", "/v1/api-keys", map[string]any{"name": "x", "role_id": "{wideRole}"}), false, false},
+	{"native", "RenameWiderKey", with("PATCH", "/v1/api-keys/{wideKey}", map[string]any{"name": "mine"}), false, false},
+	{"native", "UnexpireWiderKey", with("PATCH", "/v1/api-keys/{expiredKey}", map[string]any{"expires_at": nil}), false, false},
+	{"native", "ClearIPsOfWiderKey", with("PATCH", "/v1/api-keys/{wideKey}", map[string]any{"ips": []string{}}), false, false},
+	{"native", "WidenCoveredKey", with("PATCH", "/v1/api-keys/{covered}", map[string]any{"scopes": []string{"labs:read", "payouts:write"}}), false, false},
+	{"native", "MoveKeyIntoWiderRole", with("PATCH", "/v1/api-keys/{covered}", map[string]any{"role_id": "{wideRole}"}), false, false},
+	{"native", "DisableWiderKey", with("PATCH", "/v1/api-keys/{wideKey}", map[string]any{"enabled": false}), true, false},
+	{"native", "RevokeWiderKey", with("DELETE", "/v1/api-keys/{wideKey}", nil), true, false},
+	{"native", "RevokeWiderKeyBySecret", with("POST", "/v1/keys/revoke", map[string]any{"key": "{wideSecret}"}), true, false},
+	{"native", "RotateWiderKey", with("POST", "/v1/api-keys/{wideKey}/rotate", map[string]any{"grace_period": "1h"}), false, false},
+	{"native", "CreateRoleWider", with("POST", "/v1/roles", map[string]any{"name": "x", "scopes": []string{"payouts:write"}}), false, false},
+	{"native", "RenameWiderRole", with("PATCH", "/v1/roles/{wideRole}", map[string]any{"name": "mine"}), false, false},
+	{"native", "WidenCoveredRole", with("PATCH", "/v1/roles/{coveredRole}", map[string]any{"scopes": []string{"payouts:write"}}), false, false},
+	{"native", "DeleteWiderRole", with("DELETE", "/v1/roles/{wideRole}", nil), false, false},
+	{"native", "CreateClientWider", with("POST", "/v1/clients", map[string]any{"name": "x", "scopes": []string{"payouts:write"}}), false, false},
+	{"native", "AddAudienceToWiderClient", with("PATCH", "/v1/clients/{wideClient}", map[string]any{"audiences": []string{"hub:api", "payments"}}), false, false},
+	{"native", "DisableWiderClient", with("PATCH", "/v1/clients/{wideClient}", map[string]any{"enabled": false}), true, false},
+	{"native", "RotateSecretOfWiderClient", with("POST", "/v1/clients/{wideClient}/rotate-secret", map[string]any{}), false, false},
+	{"native", "DeleteWiderClient", with("DELETE", "/v1/clients/{wideClient}", nil), true, false},
+	{"native", "CreateTenant", with("POST", "/v1/tenants", map[string]any{"name": "other"}), false, true},
+	{"native", "UpdateTenant", with("PATCH", "/v1/tenants/{tenant}", map[string]any{"name": "renamed"}), false, true},
+	{"native", "CreateScope", with("POST", "/v1/scopes", map[string]any{"name": "{scopeName}"}), false, true},
+	{"native", "RotateSigningKey", with("POST", "/v1/signing-keys/rotate", nil), false, true},
+	{"yaxi", "CreateKey", with("POST", "/api/api-keys", map[string]any{"name": "x", "environment": "Production"}), true, false},
+	{"yaxi", "DeleteWiderKey", with("DELETE", "/api/tenant/api-keys/{wideKey}", nil), true, false},
+	{"cycle", "CreateKeyInWiderRole", cycleCall("POST", "/v1/hubs/current/api-keys", map[string]any{"name": "x", "role_id": "{wideRole}"}), false, false},
+	{"cycle", "RenameWiderKey", cycleCall("PATCH", "/v1/hubs/current/api-keys/{wideKey}", map[string]any{"name": "mine"}), false, false},
+	{"cycle", "MoveKeyIntoWiderRole", cycleCall("PATCH", "/v1/hubs/current/api-keys/{covered}", map[string]any{"role_id": "{wideRole}"}), false, false},
+	{"cycle", "DeleteWiderKey", cycleCall("DELETE", "/v1/hubs/current/api-keys/{wideKey}", nil), true, false},
+	{"yativo", "CreateKeyWider", with("POST", "/api/business/api-keys", map[string]any{"name": "x", "permissions": []string{"payouts:write"}}), false, false},
+	{"yativo", "DeleteWiderKey", with("DELETE", "/api/business/api-keys/{wideKey}", nil), true, false},
+}
+
+// TestAuthorizationMatrix calls every mutating endpoint of every surface
+// with four credentials: a narrow key, a covering key, an access token of a
+// client since narrowed to the narrow scopes, and an external identity
+// provider's token granting the narrow scopes. Narrow credentials of every
+// kind are refused with 403 naming a scope — and the store is unchanged —
+// unless the change only takes power away; covering ones succeed.
+func TestAuthorizationMatrix(t *testing.T) {
+	eachStore(t, func(t *testing.T, dsn string) {
+		p := newIDP(t)
+		s := start(t, dsn, func(c *app.Config) {
+			c.Providers = []oauth.ProviderConfig{{Issuer: p.srv.URL, JWKSURL: p.srv.URL + "/jwks", Audience: "keyhub", ScopeClaim: "permissions"}}
+		})
+		tid := s.tenant("acme")
+		_, narrow := s.key(tid, map[string]any{"name": "narrow", "scopes": narrowScopes})
+		_, cover := s.key(tid, map[string]any{"name": "cover", "scopes": coverScopes})
+		cid, csec := s.client(tid, map[string]any{"name": "was-wide", "scopes": coverScopes})
+		tok := s.form("/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {cid}, "client_secret": {csec}}, "", "")
+		if tok.Status != 200 {
+			t.Fatalf("token: %d %s", tok.Status, tok.Body)
+		}
+		narrowed := tok.json(t)["access_token"].(string)
+		s.must(200, "PATCH", "/v1/clients/"+cid, s.Key, tid, map[string]any{"scopes": narrowScopes})
+		now := time.Now()
+		idpToken := p.token("k1", map[string]any{"iss": p.srv.URL, "sub": "user_1", "aud": "keyhub", "iat": now.Unix(),
+			"exp": now.Add(time.Hour).Unix(), "tenant_id": tid, "permissions": narrowScopes})
+		creds := []struct {
+			name   string
+			bearer string
+			covers bool
+		}{{"NarrowKey", narrow, false}, {"CoveringKey", cover, true}, {"NarrowedClientToken", narrowed, false}, {"IdPToken", idpToken, false}}
+		cell := 0
+		for _, row := range matrix {
+			for _, cr := range creds {
+				t.Run(row.surface+"/"+row.name+"/"+cr.name, func(t *testing.T) {
+					cell++
+					tg := plant(s, tid)
+					tg.scopeName = "matrix:s" + itoaE(cell)
+					bearer, may := cr.bearer, cr.covers || row.narrowMay
+					if row.operator {
+						may = cr.covers
+						if cr.covers {
+							bearer = s.Key
+						}
+					}
+					if row.name == "UnexpireWiderKey" {
+						waitExpired(t, s, tid, tg.expiredKey)
+					}
+					before := storeState(s, tid)
+					r := row.call(s, tg, bearer)
+					if row.surface == "native" && row.name == "CreateScope" && r.Status == 201 {
+						s.must(204, "DELETE", "/v1/scopes/"+tg.scopeName, s.Key, "", nil)
+					}
+					if may {
+						if r.Status < 200 || r.Status > 299 {
+							t.Fatalf("refused: %d %s", r.Status, r.Body)
+						}
+						return
+					}
+					if r.Status != 403 || !strings.Contains(string(r.Body), "scope") {
+						t.Fatalf("want 403 naming a scope, got %d %s", r.Status, r.Body)
+					}
+					if after := storeState(s, tid); after != before {
+						t.Fatalf("a refused call changed the store:\nbefore %s\nafter  %s", before, after)
+					}
+				})
+			}
+		}
+	})
+}
+
+// waitExpired waits (bounded) until the key's state is expired.
+func waitExpired(t *testing.T, s *server, tid, id string) {
+	t.Helper()
+	for range 100 {
+		if s.must(200, "GET", "/v1/api-keys/"+id, s.Key, tid, nil)["state"] == "expired" {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the key never expired")
+}
+
+// callHeaders sends a request with "Name: value" headers.
+func (s *server) callHeaders(method, path string, body any, headers ...string) resp {
+	s.t.Helper()
+	var key, tenant string
+	extra := map[string]string{}
+	for _, h := range headers {
+		k, v, _ := strings.Cut(h, ":")
+		v = strings.TrimSpace(v)
+		switch strings.ToLower(k) {
+		case "authorization":
+			key = strings.TrimPrefix(v, "Bearer ")
+		case "keyhub-tenant":
+			tenant = v
+		default:
+			extra[k] = v
+		}
+	}
+	return s.callWith(method, path, key, tenant, body, extra)
+}
