@@ -10,10 +10,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/keyhub/keyhub/internal/compat"
 	"github.com/keyhub/keyhub/internal/compat/cycle"
 	"github.com/keyhub/keyhub/internal/compat/yativo"
 	"github.com/keyhub/keyhub/internal/compat/yaxi"
-	"github.com/keyhub/keyhub/internal/compat"
 )
 
 // MountFunc registers a surface's routes beside the native API. This file
