@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyhub/keyhub/internal/apitest"
 	"github.com/keyhub/keyhub/internal/store/postgres/pgtest"
 )
 
@@ -16,18 +17,17 @@ func TestTwoNodes(t *testing.T) {
 		t.Skip("KEYHUB_TEST_POSTGRES not set: the multi-node test needs PostgreSQL")
 	}
 	dsn := pgtest.URL(t)
-	a := start(t, dsn)
-	b := start(t, dsn)
-	b.Key = a.Key // one operator key for the whole service
-	tid := a.tenant("acme")
-	role := a.must(201, "POST", "/v1/roles", a.Key, tid, map[string]any{"name": "r", "scopes": []string{"labs:read"}})["id"].(string)
-	k, key := a.key(tid, map[string]any{"name": "k", "role_id": role})
+	a := apitest.Start(t, dsn)
+	b := a.Node(t) // with a's operator key: one for the whole service
+	tid := a.Tenant("acme", nil)
+	role := a.Role(tid, "r", "labs:read")
+	k, key := a.Key(tid, map[string]any{"name": "k", "role_id": role})
 	id := k["id"].(string)
 	eventually := func(what, want string, scopes ...string) {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
 		for {
-			v := b.verify(key, scopes, "")
+			v := b.Verify(key, scopes, "")
 			if v["code"] == want {
 				return
 			}
@@ -38,12 +38,12 @@ func TestTwoNodes(t *testing.T) {
 		}
 	}
 	eventually("warm", "VALID", "labs:read")
-	a.must(200, "PATCH", "/v1/roles/"+role, a.Key, tid, map[string]any{"scopes": []string{"labs:write"}})
+	a.Native(200, "PATCH", "/v1/roles/"+role, a.Operator, tid, map[string]any{"scopes": []string{"labs:write"}})
 	eventually("role change on A", "INSUFFICIENT_SCOPE", "labs:read")
-	a.must(200, "PATCH", "/v1/api-keys/"+id, a.Key, tid, map[string]any{"enabled": false})
+	a.Native(200, "PATCH", "/v1/api-keys/"+id, a.Operator, tid, map[string]any{"enabled": false})
 	eventually("disable on A", "DISABLED")
-	a.must(200, "PATCH", "/v1/api-keys/"+id, a.Key, tid, map[string]any{"enabled": true})
+	a.Native(200, "PATCH", "/v1/api-keys/"+id, a.Operator, tid, map[string]any{"enabled": true})
 	eventually("enable on A", "VALID")
-	a.must(200, "DELETE", "/v1/api-keys/"+id, a.Key, tid, nil)
+	a.Native(200, "DELETE", "/v1/api-keys/"+id, a.Operator, tid, nil)
 	eventually("revoke on A", "REVOKED")
 }
