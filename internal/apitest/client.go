@@ -80,6 +80,20 @@ func Auth(key, tenant string) []string {
 	return h
 }
 
+// Headers turns "Name: value" lines, as Do takes them, into the map a
+// Scenario takes; "" lines are skipped and a later line for a name wins.
+func Headers(lines ...string) map[string]string {
+	m := map[string]string{}
+	for _, h := range lines {
+		if h == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(h, ":")
+		m[http.CanonicalHeaderKey(strings.TrimSpace(k))] = strings.TrimSpace(v)
+	}
+	return m
+}
+
 // Basic returns the Authorization value of HTTP Basic client
 // authentication, id and secret form-encoded first as RFC 6749 §2.3.1
 // asks.

@@ -87,6 +87,14 @@ func TestSend(t *testing.T) {
 	})
 }
 
+func TestHeaders(t *testing.T) {
+	got := Headers(append(Auth("kh_k", "ten_1"), "", "x-test: a", "X-Test:b: c ")...)
+	want := map[string]string{"Authorization": "Bearer kh_k", "Keyhub-Tenant": "ten_1", "X-Test": "b: c"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("Headers = %v, want %v", got, want)
+	}
+}
+
 func TestSendCutShort(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "100")

@@ -1,26 +1,17 @@
 package compat_test
 
 import (
-	"net/http"
 	"testing"
 
-	"github.com/keyhub/keyhub/internal/compat/compattest"
-	"github.com/keyhub/keyhub/internal/compat/cycle"
-	"github.com/keyhub/keyhub/internal/compat/yativo"
-	"github.com/keyhub/keyhub/internal/compat/yaxi"
-	"github.com/keyhub/keyhub/internal/httpapi"
-	"github.com/keyhub/keyhub/internal/service"
+	"github.com/keyhub/keyhub/internal/apitest"
+	"github.com/keyhub/keyhub/internal/app"
 )
 
 // TestMountTogether mounts every surface on the native router, as the
-// server does with --compat: no pattern conflicts, each path reaches its
-// surface and the native API is untouched.
+// server does with --compat yaxi,cycle,yativo: no pattern conflicts, each
+// path reaches its surface and the native API is untouched.
 func TestMountTogether(t *testing.T) {
-	s := compattest.Start(t, func(mux *http.ServeMux, api *httpapi.Server, svc *service.Service) {
-		yaxi.Mount(mux, api, svc)
-		cycle.Mount(mux, api, svc)
-		yativo.Mount(mux, api, svc)
-	})
+	s := apitest.Start(t, apitest.SQLite(t), func(c *app.Config) { c.Compat = []string{"yaxi", "cycle", "yativo"} })
 	tenant := s.Tenant("all", nil)
 	_, key := s.Key(tenant, map[string]any{"name": "admin", "scopes": []string{"read:api_keys"}})
 	auth := "Authorization: Bearer " + key
