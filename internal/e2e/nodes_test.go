@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/keyhub/keyhub/internal/apitest"
-	"github.com/keyhub/keyhub/internal/store/postgres/pgtest"
 )
 
 // TestTwoNodes runs two keyhub nodes on one PostgreSQL database. Node B has
@@ -16,8 +15,7 @@ func TestTwoNodes(t *testing.T) {
 	if os.Getenv("KEYHUB_TEST_POSTGRES") == "" {
 		t.Skip("KEYHUB_TEST_POSTGRES not set: the multi-node test needs PostgreSQL")
 	}
-	dsn := pgtest.URL(t)
-	a := apitest.Start(t, dsn)
+	a := apitest.Start(t, apitest.Postgres(t))
 	b := a.Node(t) // with a's operator key: one for the whole service
 	tid := a.Tenant("acme", nil)
 	role := a.Role(tid, "r", "labs:read")
