@@ -42,9 +42,12 @@ func (c *Client) For(t testing.TB) *Client {
 
 // Resp is an answer, its body read in full.
 type Resp struct {
+	// Status is the HTTP status code.
 	Status int
+	// Header holds the answer's headers.
 	Header http.Header
-	Body   []byte
+	// Body is the answer's body as sent.
+	Body []byte
 }
 
 // Object decodes the body as a JSON object and fails t if it is not one.
