@@ -10,12 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/keyhub/keyhub/internal/apitest"
 )
 
 // binary is the keyhub executable TestMain builds for every test.
@@ -95,39 +95,19 @@ func run(t *testing.T, env []string, args ...string) result {
 	return r
 }
 
-// syncBuffer collects a process's stderr while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// keyLine is the bootstrap key, which must be on a line of its own.
-var keyLine = regexp.MustCompile(`(?m)^KEYHUB_API_KEY=(kh_\S+)$`)
-
 // listening is the log line the server writes once its listener is open,
 // after the bootstrap key line (if any).
 const listening = `msg="keyhub listening"`
 
-// server is a running `keyhub serve` process.
+// server is a running `keyhub serve` process. Its apitest.Client talks
+// HTTP to it; the client's Operator is the bootstrap key the process
+// printed, "" when it printed none.
 type server struct {
+	*apitest.Client
 	t      *testing.T
 	cmd    *exec.Cmd
-	URL    string
-	Key    string // the bootstrap operator key, "" when none was printed
 	Dir    string // working directory
-	stderr *syncBuffer
+	stderr *apitest.SyncBuffer
 	done   chan struct{} // closed when the process has exited
 	err    error         // cmd.Wait's answer, once done is closed
 }
@@ -177,7 +157,7 @@ func tryStart(t *testing.T, o serveOpts, addr string) (*server, string) {
 	if o.db != "" {
 		args = append(args, "--db", o.db)
 	}
-	s := &server{t: t, URL: "http://" + addr, Dir: o.dir, stderr: &syncBuffer{}, done: make(chan struct{})}
+	s := &server{Client: apitest.NewClient(t, "http://"+addr, ""), t: t, Dir: o.dir, stderr: &apitest.SyncBuffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(binary, args...)
 	s.cmd.Dir = o.dir
 	s.cmd.Env = cleanEnv(env...)
@@ -199,7 +179,7 @@ func tryStart(t *testing.T, o serveOpts, addr string) (*server, string) {
 			t.Fatalf("keyhub serve exited early: %v\n%s", s.err, out)
 		default:
 		}
-		if strings.Contains(s.stderr.String(), listening) && healthy(s.URL) {
+		if strings.Contains(s.stderr.String(), listening) && s.healthy() {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -208,9 +188,7 @@ func tryStart(t *testing.T, o serveOpts, addr string) (*server, string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if m := keyLine.FindStringSubmatch(s.stderr.String()); m != nil {
-		s.Key = m[1]
-	}
+	s.Operator = apitest.BootstrapKeyIn(s.stderr.String())
 	return s, ""
 }
 
@@ -226,15 +204,12 @@ func freePort(t *testing.T) string {
 	return addr
 }
 
-// healthy reports whether url answers /healthz with 200.
-func healthy(url string) bool {
-	c := &http.Client{Timeout: time.Second}
-	res, err := c.Get(url + "/healthz")
-	if err != nil {
-		return false
-	}
-	res.Body.Close()
-	return res.StatusCode == http.StatusOK
+// healthy reports whether the server answers /healthz with 200.
+func (s *server) healthy() bool {
+	c := s.For(s.t)
+	c.HTTP = &http.Client{Timeout: time.Second}
+	r, err := c.Send("GET", "/healthz", nil)
+	return err == nil && r.Status == http.StatusOK
 }
 
 // signal sends sig to the server.

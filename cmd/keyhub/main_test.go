@@ -22,11 +22,11 @@ func TestServeDefaults(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
 		s := startServer(t, serveOpts{dir: dir})
-		if s.Key == "" {
+		if s.Operator == "" {
 			t.Fatalf("first start printed no KEYHUB_API_KEY=<key> line of its own:\n%s", s.stderr)
 		}
-		if !strings.HasPrefix(s.Key, "kh_") {
-			t.Errorf("bootstrap key %q does not look like a keyhub key", s.Key)
+		if !strings.HasPrefix(s.Operator, "kh_") {
+			t.Errorf("bootstrap key %q does not look like a keyhub key", s.Operator)
 		}
 		if _, err := os.Stat(filepath.Join(dir, "keyhub.db")); err != nil {
 			t.Fatalf("serve with no --db did not create ./keyhub.db: %v", err)
@@ -38,7 +38,7 @@ func TestServeDefaults(t *testing.T) {
 			t.Fatalf("second start on the same store printed a key again:\n%s", again.stderr)
 		}
 		// The key printed the first time still works.
-		if r := run(t, again.cliEnv(s.Key, ""), "tenants", "list"); r.code != 0 {
+		if r := run(t, again.cliEnv(s.Operator, ""), "tenants", "list"); r.code != 0 {
 			t.Fatalf("tenants list with the first start's key: %s", r)
 		}
 	})
@@ -47,7 +47,7 @@ func TestServeDefaults(t *testing.T) {
 		dir, dbDir := t.TempDir(), t.TempDir()
 		db := filepath.Join(dbDir, "env.db")
 		s := startServer(t, serveOpts{dir: dir, addrFromEnv: true, env: []string{"KEYHUB_DB=sqlite:" + db}})
-		if s.Key == "" {
+		if s.Operator == "" {
 			t.Fatalf("no key line:\n%s", s.stderr)
 		}
 		if _, err := os.Stat(db); err != nil {
@@ -108,7 +108,7 @@ func TestMigrate(t *testing.T) {
 func TestExitCodes(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, serveOpts{})
-	good := s.cliEnv(s.Key, "")
+	good := s.cliEnv(s.Operator, "")
 	closed := freePort(t) // nothing listens there any more
 	cases := []struct {
 		name string
@@ -124,7 +124,7 @@ func TestExitCodes(t *testing.T) {
 		{"KeysCreateWithoutName", good, []string{"keys", "create", "--scope", "a:b"}, 2, `missing required flag --name`},
 		{"ExpiresNonsense", good, []string{"keys", "create", "--name", "x", "--expires", "nonsense"}, 2, `"nonsense".*--expires`},
 		{"WrongAPIKey", s.cliEnv("kh_op_wrongwrongwrong", ""), []string{"tenants", "list"}, 1, `401`},
-		{"ServerNotRunning", []string{"KEYHUB_URL=http://" + closed, "KEYHUB_API_KEY=" + s.Key}, []string{"tenants", "list"}, 1, regexp.QuoteMeta(closed)},
+		{"ServerNotRunning", []string{"KEYHUB_URL=http://" + closed, "KEYHUB_API_KEY=" + s.Operator}, []string{"tenants", "list"}, 1, regexp.QuoteMeta(closed)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -157,7 +157,7 @@ func TestExitCodes(t *testing.T) {
 func TestCLIAgainstServer(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, serveOpts{})
-	op := s.cliEnv(s.Key, "")
+	op := s.cliEnv(s.Operator, "")
 
 	// tenants create prints the new tenant's fields, among them its id.
 	r := mustRun(t, op, "tenants", "create", "acme")
@@ -174,7 +174,7 @@ func TestCLIAgainstServer(t *testing.T) {
 		t.Fatalf("tenants list --json = %+v, want just acme %s", tenants, tenant)
 	}
 
-	env := s.cliEnv(s.Key, tenant)
+	env := s.cliEnv(s.Operator, tenant)
 	r = mustRun(t, env, "keys", "create", "--name", "backend", "--scope", "payouts:write,payouts:read",
 		"--env", "live", "--expires", "90d", "--ip", "10.0.0.0/8")
 	secrets := regexp.MustCompile(`kh_live_[A-Za-z0-9]+`).FindAllString(r.stdout, -1)

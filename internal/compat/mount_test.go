@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/keyhub/keyhub/internal/compat/compattest"
+	"github.com/keyhub/keyhub/internal/apitest"
 	"github.com/keyhub/keyhub/internal/compat/surfaces"
 )
 
@@ -13,11 +13,7 @@ import (
 // as the server does by default: no pattern conflicts, each path reaches its
 // surface and the native API is untouched.
 func TestMountTogether(t *testing.T) {
-	mount, err := surfaces.Select(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := compattest.Start(t, mount)
+	s := apitest.Start(t, apitest.SQLite(t))
 	tenant := s.Tenant("all", nil)
 	_, key := s.Key(tenant, map[string]any{"name": "admin", "scopes": []string{"read:api_keys"}})
 	auth := "Authorization: Bearer " + key

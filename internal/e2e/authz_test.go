@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyhub/keyhub/internal/apitest"
 	"github.com/keyhub/keyhub/internal/app"
 	"github.com/keyhub/keyhub/internal/oauth"
 )
@@ -31,27 +32,27 @@ type targets struct {
 	scopeName                    string
 }
 
-func plant(s *server, tid string) targets {
+func plant(s *apitest.Client, tid string) targets {
 	t := targets{tenant: tid}
-	k, sec := s.key(tid, map[string]any{"name": "wide", "scopes": []string{"payouts:write"}, "ips": []string{"10.0.0.0/8"}})
+	k, sec := s.Key(tid, map[string]any{"name": "wide", "scopes": []string{"payouts:write"}, "ips": []string{"10.0.0.0/8"}})
 	t.wideKey, t.wideSecret = k["id"].(string), sec
-	k, _ = s.key(tid, map[string]any{"name": "soon", "scopes": []string{"payouts:write"},
+	k, _ = s.Key(tid, map[string]any{"name": "soon", "scopes": []string{"payouts:write"},
 		"expires_at": time.Now().Add(1500 * time.Millisecond).UTC().Format(time.RFC3339Nano)})
 	t.expiredKey = k["id"].(string)
-	k, _ = s.key(tid, map[string]any{"name": "covered", "scopes": []string{"labs:read"}})
+	k, _ = s.Key(tid, map[string]any{"name": "covered", "scopes": []string{"labs:read"}})
 	t.covered = k["id"].(string)
-	t.wideRole = s.must(201, "POST", "/v1/roles", s.Key, tid, map[string]any{"name": "payouts", "scopes": []string{"payouts:write"}})["id"].(string)
-	t.coveredRole = s.must(201, "POST", "/v1/roles", s.Key, tid, map[string]any{"name": "lab", "scopes": []string{"labs:read"}})["id"].(string)
-	t.wideClient, _ = s.client(tid, map[string]any{"name": "payouts-bot", "scopes": []string{"payouts:write"}})
+	t.wideRole = s.Native(201, "POST", "/v1/roles", s.Operator, tid, map[string]any{"name": "payouts", "scopes": []string{"payouts:write"}})["id"].(string)
+	t.coveredRole = s.Native(201, "POST", "/v1/roles", s.Operator, tid, map[string]any{"name": "lab", "scopes": []string{"labs:read"}})["id"].(string)
+	t.wideClient, _ = s.OAuthClient(tid, map[string]any{"name": "payouts-bot", "scopes": []string{"payouts:write"}})
 	return t
 }
 
 // storeState is everything a refused call must leave as it was. Keys'
 // last_used_at is left out: the usage batch writes it in the background.
-func storeState(s *server, tid string) string {
+func storeState(t *testing.T, s *apitest.Client, tid string) string {
 	var b strings.Builder
 	for _, path := range []string{"/v1/api-keys?limit=200", "/v1/roles?limit=200", "/v1/clients?limit=200"} {
-		data := s.must(200, "GET", path, s.Key, tid, nil)["data"].([]any)
+		data := s.Native(200, "GET", path, s.Operator, tid, nil)["data"].([]any)
 		for _, o := range data {
 			delete(o.(map[string]any), "last_used_at")
 			delete(o.(map[string]any), "state") // derived from the clock
@@ -59,11 +60,11 @@ func storeState(s *server, tid string) string {
 		raw, _ := json.Marshal(data)
 		b.Write(raw)
 	}
-	raw, _ := json.Marshal(s.must(200, "GET", "/v1/tenants?limit=200", s.Key, "", nil)["data"])
+	raw, _ := json.Marshal(s.Native(200, "GET", "/v1/tenants?limit=200", s.Operator, "", nil)["data"])
 	b.Write(raw)
-	raw, _ = json.Marshal(s.must(200, "GET", "/v1/scopes", s.Key, "", nil)["data"])
+	raw, _ = json.Marshal(s.Native(200, "GET", "/v1/scopes", s.Operator, "", nil)["data"])
 	b.Write(raw)
-	b.WriteString(" audit events: " + itoaE(s.auditCount()))
+	b.WriteString(" audit events: " + itoaE(auditCount(t, s)))
 	return b.String()
 }
 
@@ -74,7 +75,7 @@ func itoaE(n int) string { raw, _ := json.Marshal(n); return string(raw) }
 // power away, or grants nothing) or, for operator endpoints, who covers it.
 type matrixRow struct {
 	surface, name string
-	call          func(s *server, t targets, bearer string) resp
+	call          func(s *apitest.Client, t targets, bearer string) apitest.Resp
 	// narrowMay: the change only takes power away or grants nothing.
 	narrowMay bool
 	// operator: the endpoint is the operator's; the covering credential is
@@ -82,16 +83,16 @@ type matrixRow struct {
 	operator bool
 }
 
-func with(method, path string, body any) func(s *server, t targets, bearer string) resp {
-	return func(s *server, t targets, bearer string) resp {
-		return s.call(method, expand(path, t), bearer, "", expandBody(body, t))
+func with(method, path string, body any) func(s *apitest.Client, t targets, bearer string) apitest.Resp {
+	return func(s *apitest.Client, t targets, bearer string) apitest.Resp {
+		return s.Do(method, expand(path, t), expandBody(body, t), apitest.Auth(bearer, "")...)
 	}
 }
 
 // cycleCall is a Cycle request: the hub named by X-Hub-Id.
-func cycleCall(method, path string, body any) func(s *server, t targets, bearer string) resp {
-	return func(s *server, t targets, bearer string) resp {
-		return s.callHeaders(method, expand(path, t), expandBody(body, t), "Authorization: Bearer "+bearer, "X-Hub-Id: "+t.tenant)
+func cycleCall(method, path string, body any) func(s *apitest.Client, t targets, bearer string) apitest.Resp {
+	return func(s *apitest.Client, t targets, bearer string) apitest.Resp {
+		return s.Do(method, expand(path, t), expandBody(body, t), "Authorization: Bearer "+bearer, "X-Hub-Id: "+t.tenant)
 	}
 }
 
@@ -151,21 +152,21 @@ var matrix = []matrixRow{
 // kind are refused with 403 naming a scope — and the store is unchanged —
 // unless the change only takes power away; covering ones succeed.
 func TestAuthorizationMatrix(t *testing.T) {
-	eachStore(t, func(t *testing.T, dsn string) {
+	apitest.EachStore(t, func(t *testing.T, dsn string) {
 		p := newIDP(t)
-		s := start(t, dsn, func(c *app.Config) {
+		s := apitest.Start(t, dsn, func(c *app.Config) {
 			c.Providers = []oauth.ProviderConfig{{Issuer: p.srv.URL, JWKSURL: p.srv.URL + "/jwks", Audience: "keyhub", ScopeClaim: "permissions"}}
 		})
-		tid := s.tenant("acme")
-		_, narrow := s.key(tid, map[string]any{"name": "narrow", "scopes": narrowScopes})
-		_, cover := s.key(tid, map[string]any{"name": "cover", "scopes": coverScopes})
-		cid, csec := s.client(tid, map[string]any{"name": "was-wide", "scopes": coverScopes})
-		tok := s.form("/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {cid}, "client_secret": {csec}}, "", "")
+		tid := s.Tenant("acme", nil)
+		_, narrow := s.Key(tid, map[string]any{"name": "narrow", "scopes": narrowScopes})
+		_, cover := s.Key(tid, map[string]any{"name": "cover", "scopes": coverScopes})
+		cid, csec := s.OAuthClient(tid, map[string]any{"name": "was-wide", "scopes": coverScopes})
+		tok := s.Form("/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {cid}, "client_secret": {csec}}, "", "")
 		if tok.Status != 200 {
 			t.Fatalf("token: %d %s", tok.Status, tok.Body)
 		}
-		narrowed := tok.json(t)["access_token"].(string)
-		s.must(200, "PATCH", "/v1/clients/"+cid, s.Key, tid, map[string]any{"scopes": narrowScopes})
+		narrowed := tok.Object(t)["access_token"].(string)
+		s.Native(200, "PATCH", "/v1/clients/"+cid, s.Operator, tid, map[string]any{"scopes": narrowScopes})
 		now := time.Now()
 		idpToken := p.token("k1", map[string]any{"iss": p.srv.URL, "sub": "user_1", "aud": "keyhub", "iat": now.Unix(),
 			"exp": now.Add(time.Hour).Unix(), "tenant_id": tid, "permissions": narrowScopes})
@@ -179,22 +180,23 @@ func TestAuthorizationMatrix(t *testing.T) {
 			for _, cr := range creds {
 				t.Run(row.surface+"/"+row.name+"/"+cr.name, func(t *testing.T) {
 					cell++
-					tg := plant(s, tid)
+					c := s.For(t)
+					tg := plant(c, tid)
 					tg.scopeName = "matrix:s" + itoaE(cell)
 					bearer, may := cr.bearer, cr.covers || row.narrowMay
 					if row.operator {
 						may = cr.covers
 						if cr.covers {
-							bearer = s.Key
+							bearer = s.Operator
 						}
 					}
 					if row.name == "UnexpireWiderKey" {
-						waitExpired(t, s, tid, tg.expiredKey)
+						waitExpired(t, c, tid, tg.expiredKey)
 					}
-					before := storeState(s, tid)
-					r := row.call(s, tg, bearer)
+					before := storeState(t, c, tid)
+					r := row.call(c, tg, bearer)
 					if row.surface == "native" && row.name == "CreateScope" && r.Status == 201 {
-						s.must(204, "DELETE", "/v1/scopes/"+tg.scopeName, s.Key, "", nil)
+						c.Native(204, "DELETE", "/v1/scopes/"+tg.scopeName, s.Operator, "", nil)
 					}
 					if may {
 						if r.Status < 200 || r.Status > 299 {
@@ -205,7 +207,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 					if r.Status != 403 || !strings.Contains(string(r.Body), "scope") {
 						t.Fatalf("want 403 naming a scope, got %d %s", r.Status, r.Body)
 					}
-					if after := storeState(s, tid); after != before {
+					if after := storeState(t, c, tid); after != before {
 						t.Fatalf("a refused call changed the store:\nbefore %s\nafter  %s", before, after)
 					}
 				})
@@ -215,10 +217,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 }
 
 // waitExpired waits (bounded) until the key's state is expired.
-func waitExpired(t *testing.T, s *server, tid, id string) {
+func waitExpired(t *testing.T, s *apitest.Client, tid, id string) {
 	t.Helper()
 	for range 100 {
-		if s.must(200, "GET", "/v1/api-keys/"+id, s.Key, tid, nil)["state"] == "expired" {
+		if s.Native(200, "GET", "/v1/api-keys/"+id, s.Operator, tid, nil)["state"] == "expired" {
 			return
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -226,22 +228,3 @@ func waitExpired(t *testing.T, s *server, tid, id string) {
 	t.Fatal("the key never expired")
 }
 
-// callHeaders sends a request with "Name: value" headers.
-func (s *server) callHeaders(method, path string, body any, headers ...string) resp {
-	s.t.Helper()
-	var key, tenant string
-	extra := map[string]string{}
-	for _, h := range headers {
-		k, v, _ := strings.Cut(h, ":")
-		v = strings.TrimSpace(v)
-		switch strings.ToLower(k) {
-		case "authorization":
-			key = strings.TrimPrefix(v, "Bearer ")
-		case "keyhub-tenant":
-			tenant = v
-		default:
-			extra[k] = v
-		}
-	}
-	return s.callWith(method, path, key, tenant, body, extra)
-}

@@ -2,15 +2,14 @@ package e2e
 
 import (
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/apitest"
 )
 
 // TestEscalationSearch starts from one credential holding a few scopes and
@@ -21,18 +20,18 @@ import (
 // (a client, a role, keys) are planted by the operator, as a tenant's admin
 // would have made them.
 func TestEscalationSearch(t *testing.T) {
-	eachStore(t, func(t *testing.T, dsn string) {
-		s := start(t, dsn)
-		tid := s.tenant("acme")
-		w := &walker{s: s, tid: tid, rng: rand.New(rand.NewPCG(8, 2026))}
+	apitest.EachStore(t, func(t *testing.T, dsn string) {
+		s := apitest.Start(t, dsn)
+		tid := s.Tenant("acme", nil)
+		w := &walker{t: t, s: s.Client, tid: tid, rng: rand.New(rand.NewPCG(8, 2026))}
 		w.start = []string{"read:api_keys", "create:api_keys", "update:api_keys", "read:roles", "manage:roles",
 			"read:clients", "manage:clients", "labs:read"}
-		_, first := s.key(tid, map[string]any{"name": "start", "scopes": w.start})
+		_, first := s.Key(tid, map[string]any{"name": "start", "scopes": w.start})
 		w.bearers = []string{first}
 		// What a tenant admin made, wider than the starting credential.
-		w.roles = append(w.roles, s.must(201, "POST", "/v1/roles", s.Key, tid,
+		w.roles = append(w.roles, s.Native(201, "POST", "/v1/roles", s.Operator, tid,
 			map[string]any{"name": "admin", "scopes": []string{"read:audit", "payouts:*"}})["id"].(string))
-		cid, _ := s.client(tid, map[string]any{"name": "automation",
+		cid, _ := s.OAuthClient(tid, map[string]any{"name": "automation",
 			"scopes": []string{"read:audit", "create:api_keys", "delete:api_keys"}, "audiences": []string{"payments"}})
 		w.clients = append(w.clients, cid)
 		for _, body := range []map[string]any{
@@ -41,7 +40,7 @@ func TestEscalationSearch(t *testing.T) {
 				"ips": []string{"10.0.0.0/8"}, "ratelimit": map[string]any{"limit": 1, "duration": "1h"}},
 			{"name": "disabled", "scopes": []string{"read:audit", "labs:read"}, "enabled": false},
 		} {
-			k, _ := s.key(tid, body)
+			k, _ := s.Key(tid, body)
 			w.keys = append(w.keys, k["id"].(string))
 		}
 		const steps = 400
@@ -57,7 +56,8 @@ func TestEscalationSearch(t *testing.T) {
 
 // walker is the state of the search: what it holds and what it knows.
 type walker struct {
-	s     *server
+	t     *testing.T
+	s     *apitest.Client
 	tid   string
 	rng   *rand.Rand
 	start []string
@@ -93,21 +93,21 @@ func (w *walker) scopes() []string {
 }
 
 // call sends a management call with a credential the walker holds.
-func (w *walker) call(method, path string, body any) resp {
-	return w.s.call(method, path, w.pick(w.bearers), "", body)
+func (w *walker) call(method, path string, body any) apitest.Resp {
+	return w.s.Do(method, path, body, apitest.Auth(w.pick(w.bearers), "")...)
 }
 
-func (w *walker) addKey(r resp) {
+func (w *walker) addKey(r apitest.Resp) {
 	if r.Status == 201 {
-		m := r.json(w.s.t)
+		m := r.Object(w.t)
 		w.bearers = append(w.bearers, m["key"].(string))
 		w.keys = append(w.keys, m["id"].(string))
 	}
 }
 
-func (w *walker) addClient(r resp) {
+func (w *walker) addClient(r apitest.Resp) {
 	if r.Status == 201 || r.Status == 200 {
-		m := r.json(w.s.t)
+		m := r.Object(w.t)
 		if sec, ok := m["client_secret"].(string); ok {
 			if w.secrets == nil {
 				w.secrets = map[string]string{}
@@ -144,7 +144,7 @@ func (w *walker) step() string {
 	case 3:
 		r := w.call("POST", "/v1/roles", map[string]any{"name": "r", "scopes": w.scopes()})
 		if r.Status == 201 {
-			w.roles = append(w.roles, r.json(w.s.t)["id"].(string))
+			w.roles = append(w.roles, r.Object(w.t)["id"].(string))
 		}
 		return "create role"
 	case 4:
@@ -173,8 +173,8 @@ func (w *walker) step() string {
 		if w.rng.IntN(2) == 0 {
 			form.Set("scope", strings.Join(w.scopes(), " "))
 		}
-		if r := w.s.form("/oauth2/token", form, "", ""); r.Status == 200 {
-			w.bearers = append(w.bearers, r.json(w.s.t)["access_token"].(string))
+		if r := w.s.Form("/oauth2/token", form, "", ""); r.Status == 200 {
+			w.bearers = append(w.bearers, r.Object(w.t)["access_token"].(string))
 		}
 		return "mint token"
 	case 10:
@@ -184,7 +184,7 @@ func (w *walker) step() string {
 		// Look around: lists tell of ids made by others.
 		r := w.call("GET", "/v1/api-keys?limit=200", nil)
 		if r.Status == 200 {
-			for _, k := range r.json(w.s.t)["data"].([]any) {
+			for _, k := range r.Object(w.t)["data"].([]any) {
 				if id := k.(map[string]any)["id"].(string); !slices.Contains(w.keys, id) {
 					w.keys = append(w.keys, id)
 				}
@@ -220,13 +220,13 @@ func (w *walker) escalated() string {
 	for _, b := range w.bearers {
 		var scopes []string
 		if strings.HasPrefix(b, "eyJ") {
-			m := w.s.introspect(b)
+			m := introspect(w.t, w.s, b)
 			if m["active"] != true {
 				continue
 			}
 			scopes = strings.Fields(m["scope"].(string))
 		} else {
-			v := w.s.verify(b, nil, "10.1.2.3")
+			v := w.s.Verify(b, nil, "10.1.2.3")
 			if v["code"] != "VALID" && v["code"] != "RATE_LIMITED" {
 				continue
 			}
@@ -240,11 +240,11 @@ func (w *walker) escalated() string {
 	}
 	for id, sec := range w.secrets {
 		form := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {sec}, "audience": {"hub:api"}}
-		r := w.s.form("/oauth2/token", form, "", "")
+		r := w.s.Form("/oauth2/token", form, "", "")
 		if r.Status != 200 {
 			continue
 		}
-		if bad := over(strings.Fields(r.json(w.s.t)["scope"].(string))); bad != "" {
+		if bad := over(strings.Fields(r.Object(w.t)["scope"].(string))); bad != "" {
 			return bad
 		}
 	}
@@ -252,20 +252,8 @@ func (w *walker) escalated() string {
 }
 
 // introspect asks, as the operator, what a token can do now.
-func (s *server) introspect(token string) map[string]any {
-	s.t.Helper()
-	req, _ := http.NewRequest("POST", s.URL+"/oauth2/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", "Bearer "+s.Key)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	r := resp{Status: res.StatusCode, Header: res.Header, Body: body}
-	if r.Status != 200 {
-		s.t.Fatalf("introspect: %d %s", r.Status, body)
-	}
-	return r.json(s.t)
+func introspect(t *testing.T, c *apitest.Client, token string) map[string]any {
+	t.Helper()
+	return c.For(t).Must(200, "POST", "/oauth2/introspect", url.Values{"token": {token}}.Encode(),
+		"Authorization: Bearer "+c.Operator, "Content-Type: application/x-www-form-urlencoded").Object(t)
 }

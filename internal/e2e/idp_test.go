@@ -21,6 +21,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jwt"
 
+	"github.com/keyhub/keyhub/internal/apitest"
 	"github.com/keyhub/keyhub/internal/app"
 	"github.com/keyhub/keyhub/internal/oauth"
 )
@@ -101,10 +102,10 @@ func forge(header, claims map[string]any, sign func(input string) string) string
 
 func TestExternalIdentityProvider(t *testing.T) {
 	p := newIDP(t)
-	s := start(t, "sqlite:"+t.TempDir()+"/k.db", func(c *app.Config) {
+	s := apitest.Start(t, apitest.SQLite(t), func(c *app.Config) {
 		c.Providers = []oauth.ProviderConfig{{Issuer: p.srv.URL, JWKSURL: p.srv.URL + "/jwks", Audience: "keyhub", ScopeClaim: "permissions"}}
 	})
-	tid := s.tenant("acme")
+	tid := s.Tenant("acme", nil)
 	now := time.Now()
 	claims := func(mod func(map[string]any)) map[string]any {
 		c := map[string]any{"iss": p.srv.URL, "sub": "user_2abc", "aud": "keyhub", "iat": now.Unix(), "exp": now.Add(time.Minute).Unix(),
@@ -115,12 +116,12 @@ func TestExternalIdentityProvider(t *testing.T) {
 		return c
 	}
 	good := p.token("k1", claims(nil))
-	s.must(200, "GET", "/v1/api-keys", good, "", nil)
-	k := s.must(201, "POST", "/v1/api-keys", good, "", map[string]any{"name": "from-clerk"})
+	s.Native(200, "GET", "/v1/api-keys", good, "", nil)
+	k := s.Native(201, "POST", "/v1/api-keys", good, "", map[string]any{"name": "from-clerk"})
 	if c := k["creator"].(map[string]any); c["type"] != "user" || !strings.Contains(c["id"].(string), "user_2abc") {
 		t.Fatalf("creator %v", c)
 	}
-	s.must(200, "GET", "/v1/api-keys", good, "", nil)
+	s.Native(200, "GET", "/v1/api-keys", good, "", nil)
 	if n := p.fetches.Load(); n != 1 {
 		t.Fatalf("JWKS fetched %d times for one key, want 1 (cached)", n)
 	}
@@ -128,8 +129,8 @@ func TestExternalIdentityProvider(t *testing.T) {
 	// the JWKS once more, and no more after that.
 	p.addKey("k2")
 	rotated := p.token("k2", claims(nil))
-	s.must(200, "GET", "/v1/api-keys", rotated, "", nil)
-	s.must(200, "GET", "/v1/api-keys", rotated, "", nil)
+	s.Native(200, "GET", "/v1/api-keys", rotated, "", nil)
+	s.Native(200, "GET", "/v1/api-keys", rotated, "", nil)
 	if n := p.fetches.Load(); n != 2 {
 		t.Fatalf("JWKS fetched %d times after an unknown kid, want 2", n)
 	}
@@ -159,16 +160,19 @@ func TestExternalIdentityProvider(t *testing.T) {
 			return base64.RawURLEncoding.EncodeToString(sig)
 		})},
 	}
-	for _, c := range refused {
-		t.Run(c.name, func(t *testing.T) {
-			r := s.call("GET", "/v1/api-keys", c.token, "", nil)
-			if r.Status != 401 || r.json(t)["code"] != "invalid_token" || !strings.Contains(r.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
-				t.Fatalf("%d %v %s", r.Status, r.Header, r.Body)
-			}
-		})
+	invalidToken := func(t *testing.T, r apitest.Resp) {
+		if r.Object(t)["code"] != "invalid_token" || !strings.Contains(r.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+			t.Fatalf("%d %v %s", r.Status, r.Header, r.Body)
+		}
 	}
+	var scenarios []apitest.Scenario
+	for _, c := range refused {
+		scenarios = append(scenarios, apitest.Scenario{Name: c.name, Method: "GET", URL: "/v1/api-keys",
+			Headers: map[string]string{"Authorization": "Bearer " + c.token}, Status: 401, Check: invalidToken})
+	}
+	s.Run(t, scenarios)
 	// The scopes the provider granted bound what the user may do.
-	if r := s.call("DELETE", "/v1/api-keys/"+k["id"].(string), good, "", nil); r.Status != 403 {
+	if r := s.Do("DELETE", "/v1/api-keys/"+k["id"].(string), nil, apitest.Auth(good, "")...); r.Status != 403 {
 		t.Fatalf("delete without delete:api_keys: %d", r.Status)
 	}
 }

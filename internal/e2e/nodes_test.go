@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyhub/keyhub/internal/apitest"
 	"github.com/keyhub/keyhub/internal/app"
-	"github.com/keyhub/keyhub/internal/store/postgres/pgtest"
 )
 
 // TestTwoNodes runs two keyhub nodes on one PostgreSQL database. Node B has
@@ -17,19 +17,17 @@ func TestTwoNodes(t *testing.T) {
 	if os.Getenv("KEYHUB_TEST_POSTGRES") == "" {
 		t.Skip("KEYHUB_TEST_POSTGRES not set: the multi-node test needs PostgreSQL")
 	}
-	dsn := pgtest.URL(t)
-	a := start(t, dsn)
-	b := start(t, dsn)
-	b.Key = a.Key // one operator key for the whole service
-	tid := a.tenant("acme")
-	role := a.must(201, "POST", "/v1/roles", a.Key, tid, map[string]any{"name": "r", "scopes": []string{"labs:read"}})["id"].(string)
-	k, key := a.key(tid, map[string]any{"name": "k", "role_id": role})
+	a := apitest.Start(t, apitest.Postgres(t))
+	b := a.Node(t) // with a's operator key: one for the whole service
+	tid := a.Tenant("acme", nil)
+	role := a.Role(tid, "r", "labs:read")
+	k, key := a.Key(tid, map[string]any{"name": "k", "role_id": role})
 	id := k["id"].(string)
 	eventually := func(what, want string, scopes ...string) {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
 		for {
-			v := b.verify(key, scopes, "")
+			v := b.Verify(key, scopes, "")
 			if v["code"] == want {
 				return
 			}
@@ -40,13 +38,13 @@ func TestTwoNodes(t *testing.T) {
 		}
 	}
 	eventually("warm", "VALID", "labs:read")
-	a.must(200, "PATCH", "/v1/roles/"+role, a.Key, tid, map[string]any{"scopes": []string{"labs:write"}})
+	a.Native(200, "PATCH", "/v1/roles/"+role, a.Operator, tid, map[string]any{"scopes": []string{"labs:write"}})
 	eventually("role change on A", "INSUFFICIENT_SCOPE", "labs:read")
-	a.must(200, "PATCH", "/v1/api-keys/"+id, a.Key, tid, map[string]any{"enabled": false})
+	a.Native(200, "PATCH", "/v1/api-keys/"+id, a.Operator, tid, map[string]any{"enabled": false})
 	eventually("disable on A", "DISABLED")
-	a.must(200, "PATCH", "/v1/api-keys/"+id, a.Key, tid, map[string]any{"enabled": true})
+	a.Native(200, "PATCH", "/v1/api-keys/"+id, a.Operator, tid, map[string]any{"enabled": true})
 	eventually("enable on A", "VALID")
-	a.must(200, "DELETE", "/v1/api-keys/"+id, a.Key, tid, nil)
+	a.Native(200, "DELETE", "/v1/api-keys/"+id, a.Operator, tid, nil)
 	eventually("revoke on A", "REVOKED")
 }
 
@@ -58,20 +56,19 @@ func TestClientChangesReachOtherNodes(t *testing.T) {
 	if os.Getenv("KEYHUB_TEST_POSTGRES") == "" {
 		t.Skip("KEYHUB_TEST_POSTGRES not set: the multi-node test needs PostgreSQL")
 	}
-	dsn := pgtest.URL(t)
+	dsn := apitest.Postgres(t)
 	// Nodes of one service share one issuer, as a deployment configures.
 	issuer := func(c *app.Config) { c.Issuer = "https://keyhub.example" }
-	a := start(t, dsn, issuer)
-	b := start(t, dsn, issuer)
-	b.Key = a.Key
-	tid := a.tenant("acme")
-	cid, sec := a.client(tid, map[string]any{"name": "c", "scopes": []string{"read:audit", "read:api_keys"}, "audiences": []string{"hub:api", "other"}})
+	a := apitest.Start(t, dsn, issuer)
+	b := a.Node(t, issuer)
+	tid := a.Tenant("acme", nil)
+	cid, sec := a.OAuthClient(tid, map[string]any{"name": "c", "scopes": []string{"read:audit", "read:api_keys"}, "audiences": []string{"hub:api", "other"}})
 	mint := func() string {
-		r := a.form("/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {cid}, "client_secret": {sec}}, "", "")
+		r := a.Form("/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {cid}, "client_secret": {sec}}, "", "")
 		if r.Status != 200 {
 			t.Fatalf("token: %d %s", r.Status, r.Body)
 		}
-		return r.json(t)["access_token"].(string)
+		return r.Object(t)["access_token"].(string)
 	}
 	tok := mint()
 	within := func(what string, ok func() bool) {
@@ -85,20 +82,20 @@ func TestClientChangesReachOtherNodes(t *testing.T) {
 		}
 		t.Logf("%s: seen on node B after %v", what, time.Since(start).Round(time.Millisecond))
 	}
-	b.must(200, "GET", "/v1/audit-events", tok, "", nil) // B caches the client
-	a.must(200, "PATCH", "/v1/clients/"+cid, a.Key, tid, map[string]any{"scopes": []string{"read:api_keys"}})
-	within("scope narrowed", func() bool { return b.call("GET", "/v1/audit-events", tok, "", nil).Status == 403 })
-	if m := b.introspect(tok); m["active"] != true || m["scope"] != "read:api_keys" {
+	b.Native(200, "GET", "/v1/audit-events", tok, "", nil) // B caches the client
+	a.Native(200, "PATCH", "/v1/clients/"+cid, a.Operator, tid, map[string]any{"scopes": []string{"read:api_keys"}})
+	within("scope narrowed", func() bool { return b.Do("GET", "/v1/audit-events", nil, apitest.Auth(tok, "")...).Status == 403 })
+	if m := introspect(t, b.Client, tok); m["active"] != true || m["scope"] != "read:api_keys" {
 		t.Fatalf("introspection on B after narrowing: %v", m)
 	}
-	b.must(200, "GET", "/v1/api-keys", tok, "", nil)
-	a.must(200, "PATCH", "/v1/clients/"+cid, a.Key, tid, map[string]any{"enabled": false})
-	within("client disabled", func() bool { return b.call("GET", "/v1/api-keys", tok, "", nil).Status == 401 })
-	if m := b.introspect(tok); m["active"] != false {
+	b.Native(200, "GET", "/v1/api-keys", tok, "", nil)
+	a.Native(200, "PATCH", "/v1/clients/"+cid, a.Operator, tid, map[string]any{"enabled": false})
+	within("client disabled", func() bool { return b.Do("GET", "/v1/api-keys", nil, apitest.Auth(tok, "")...).Status == 401 })
+	if m := introspect(t, b.Client, tok); m["active"] != false {
 		t.Fatalf("introspection on B after disabling: %v", m)
 	}
-	a.must(200, "PATCH", "/v1/clients/"+cid, a.Key, tid, map[string]any{"enabled": true})
-	within("client enabled", func() bool { return b.call("GET", "/v1/api-keys", tok, "", nil).Status == 200 })
-	a.must(200, "PATCH", "/v1/clients/"+cid, a.Key, tid, map[string]any{"audiences": []string{"other"}})
-	within("audience removed", func() bool { return b.call("GET", "/v1/api-keys", tok, "", nil).Status == 401 })
+	a.Native(200, "PATCH", "/v1/clients/"+cid, a.Operator, tid, map[string]any{"enabled": true})
+	within("client enabled", func() bool { return b.Do("GET", "/v1/api-keys", nil, apitest.Auth(tok, "")...).Status == 200 })
+	a.Native(200, "PATCH", "/v1/clients/"+cid, a.Operator, tid, map[string]any{"audiences": []string{"other"}})
+	within("audience removed", func() bool { return b.Do("GET", "/v1/api-keys", nil, apitest.Auth(tok, "")...).Status == 401 })
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"io"
-	"net/http"
 	"net/url"
 	"os/exec"
 	"strings"
@@ -16,42 +14,20 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwt"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/keyhub/keyhub/internal/apitest"
 )
-
-// client creates an OAuth client in tenant and returns its id and secret.
-func (s *server) client(tenant string, body map[string]any) (string, string) {
-	s.t.Helper()
-	c := s.must(201, "POST", "/v1/clients", s.Key, tenant, body)
-	return c["client_id"].(string), c["client_secret"].(string)
-}
-
-// form posts an OAuth form, optionally with HTTP Basic client auth.
-func (s *server) form(path string, v url.Values, basicID, basicSecret string) resp {
-	s.t.Helper()
-	req, _ := http.NewRequest("POST", s.URL+path, strings.NewReader(v.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if basicID != "" {
-		req.SetBasicAuth(url.QueryEscape(basicID), url.QueryEscape(basicSecret))
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	return resp{Status: res.StatusCode, Header: res.Header, Body: body}
-}
 
 var yaxiScopes = "read:api_keys create:api_keys delete:api_keys"
 
 // TestYAXITokenRequest replays the YAXI document's token request exactly:
 // client_secret_post, audience=hub:api, three scopes.
 func TestYAXITokenRequest(t *testing.T) {
-	eachStore(t, func(t *testing.T, dsn string) {
-		s := start(t, dsn)
-		tid := s.tenant("acme")
-		id, secret := s.client(tid, map[string]any{"name": "yaxi", "scopes": strings.Fields(yaxiScopes), "audiences": []string{"hub:api"}})
-		r := s.form("/oauth2/token", url.Values{
+	apitest.EachStore(t, func(t *testing.T, dsn string) {
+		s := apitest.Start(t, dsn)
+		tid := s.Tenant("acme", nil)
+		id, secret := s.OAuthClient(tid, map[string]any{"name": "yaxi", "scopes": strings.Fields(yaxiScopes), "audiences": []string{"hub:api"}})
+		r := s.Form("/oauth2/token", url.Values{
 			"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret},
 			"audience": {"hub:api"}, "scope": {yaxiScopes},
 		}, "", "")
@@ -65,12 +41,12 @@ func TestYAXITokenRequest(t *testing.T) {
 		}
 		bearer := tok["access_token"].(string)
 		// The token reaches the management API of its tenant, with its scopes.
-		s.must(200, "GET", "/v1/api-keys", bearer, "", nil)
-		created := s.must(201, "POST", "/v1/api-keys", bearer, "", map[string]any{"name": "by-token", "scopes": []string{"read:api_keys"}})
+		s.Native(200, "GET", "/v1/api-keys", bearer, "", nil)
+		created := s.Native(201, "POST", "/v1/api-keys", bearer, "", map[string]any{"name": "by-token", "scopes": []string{"read:api_keys"}})
 		if created["creator"].(map[string]any)["type"] != "client" || created["tenant_id"] != tid {
 			t.Fatalf("created %v", created)
 		}
-		r2 := s.call("PATCH", "/v1/api-keys/"+created["id"].(string), bearer, "", map[string]any{"name": "x"})
+		r2 := s.Do("PATCH", "/v1/api-keys/"+created["id"].(string), map[string]any{"name": "x"}, apitest.Auth(bearer, "")...)
 		if r2.Status != 403 || !strings.Contains(r2.Header.Get("WWW-Authenticate"), `error="insufficient_scope"`) ||
 			!strings.Contains(r2.Header.Get("WWW-Authenticate"), `scope="update:api_keys"`) {
 			t.Fatalf("missing scope: %d %v %s", r2.Status, r2.Header, r2.Body)
@@ -95,10 +71,10 @@ func TestYAXITokenRequest(t *testing.T) {
 // checks the token with lestrrat-go/jwx against the published JWKS: two
 // implementations nobody here wrote.
 func TestClientCredentialsLibrary(t *testing.T) {
-	s := start(t, "sqlite:"+t.TempDir()+"/k.db")
-	tid := s.tenant("acme")
-	id, secret := s.client(tid, map[string]any{"name": "svc", "scopes": []string{"read:api_keys", "payouts:*"}, "audiences": []string{"hub:api", "payments"}, "token_ttl": "1h"})
-	meta := s.must(200, "GET", "/.well-known/oauth-authorization-server", "", "", nil)
+	s := apitest.Start(t, apitest.SQLite(t))
+	tid := s.Tenant("acme", nil)
+	id, secret := s.OAuthClient(tid, map[string]any{"name": "svc", "scopes": []string{"read:api_keys", "payouts:*"}, "audiences": []string{"hub:api", "payments"}, "token_ttl": "1h"})
+	meta := s.Native(200, "GET", "/.well-known/oauth-authorization-server", "", "", nil)
 	if meta["token_endpoint"] != s.URL+"/oauth2/token" || meta["issuer"] != s.URL || meta["jwks_uri"] != s.URL+"/.well-known/jwks.json" {
 		t.Fatalf("metadata %v", meta)
 	}
@@ -135,11 +111,11 @@ func TestClientCredentialsLibrary(t *testing.T) {
 			t.Fatalf("header %v", hdr)
 		}
 		// A token for another audience does not reach the management API.
-		if r := s.call("GET", "/v1/api-keys", tok.AccessToken, "", nil); r.Status != 401 || r.json(t)["code"] != "invalid_token" {
+		if r := s.Do("GET", "/v1/api-keys", nil, apitest.Auth(tok.AccessToken, "")...); r.Status != 401 || r.Object(t)["code"] != "invalid_token" {
 			t.Fatalf("payments token on management API: %d %s", r.Status, r.Body)
 		}
 	}
-	if r := s.call("GET", "/.well-known/jwks.json", "", "", nil); r.Header.Get("Cache-Control") == "" {
+	if r := s.Do("GET", "/.well-known/jwks.json", nil); r.Header.Get("Cache-Control") == "" {
 		t.Fatal("JWKS without Cache-Control")
 	}
 }
@@ -155,9 +131,9 @@ func jwtHeader(t *testing.T, tok string) map[string]any {
 }
 
 func TestTokenErrors(t *testing.T) {
-	s := start(t, "sqlite:"+t.TempDir()+"/k.db")
-	tid := s.tenant("acme")
-	id, secret := s.client(tid, map[string]any{"name": "c", "scopes": []string{"read:api_keys"}, "audiences": []string{"hub:api"}})
+	s := apitest.Start(t, apitest.SQLite(t))
+	tid := s.Tenant("acme", nil)
+	id, secret := s.OAuthClient(tid, map[string]any{"name": "c", "scopes": []string{"read:api_keys"}, "audiences": []string{"hub:api"}})
 	grant := func(extra url.Values) url.Values {
 		v := url.Values{"grant_type": {"client_credentials"}}
 		for k, x := range extra {
@@ -185,67 +161,63 @@ func TestTokenErrors(t *testing.T) {
 		{"NoGrantType", url.Values{}, id, secret, 400, "invalid_request", ""},
 		{"RepeatedParameter", url.Values{"grant_type": {"client_credentials", "client_credentials"}}, id, secret, 400, "invalid_request", ""},
 	}
+	var scenarios []apitest.Scenario
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			r := s.form("/oauth2/token", c.form, c.basicID, c.pass)
-			var e map[string]any
-			json.Unmarshal(r.Body, &e)
-			if r.Status != c.status || e["error"] != c.code || r.Header.Get("Cache-Control") != "no-store" {
-				t.Fatalf("%d %v %s", r.Status, r.Header, r.Body)
-			}
-			if c.challenge != "" && !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), c.challenge) {
-				t.Fatalf("challenge %q", r.Header.Get("WWW-Authenticate"))
-			}
-			if strings.Contains(string(r.Body), secret) {
-				t.Fatal("secret echoed")
-			}
-		})
+		sc := apitest.Scenario{Name: c.name, Method: "POST", URL: "/oauth2/token", Body: c.form.Encode(),
+			Headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+			Status:  c.status, NotContains: []string{secret},
+			Check: func(t *testing.T, r apitest.Resp) {
+				var e map[string]any
+				json.Unmarshal(r.Body, &e)
+				if e["error"] != c.code || r.Header.Get("Cache-Control") != "no-store" {
+					t.Fatalf("%d %v %s", r.Status, r.Header, r.Body)
+				}
+				if c.challenge != "" && !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), c.challenge) {
+					t.Fatalf("challenge %q", r.Header.Get("WWW-Authenticate"))
+				}
+			}}
+		if c.basicID != "" {
+			sc.Headers["Authorization"] = apitest.Basic(c.basicID, c.pass)
+		}
+		scenarios = append(scenarios, sc)
 	}
 	// A JSON body is not a token request.
-	r := s.call("POST", "/oauth2/token", "", "", `{"grant_type":"client_credentials"}`)
-	if r.Status != 400 || !strings.Contains(string(r.Body), "invalid_request") {
-		t.Fatalf("json body: %d %s", r.Status, r.Body)
-	}
+	scenarios = append(scenarios, apitest.Scenario{Name: "JSONBody", Method: "POST", URL: "/oauth2/token",
+		Body: `{"grant_type":"client_credentials"}`, Status: 400, Contains: []string{"invalid_request"}})
+	s.Run(t, scenarios)
 }
 
 func TestTokenThrottle(t *testing.T) {
-	s := start(t, "sqlite:"+t.TempDir()+"/k.db")
-	tid := s.tenant("acme")
-	id, secret := s.client(tid, map[string]any{"name": "c", "scopes": []string{"read:api_keys"}})
+	s := apitest.Start(t, apitest.SQLite(t))
+	tid := s.Tenant("acme", nil)
+	id, secret := s.OAuthClient(tid, map[string]any{"name": "c", "scopes": []string{"read:api_keys"}})
 	g := url.Values{"grant_type": {"client_credentials"}}
 	for i := range 10 {
-		if r := s.form("/oauth2/token", g, id, "wrong"); r.Status != 401 {
+		if r := s.Form("/oauth2/token", g, id, "wrong"); r.Status != 401 {
 			t.Fatalf("failure %d: %d", i, r.Status)
 		}
 	}
 	// Even the right secret is not checked now: guessing costs time.
-	r := s.form("/oauth2/token", g, id, secret)
+	r := s.Form("/oauth2/token", g, id, secret)
 	if r.Status != 429 || r.Header.Get("Retry-After") == "" {
 		t.Fatalf("after 10 failures: %d %v %s", r.Status, r.Header, r.Body)
 	}
 }
 
 func TestRevokeIntrospectRotate(t *testing.T) {
-	eachStore(t, func(t *testing.T, dsn string) {
-		s := start(t, dsn)
-		tid, other := s.tenant("acme"), s.tenant("other")
-		id, secret := s.client(tid, map[string]any{"name": "c", "scopes": []string{"read:api_keys"}})
-		token := func(id, secret string) string {
-			r := s.form("/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, id, secret)
-			if r.Status != 200 {
-				t.Fatalf("token: %d %s", r.Status, r.Body)
-			}
-			return r.json(t)["access_token"].(string)
-		}
-		tok := token(id, secret)
-		_, key := s.key(tid, map[string]any{"name": "k", "scopes": []string{"payouts:write"}})
-		_, theirs := s.key(other, map[string]any{"name": "k"})
+	apitest.EachStore(t, func(t *testing.T, dsn string) {
+		s := apitest.Start(t, dsn)
+		tid, other := s.Tenant("acme", nil), s.Tenant("other", nil)
+		id, secret := s.OAuthClient(tid, map[string]any{"name": "c", "scopes": []string{"read:api_keys"}})
+		tok := s.Token(id, secret, nil)
+		_, key := s.Key(tid, map[string]any{"name": "k", "scopes": []string{"payouts:write"}})
+		_, theirs := s.Key(other, map[string]any{"name": "k"})
 		introspect := func(tok string) map[string]any {
-			r := s.form("/oauth2/introspect", url.Values{"token": {tok}}, id, secret)
+			r := s.Form("/oauth2/introspect", url.Values{"token": {tok}}, id, secret)
 			if r.Status != 200 {
 				t.Fatalf("introspect: %d %s", r.Status, r.Body)
 			}
-			return r.json(t)
+			return r.Object(t)
 		}
 		if got := introspect(tok); got["active"] != true || got["client_id"] != id || got["tenant_id"] != tid || got["scope"] != "read:api_keys" {
 			t.Fatalf("introspect token: %v", got)
@@ -257,67 +229,55 @@ func TestRevokeIntrospectRotate(t *testing.T) {
 			t.Fatalf("another tenant's key: %v", got)
 		}
 		// A bearer credential needs verify:api_keys to introspect.
-		_, verifier := s.key(tid, map[string]any{"name": "v", "scopes": []string{"verify:api_keys"}})
-		req, _ := http.NewRequest("POST", s.URL+"/oauth2/introspect", strings.NewReader(url.Values{"token": {key}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Authorization", "Bearer "+verifier)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil || res.StatusCode != 200 {
-			t.Fatalf("bearer introspection: %v %v", err, res)
+		_, verifier := s.Key(tid, map[string]any{"name": "v", "scopes": []string{"verify:api_keys"}})
+		form := url.Values{"token": {key}}.Encode()
+		formType := "Content-Type: application/x-www-form-urlencoded"
+		s.Must(200, "POST", "/oauth2/introspect", form, formType, "Authorization: Bearer "+verifier)
+		r := s.Do("POST", "/oauth2/introspect", form, formType, "Authorization: Bearer "+key)
+		if r.Status != 403 || !strings.Contains(r.Header.Get("WWW-Authenticate"), "insufficient_scope") {
+			t.Fatalf("introspection without verify:api_keys: %d %v", r.Status, r.Header)
 		}
-		res.Body.Close()
-		req, _ = http.NewRequest("POST", s.URL+"/oauth2/introspect", strings.NewReader(url.Values{"token": {key}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Authorization", "Bearer "+key)
-		res, _ = http.DefaultClient.Do(req)
-		if res.StatusCode != 403 || !strings.Contains(res.Header.Get("WWW-Authenticate"), "insufficient_scope") {
-			t.Fatalf("introspection without verify:api_keys: %d %v", res.StatusCode, res.Header)
-		}
-		res.Body.Close()
 
 		// Revocation: the client revokes its token; it stops everywhere.
-		s.must(200, "GET", "/v1/api-keys", tok, "", nil)
-		if r := s.form("/oauth2/revoke", url.Values{"token": {tok}}, id, secret); r.Status != 200 {
+		s.Native(200, "GET", "/v1/api-keys", tok, "", nil)
+		if r := s.Form("/oauth2/revoke", url.Values{"token": {tok}}, id, secret); r.Status != 200 {
 			t.Fatalf("revoke: %d %s", r.Status, r.Body)
 		}
-		if r := s.call("GET", "/v1/api-keys", tok, "", nil); r.Status != 401 || !strings.Contains(r.Header.Get("WWW-Authenticate"), "invalid_token") {
+		if r := s.Do("GET", "/v1/api-keys", nil, apitest.Auth(tok, "")...); r.Status != 401 || !strings.Contains(r.Header.Get("WWW-Authenticate"), "invalid_token") {
 			t.Fatalf("revoked token: %d %s", r.Status, r.Body)
 		}
 		if got := introspect(tok); got["active"] != false {
 			t.Fatalf("introspect revoked: %v", got)
 		}
-		if r := s.form("/oauth2/revoke", url.Values{"token": {"garbage"}}, id, secret); r.Status != 200 {
+		if r := s.Form("/oauth2/revoke", url.Values{"token": {"garbage"}}, id, secret); r.Status != 200 {
 			t.Fatalf("revoking garbage must answer 200: %d", r.Status)
 		}
 
 		// Secret rotation with a grace period: both secrets work, then the
 		// new one alone; tokens of a deleted client stop at once.
-		rot := s.must(200, "POST", "/v1/clients/"+id+"/rotate-secret", s.Key, tid, map[string]any{"grace_period": "1h"})
+		rot := s.Native(200, "POST", "/v1/clients/"+id+"/rotate-secret", s.Operator, tid, map[string]any{"grace_period": "1h"})
 		newSecret := rot["client_secret"].(string)
-		token(id, secret)
-		tok2 := token(id, newSecret)
-		s.must(200, "POST", "/v1/clients/"+id+"/rotate-secret", s.Key, tid, nil)
-		if r := s.form("/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, id, newSecret); r.Status != 401 {
+		s.Token(id, secret, nil)
+		tok2 := s.Token(id, newSecret, nil)
+		s.Native(200, "POST", "/v1/clients/"+id+"/rotate-secret", s.Operator, tid, nil)
+		if r := s.Form("/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, id, newSecret); r.Status != 401 {
 			t.Fatalf("secret after rotation without grace: %d", r.Status)
 		}
-		s.must(200, "GET", "/v1/api-keys", tok2, "", nil)
-		s.must(204, "DELETE", "/v1/clients/"+id, s.Key, tid, nil)
-		if r := s.call("GET", "/v1/api-keys", tok2, "", nil); r.Status != 401 {
+		s.Native(200, "GET", "/v1/api-keys", tok2, "", nil)
+		s.Native(204, "DELETE", "/v1/clients/"+id, s.Operator, tid, nil)
+		if r := s.Do("GET", "/v1/api-keys", nil, apitest.Auth(tok2, "")...); r.Status != 401 {
 			t.Fatalf("token of a deleted client: %d", r.Status)
 		}
 	})
 }
 
 func TestSigningKeyRotation(t *testing.T) {
-	s := start(t, "sqlite:"+t.TempDir()+"/k.db")
-	tid := s.tenant("acme")
-	id, secret := s.client(tid, map[string]any{"name": "c", "scopes": []string{"read:api_keys"}})
-	get := func() string {
-		return s.form("/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, id, secret).json(t)["access_token"].(string)
-	}
-	old := get()
-	rot := s.must(200, "POST", "/v1/signing-keys/rotate", s.Key, "", nil)
-	fresh := get()
+	s := apitest.Start(t, apitest.SQLite(t))
+	tid := s.Tenant("acme", nil)
+	id, secret := s.OAuthClient(tid, map[string]any{"name": "c", "scopes": []string{"read:api_keys"}})
+	old := s.Token(id, secret, nil)
+	rot := s.Native(200, "POST", "/v1/signing-keys/rotate", s.Operator, "", nil)
+	fresh := s.Token(id, secret, nil)
 	if jwtHeader(t, fresh)["kid"] != rot["kid"] || jwtHeader(t, old)["kid"] == rot["kid"] {
 		t.Fatalf("kids: old %v new %v rotated %v", jwtHeader(t, old)["kid"], jwtHeader(t, fresh)["kid"], rot["kid"])
 	}
@@ -326,14 +286,14 @@ func TestSigningKeyRotation(t *testing.T) {
 		t.Fatalf("JWKS after rotation: %v keys, %v", set.Len(), err)
 	}
 	for _, tok := range []string{old, fresh} {
-		s.must(200, "GET", "/v1/api-keys", tok, "", nil)
+		s.Native(200, "GET", "/v1/api-keys", tok, "", nil)
 		if _, err := jwt.Parse([]byte(tok), jwt.WithKeySet(set)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Tenants cannot rotate keyhub's signing key.
-	_, mgr := s.key(tid, map[string]any{"name": "m", "scopes": []string{"*"}})
-	if r := s.call("POST", "/v1/signing-keys/rotate", mgr, "", nil); r.Status != 403 {
+	_, mgr := s.Key(tid, map[string]any{"name": "m", "scopes": []string{"*"}})
+	if r := s.Do("POST", "/v1/signing-keys/rotate", nil, apitest.Auth(mgr, "")...); r.Status != 403 {
 		t.Fatalf("tenant rotating: %d", r.Status)
 	}
 }

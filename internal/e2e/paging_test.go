@@ -5,23 +5,25 @@ import (
 	"fmt"
 	"net/url"
 	"testing"
+
+	"github.com/keyhub/keyhub/internal/apitest"
 )
 
 // TestPagingAtTheMaximum: with 205 objects, every list answers 200 items
 // and a cursor at limit=200, then the rest; limit 1 pages one at a time;
 // 0 and 201 are refused. The compat lists see all 205 as well.
 func TestPagingAtTheMaximum(t *testing.T) {
-	eachStore(t, func(t *testing.T, dsn string) {
-		s := start(t, dsn)
+	apitest.EachStore(t, func(t *testing.T, dsn string) {
+		s := apitest.Start(t, dsn)
 		const n = 205
-		tid := s.tenant("acme")
+		tid := s.Tenant("acme", nil)
 		for i := range n - 1 {
-			s.tenant(fmt.Sprintf("t%d", i))
+			s.Tenant(fmt.Sprintf("t%d", i), nil)
 		}
 		for i := range n {
-			s.key(tid, map[string]any{"name": fmt.Sprintf("k%d", i)})
-			s.must(201, "POST", "/v1/roles", s.Key, tid, map[string]any{"name": fmt.Sprintf("r%d", i)})
-			s.client(tid, map[string]any{"name": fmt.Sprintf("c%d", i)})
+			s.Key(tid, map[string]any{"name": fmt.Sprintf("k%d", i)})
+			s.Native(201, "POST", "/v1/roles", s.Operator, tid, map[string]any{"name": fmt.Sprintf("r%d", i)})
+			s.OAuthClient(tid, map[string]any{"name": fmt.Sprintf("c%d", i)})
 		}
 		lists := []struct {
 			path, tenant string
@@ -42,7 +44,7 @@ func TestPagingAtTheMaximum(t *testing.T) {
 					if cursor != "" {
 						q.Set("cursor", cursor)
 					}
-					m := s.must(200, "GET", l.path+"?"+q.Encode(), s.Key, l.tenant, nil)
+					m := s.Native(200, "GET", l.path+"?"+q.Encode(), s.Operator, l.tenant, nil)
 					data := m["data"].([]any)
 					pages++
 					for _, o := range data {
@@ -68,32 +70,32 @@ func TestPagingAtTheMaximum(t *testing.T) {
 				if len(seen) < l.total || pages < 2 {
 					t.Fatalf("%d objects in %d pages, want at least %d", len(seen), pages, l.total)
 				}
-				one := s.must(200, "GET", l.path+"?limit=1", s.Key, l.tenant, nil)
+				one := s.Native(200, "GET", l.path+"?limit=1", s.Operator, l.tenant, nil)
 				if len(one["data"].([]any)) != 1 || one["next_cursor"] == nil {
 					t.Fatalf("limit=1: %v", one)
 				}
 				for _, bad := range []string{"0", "201", "-1", "x"} {
-					if r := s.call("GET", l.path+"?limit="+bad, s.Key, l.tenant, nil); r.Status != 400 {
+					if r := s.Do("GET", l.path+"?limit="+bad, nil, apitest.Auth(s.Operator, l.tenant)...); r.Status != 400 {
 						t.Fatalf("limit=%s: %d", bad, r.Status)
 					}
 				}
 			})
 		}
 		t.Run("compat", func(t *testing.T) {
-			h := "Authorization: Bearer " + s.Key
-			if r := s.callHeaders("GET", "/api/tenant/api-keys", nil, h, "Keyhub-Tenant: "+tid); r.Status != 200 || len(arrayOf(t, r)) != n {
+			h := "Authorization: Bearer " + s.Operator
+			if r := s.Do("GET", "/api/tenant/api-keys", nil, h, "Keyhub-Tenant: "+tid); r.Status != 200 || len(arrayOf(t, r)) != n {
 				t.Fatalf("yaxi: %d, %d keys", r.Status, len(arrayOf(t, r)))
 			}
-			if r := s.callHeaders("GET", "/api/business/api-keys", nil, h, "Keyhub-Tenant: "+tid); r.Status != 200 || len(r.json(t)["data"].([]any)) != n {
+			if r := s.Do("GET", "/api/business/api-keys", nil, h, "Keyhub-Tenant: "+tid); r.Status != 200 || len(r.Object(t)["data"].([]any)) != n {
 				t.Fatalf("yativo: %d", r.Status)
 			}
 			got := 0
 			for page := 1; page <= 3; page++ {
-				r := s.callHeaders("GET", fmt.Sprintf("/v1/hubs/current/api-keys?page[size]=100&page[number]=%d", page), nil, h, "X-Hub-Id: "+tid)
+				r := s.Do("GET", fmt.Sprintf("/v1/hubs/current/api-keys?page[size]=100&page[number]=%d", page), nil, h, "X-Hub-Id: "+tid)
 				if r.Status != 200 {
 					t.Fatalf("cycle page %d: %d %s", page, r.Status, r.Body)
 				}
-				got += len(r.json(t)["data"].([]any))
+				got += len(r.Object(t)["data"].([]any))
 			}
 			if got != n {
 				t.Fatalf("cycle: %d keys in three pages of 100", got)
@@ -102,7 +104,7 @@ func TestPagingAtTheMaximum(t *testing.T) {
 	})
 }
 
-func arrayOf(t *testing.T, r resp) []any {
+func arrayOf(t *testing.T, r apitest.Resp) []any {
 	t.Helper()
 	var a []any
 	if err := json.Unmarshal(r.Body, &a); err != nil {

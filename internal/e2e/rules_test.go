@@ -5,17 +5,19 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/keyhub/keyhub/internal/apitest"
 )
 
 // TestMalformedInput walks every endpoint with bad input and checks the
 // status, the problem document and that nothing changed.
 func TestMalformedInput(t *testing.T) {
-	eachStore(t, func(t *testing.T, dsn string) {
-		s := start(t, dsn)
-		tid := s.tenant("acme")
-		k, _ := s.key(tid, map[string]any{"name": "k"})
+	apitest.EachStore(t, func(t *testing.T, dsn string) {
+		s := apitest.Start(t, dsn)
+		tid := s.Tenant("acme", nil)
+		k, _ := s.Key(tid, map[string]any{"name": "k"})
 		kid := k["id"].(string)
-		rid := s.must(201, "POST", "/v1/roles", s.Key, tid, map[string]any{"name": "r"})["id"].(string)
+		rid := s.Role(tid, "r")
 		big := `{"name":"` + strings.Repeat("x", 1<<20) + `"}`
 		cases := []struct {
 			name, method, path, body string
@@ -74,54 +76,62 @@ func TestMalformedInput(t *testing.T) {
 			{"NoSuchRoute", "GET", "/v1/nothing", ``, 404, "not_found", ""},
 			{"WrongMethod", "PUT", "/v1/tenants", `{}`, 405, "method_not_allowed", ""},
 		}
-		before := s.auditCount()
+		before := auditCount(t, s.Client)
+		var scenarios []apitest.Scenario
 		for _, c := range cases {
-			t.Run(c.name, func(t *testing.T) {
-				tenant := tid
-				if strings.HasPrefix(c.path, "/v1/tenants") || strings.HasPrefix(c.path, "/v1/scopes") {
-					tenant = ""
-				}
-				r := s.call(c.method, c.path, s.Key, tenant, c.body)
-				if r.Status != c.status {
-					t.Fatalf("status %d, want %d: %s", r.Status, c.status, r.Body)
-				}
-				if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
-					t.Fatalf("Content-Type %q", ct)
-				}
-				p := r.json(t)
-				if p["code"] != c.code || p["status"] != float64(c.status) || p["type"] == "" || p["title"] == "" {
-					t.Fatalf("problem %v, want code %s", p, c.code)
-				}
-				if c.field == "" {
-					return
-				}
-				var fields []string
-				for _, e := range p["errors"].([]any) {
-					fields = append(fields, e.(map[string]any)["field"].(string))
-				}
-				sort.Strings(fields)
-				want := strings.Split(c.field, ",")
-				sort.Strings(want)
-				if !slices.Equal(fields, want) {
-					t.Fatalf("fields %v, want %s", fields, c.field)
-				}
-			})
+			headers := map[string]string{"Authorization": "Bearer " + s.Operator}
+			if !strings.HasPrefix(c.path, "/v1/tenants") && !strings.HasPrefix(c.path, "/v1/scopes") {
+				headers["Keyhub-Tenant"] = tid
+			}
+			scenarios = append(scenarios, apitest.Scenario{Name: c.name, Method: c.method, URL: c.path,
+				Headers: headers, Body: c.body, Status: c.status,
+				Check: func(t *testing.T, r apitest.Resp) {
+					if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+						t.Fatalf("Content-Type %q", ct)
+					}
+					p := r.Object(t)
+					if p["code"] != c.code || p["status"] != float64(c.status) || p["type"] == "" || p["title"] == "" {
+						t.Fatalf("problem %v, want code %s", p, c.code)
+					}
+					if c.field == "" {
+						return
+					}
+					var fields []string
+					for _, e := range p["errors"].([]any) {
+						fields = append(fields, e.(map[string]any)["field"].(string))
+					}
+					sort.Strings(fields)
+					want := strings.Split(c.field, ",")
+					sort.Strings(want)
+					if !slices.Equal(fields, want) {
+						t.Fatalf("fields %v, want %s", fields, c.field)
+					}
+				}})
 		}
-		if after := s.auditCount(); after != before {
+		s.Run(t, scenarios)
+		if after := auditCount(t, s.Client); after != before {
 			t.Fatalf("bad input changed the store: %d audit events before, %d after", before, after)
 		}
-		if got := s.must(200, "GET", "/v1/api-keys/"+kid, s.Key, tid, nil); got["name"] != "k" || len(got["ips"].([]any)) != 0 {
+		if got := s.Native(200, "GET", "/v1/api-keys/"+kid, s.Operator, tid, nil); got["name"] != "k" || len(got["ips"].([]any)) != 0 {
 			t.Fatalf("key changed: %v", got)
 		}
 	})
 }
 
 func TestUnauthenticated(t *testing.T) {
-	s := start(t, "sqlite:"+t.TempDir()+"/k.db")
-	for _, c := range []struct{ key, code string }{{"", "unauthenticated"}, {"kh_live_nonsense", "invalid_token"}} {
-		r := s.call("GET", "/v1/tenants", c.key, "", nil)
-		if r.Status != 401 || r.json(t)["code"] != c.code || !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer") {
-			t.Fatalf("%q: %d %s %v", c.key, r.Status, r.Body, r.Header)
+	s := apitest.Start(t, apitest.SQLite(t))
+	var scenarios []apitest.Scenario
+	for _, c := range []struct{ name, key, code string }{{"NoKey", "", "unauthenticated"}, {"UnknownKey", "kh_live_nonsense", "invalid_token"}} {
+		sc := apitest.Scenario{Name: c.name, Method: "GET", URL: "/v1/tenants", Status: 401,
+			Check: func(t *testing.T, r apitest.Resp) {
+				if r.Object(t)["code"] != c.code || !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer") {
+					t.Fatalf("%q: %d %s %v", c.key, r.Status, r.Body, r.Header)
+				}
+			}}
+		if c.key != "" {
+			sc.Headers = map[string]string{"Authorization": "Bearer " + c.key}
 		}
+		scenarios = append(scenarios, sc)
 	}
+	s.Run(t, scenarios)
 }

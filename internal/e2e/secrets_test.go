@@ -7,72 +7,74 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/keyhub/keyhub/internal/apitest"
 )
 
 // TestSecretsNeverLeak runs create, update, verify, failed calls and revoke,
 // then searches every log line, every audit event and every list answer for
 // any secret or its digest.
 func TestSecretsNeverLeak(t *testing.T) {
-	eachStore(t, func(t *testing.T, dsn string) {
-		s := start(t, dsn)
-		tid := s.tenant("acme")
+	apitest.EachStore(t, func(t *testing.T, dsn string) {
+		s := apitest.Start(t, dsn)
+		tid := s.Tenant("acme", nil)
 		var secrets []string
-		k, key := s.key(tid, map[string]any{"name": "k", "scopes": []string{"read:api_keys", "create:api_keys", "update:api_keys", "delete:api_keys"}})
+		k, key := s.Key(tid, map[string]any{"name": "k", "scopes": []string{"read:api_keys", "create:api_keys", "update:api_keys", "delete:api_keys"}})
 		secrets = append(secrets, key)
 		id := k["id"].(string)
-		s.must(200, "PATCH", "/v1/api-keys/"+id, s.Key, tid, map[string]any{"name": "renamed", "meta": map[string]any{"a": 1}})
-		s.verify(key, []string{"read:api_keys"}, "")
-		s.verify(key, []string{"nope:x"}, "")
-		s.verify(key[:len(key)-2], nil, "")
+		s.Native(200, "PATCH", "/v1/api-keys/"+id, s.Operator, tid, map[string]any{"name": "renamed", "meta": map[string]any{"a": 1}})
+		s.Verify(key, []string{"read:api_keys"}, "")
+		s.Verify(key, []string{"nope:x"}, "")
+		s.Verify(key[:len(key)-2], nil, "")
 		// The key itself manages keys: its secret is in Authorization.
-		_, child := s.key(tid, map[string]any{"name": "child"})
+		_, child := s.Key(tid, map[string]any{"name": "child"})
 		secrets = append(secrets, child)
-		c2 := s.must(201, "POST", "/v1/api-keys", key, "", map[string]any{"name": "by-key"})
+		c2 := s.Native(201, "POST", "/v1/api-keys", key, "", map[string]any{"name": "by-key"})
 		secrets = append(secrets, c2["key"].(string))
-		s.call("POST", "/v1/api-keys", key, "", map[string]any{"name": "x", "scopes": []string{"*"}}) // 403
-		s.call("GET", "/v1/api-keys/"+id, key+"x", "", nil)                                           // 401
-		s.call("POST", "/v1/keys/verify", s.Key, "", `{"key":"`+key+`","nope":1}`)                    // 400
-		s.must(200, "DELETE", "/v1/api-keys/"+id, key, "", nil)
-		s.verify(key, nil, "")
-		secrets = append(secrets, s.Key)
+		s.Do("POST", "/v1/api-keys", map[string]any{"name": "x", "scopes": []string{"*"}}, apitest.Auth(key, "")...) // 403
+		s.Do("GET", "/v1/api-keys/"+id, nil, apitest.Auth(key+"x", "")...)                                           // 401
+		s.Do("POST", "/v1/keys/verify", `{"key":"`+key+`","nope":1}`, apitest.Auth(s.Operator, "")...)               // 400
+		s.Native(200, "DELETE", "/v1/api-keys/"+id, key, "", nil)
+		s.Verify(key, nil, "")
+		secrets = append(secrets, s.Operator)
 
 		// OAuth: a client secret, its rotation and the tokens it gets.
-		cid, csecret := s.client(tid, map[string]any{"name": "c", "scopes": []string{"read:api_keys", "create:api_keys", "delete:api_keys"}})
-		rot := s.must(200, "POST", "/v1/clients/"+cid+"/rotate-secret", s.Key, tid, map[string]any{"grace_period": "1h"})
+		cid, csecret := s.OAuthClient(tid, map[string]any{"name": "c", "scopes": []string{"read:api_keys", "create:api_keys", "delete:api_keys"}})
+		rot := s.Native(200, "POST", "/v1/clients/"+cid+"/rotate-secret", s.Operator, tid, map[string]any{"grace_period": "1h"})
 		csecret2 := rot["client_secret"].(string)
 		secrets = append(secrets, csecret, csecret2)
-		tok := s.form("/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, cid, csecret2).json(t)["access_token"].(string)
-		s.form("/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, cid, csecret+"x") // 401
-		s.form("/oauth2/introspect", url.Values{"token": {tok}}, cid, csecret2)
-		s.must(200, "GET", "/v1/api-keys", tok, "", nil)
-		s.form("/oauth2/revoke", url.Values{"token": {tok}}, cid, csecret2)
-		s.call("GET", "/v1/api-keys", tok, "", nil) // 401 now
+		tok := s.Token(cid, csecret2, nil)
+		s.Form("/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, cid, csecret+"x") // 401
+		s.Form("/oauth2/introspect", url.Values{"token": {tok}}, cid, csecret2)
+		s.Native(200, "GET", "/v1/api-keys", tok, "", nil)
+		s.Form("/oauth2/revoke", url.Values{"token": {tok}}, cid, csecret2)
+		s.Do("GET", "/v1/api-keys", nil, apitest.Auth(tok, "")...) // 401 now
 		secrets = append(secrets, tok)
 
 		// The vendor surfaces, with the token as the credential.
-		auth := "Authorization: Bearer " + s.Key
-		rotated := s.must(201, "POST", "/v1/api-keys/"+c2["id"].(string)+"/rotate", s.Key, tid, map[string]any{"grace_period": "1h"})
+		auth := "Authorization: Bearer " + s.Operator
+		rotated := s.Native(201, "POST", "/v1/api-keys/"+c2["id"].(string)+"/rotate", s.Operator, tid, map[string]any{"grace_period": "1h"})
 		secrets = append(secrets, rotated["key"].(string))
-		y := s.callH("POST", "/api/api-keys", map[string]any{"name": "y", "environment": "Production"}, auth, "Keyhub-Tenant: "+tid).json(t)
+		y := s.Do("POST", "/api/api-keys", map[string]any{"name": "y", "environment": "Production"}, auth, "Keyhub-Tenant: "+tid).Object(t)
 		secrets = append(secrets, y["secret"].(string))
-		s.callH("GET", "/api/tenant/api-keys", nil, auth, "Keyhub-Tenant: "+tid)
-		v := s.callH("POST", "/api/business/api-keys", map[string]any{"name": "v"}, auth, "Keyhub-Tenant: "+tid).json(t)
+		s.Do("GET", "/api/tenant/api-keys", nil, auth, "Keyhub-Tenant: "+tid)
+		v := s.Do("POST", "/api/business/api-keys", map[string]any{"name": "v"}, auth, "Keyhub-Tenant: "+tid).Object(t)
 		secrets = append(secrets, v["data"].(map[string]any)["key"].(string))
-		role := s.must(201, "POST", "/v1/roles", s.Key, tid, map[string]any{"name": "r"})["id"].(string)
-		cy := s.callH("POST", "/v1/hubs/current/api-keys", map[string]any{"name": "c", "role_id": role}, auth, "X-Hub-Id: "+tid).json(t)
+		role := s.Role(tid, "r")
+		cy := s.Do("POST", "/v1/hubs/current/api-keys", map[string]any{"name": "c", "role_id": role}, auth, "X-Hub-Id: "+tid).Object(t)
 		secrets = append(secrets, cy["data"].(map[string]any)["secret"].(string))
-		s.callH("GET", "/api/business/api-keys", nil, auth, "Keyhub-Tenant: "+tid)
-		s.callH("GET", "/v1/hubs/current/api-keys?include=roles", nil, auth, "X-Hub-Id: "+tid)
+		s.Do("GET", "/api/business/api-keys", nil, auth, "Keyhub-Tenant: "+tid)
+		s.Do("GET", "/v1/hubs/current/api-keys?include=roles", nil, auth, "X-Hub-Id: "+tid)
 
 		var haystack strings.Builder
-		haystack.WriteString(s.out.String())
+		haystack.WriteString(s.Log.String())
 		// Everything the audit trail and the lists hold.
-		haystack.Write(s.call("GET", "/v1/audit-events?limit=200", s.Key, "", nil).Body)
-		haystack.Write(s.call("GET", "/v1/api-keys?limit=200", s.Key, tid, nil).Body)
-		haystack.Write(s.call("GET", "/v1/clients", s.Key, tid, nil).Body)
+		haystack.Write(s.Do("GET", "/v1/audit-events?limit=200", nil, apitest.Auth(s.Operator, "")...).Body)
+		haystack.Write(s.Do("GET", "/v1/api-keys?limit=200", nil, apitest.Auth(s.Operator, tid)...).Body)
+		haystack.Write(s.Do("GET", "/v1/clients", nil, apitest.Auth(s.Operator, tid)...).Body)
 		all := haystack.String()
 		// The server's own stderr holds the bootstrap line once, by design.
-		all = strings.Replace(all, "KEYHUB_API_KEY="+s.Key, "", 1)
+		all = strings.Replace(all, "KEYHUB_API_KEY="+s.Operator, "", 1)
 		for _, sec := range secrets {
 			sum := sha256.Sum256([]byte(sec))
 			body := sec[strings.LastIndex(sec, "_")+1:]
@@ -88,7 +90,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 				}
 			}
 		}
-		if !strings.Contains(s.out.String(), "path=/v1/keys/verify") {
+		if !strings.Contains(s.Log.String(), "path=/v1/keys/verify") {
 			t.Fatal("access log did not capture requests; the test would prove nothing")
 		}
 	})

@@ -2,94 +2,68 @@ package e2e
 
 import (
 	"encoding/json"
-	"net/http"
-	"strings"
 	"testing"
 
+	"github.com/keyhub/keyhub/internal/apitest"
 	"github.com/keyhub/keyhub/internal/app"
 )
-
-// callH sends a request with extra headers ("Name: value").
-func (s *server) callH(method, path string, body any, headers ...string) resp {
-	s.t.Helper()
-	var rd *strings.Reader
-	if body != nil {
-		raw, _ := json.Marshal(body)
-		rd = strings.NewReader(string(raw))
-	} else {
-		rd = strings.NewReader("")
-	}
-	req, _ := http.NewRequest(method, s.URL+path, rd)
-	for _, h := range headers {
-		k, v, _ := strings.Cut(h, ": ")
-		req.Header.Set(k, v)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var raw json.RawMessage
-	json.NewDecoder(res.Body).Decode(&raw)
-	return resp{Status: res.StatusCode, Header: res.Header, Body: raw}
-}
 
 // TestEverySurfaceSeesOneKey creates a key through each surface, finds it
 // with the same state through every other, and revokes it through yet
 // another: verify answers REVOKED whichever surface revoked it.
 func TestEverySurfaceSeesOneKey(t *testing.T) {
-	eachStore(t, func(t *testing.T, dsn string) {
-		s := start(t, dsn)
-		tid := s.tenant("acme")
-		s.must(200, "PATCH", "/v1/tenants/"+tid, s.Key, "", map[string]any{"key_prefixes": map[string]string{"live": "yat_live"}})
-		role := s.must(201, "POST", "/v1/roles", s.Key, tid, map[string]any{"name": "r", "scopes": []string{"payouts:write"}})["id"].(string)
-		_, mgmt := s.key(tid, map[string]any{"name": "mgmt", "scopes": []string{"read:api_keys", "create:api_keys", "update:api_keys", "delete:api_keys", "read:roles", "payouts:write"}})
+	apitest.EachStore(t, func(t *testing.T, dsn string) {
+		s := apitest.Start(t, dsn)
+		tid := s.Tenant("acme", nil)
+		s.Native(200, "PATCH", "/v1/tenants/"+tid, s.Operator, "", map[string]any{"key_prefixes": map[string]string{"live": "yat_live"}})
+		role := s.Role(tid, "r", "payouts:write")
+		_, mgmt := s.Key(tid, map[string]any{"name": "mgmt", "scopes": []string{"read:api_keys", "create:api_keys", "update:api_keys", "delete:api_keys", "read:roles", "payouts:write"}})
 		auth := "Authorization: Bearer " + mgmt
 		hub := "X-Hub-Id: " + tid
 
 		type made struct{ id, secret string }
 		create := map[string]func() made{
 			"native": func() made {
-				k := s.must(201, "POST", "/v1/api-keys", mgmt, "", map[string]any{"name": "n", "scopes": []string{"payouts:write"}})
+				k := s.Native(201, "POST", "/v1/api-keys", mgmt, "", map[string]any{"name": "n", "scopes": []string{"payouts:write"}})
 				return made{k["id"].(string), k["key"].(string)}
 			},
 			"yaxi": func() made {
-				r := s.callH("POST", "/api/api-keys", map[string]any{"name": "y", "environment": "Production", "hostSoftware": "Generic", "redirectScraping": false}, auth)
-				m := r.json(t)
+				r := s.Do("POST", "/api/api-keys", map[string]any{"name": "y", "environment": "Production", "hostSoftware": "Generic", "redirectScraping": false}, auth)
+				m := r.Object(t)
 				return made{m["id"].(string), m["secret"].(string)}
 			},
 			"cycle": func() made {
-				r := s.callH("POST", "/v1/hubs/current/api-keys", map[string]any{"name": "c", "role_id": role}, auth, hub)
-				d := r.json(t)["data"].(map[string]any)
+				r := s.Do("POST", "/v1/hubs/current/api-keys", map[string]any{"name": "c", "role_id": role}, auth, hub)
+				d := r.Object(t)["data"].(map[string]any)
 				return made{d["id"].(string), d["secret"].(string)}
 			},
 			"yativo": func() made {
-				r := s.callH("POST", "/api/business/api-keys", map[string]any{"name": "v", "permissions": []string{"payouts:write"}}, auth)
-				d := r.json(t)["data"].(map[string]any)
+				r := s.Do("POST", "/api/business/api-keys", map[string]any{"name": "v", "permissions": []string{"payouts:write"}}, auth)
+				d := r.Object(t)["data"].(map[string]any)
 				return made{d["id"].(string), d["key"].(string)}
 			},
 		}
 		// seen answers whether each surface lists the key, and its state.
 		seen := func(id string) map[string]string {
 			out := map[string]string{}
-			for _, k := range s.must(200, "GET", "/v1/api-keys?limit=200", mgmt, "", nil)["data"].([]any) {
+			for _, k := range s.Native(200, "GET", "/v1/api-keys?limit=200", mgmt, "", nil)["data"].([]any) {
 				if m := k.(map[string]any); m["id"] == id {
 					out["native"] = m["state"].(string)
 				}
 			}
 			var yaxi []map[string]any
-			json.Unmarshal(s.callH("GET", "/api/tenant/api-keys", nil, auth).Body, &yaxi)
+			json.Unmarshal(s.Do("GET", "/api/tenant/api-keys", nil, auth).Body, &yaxi)
 			for _, m := range yaxi {
 				if m["id"] == id {
 					out["yaxi"] = "active" // YAXI lists usable keys only
 				}
 			}
-			for _, k := range s.callH("GET", "/v1/hubs/current/api-keys?page[size]=100", nil, auth, hub).json(t)["data"].([]any) {
+			for _, k := range s.Do("GET", "/v1/hubs/current/api-keys?page[size]=100", nil, auth, hub).Object(t)["data"].([]any) {
 				if m := k.(map[string]any); m["id"] == id {
 					out["cycle"] = m["state"].(map[string]any)["current"].(string)
 				}
 			}
-			for _, k := range s.callH("GET", "/api/business/api-keys", nil, auth).json(t)["data"].([]any) {
+			for _, k := range s.Do("GET", "/api/business/api-keys", nil, auth).Object(t)["data"].([]any) {
 				if m := k.(map[string]any); m["id"] == id {
 					out["yativo"] = map[bool]string{true: "active", false: "inactive"}[m["is_active"].(bool)]
 				}
@@ -97,19 +71,19 @@ func TestEverySurfaceSeesOneKey(t *testing.T) {
 			return out
 		}
 		revoke := map[string]func(id string){
-			"native": func(id string) { s.must(200, "DELETE", "/v1/api-keys/"+id, mgmt, "", nil) },
+			"native": func(id string) { s.Native(200, "DELETE", "/v1/api-keys/"+id, mgmt, "", nil) },
 			"yaxi": func(id string) {
-				if r := s.callH("DELETE", "/api/api-keys/"+id, nil, auth); r.Status != 200 {
+				if r := s.Do("DELETE", "/api/api-keys/"+id, nil, auth); r.Status != 200 {
 					t.Fatalf("yaxi delete: %d %s", r.Status, r.Body)
 				}
 			},
 			"cycle": func(id string) {
-				if r := s.callH("DELETE", "/v1/hubs/current/api-keys/"+id, nil, auth, hub); r.Status != 200 {
+				if r := s.Do("DELETE", "/v1/hubs/current/api-keys/"+id, nil, auth, hub); r.Status != 200 {
 					t.Fatalf("cycle delete: %d %s", r.Status, r.Body)
 				}
 			},
 			"yativo": func(id string) {
-				if r := s.callH("DELETE", "/api/business/api-keys/"+id, nil, auth); r.Status != 200 {
+				if r := s.Do("DELETE", "/api/business/api-keys/"+id, nil, auth); r.Status != 200 {
 					t.Fatalf("yativo delete: %d %s", r.Status, r.Body)
 				}
 			},
@@ -118,7 +92,7 @@ func TestEverySurfaceSeesOneKey(t *testing.T) {
 		for via, mk := range create {
 			t.Run(via, func(t *testing.T) {
 				k := mk()
-				if v := s.verify(k.secret, nil, ""); v["code"] != "VALID" {
+				if v := s.Verify(k.secret, nil, ""); v["code"] != "VALID" {
 					t.Fatalf("key made via %s: verify %v", via, v)
 				}
 				want := map[string]string{"native": "active", "yaxi": "active", "cycle": "live", "yativo": "active"}
@@ -126,7 +100,7 @@ func TestEverySurfaceSeesOneKey(t *testing.T) {
 					t.Fatalf("key made via %s seen as %v", via, got)
 				}
 				revoke[next[via]](k.id)
-				if v := s.verify(k.secret, nil, ""); v["code"] != "REVOKED" {
+				if v := s.Verify(k.secret, nil, ""); v["code"] != "REVOKED" {
 					t.Fatalf("revoked via %s: verify %v", next[via], v)
 				}
 				got := seen(k.id)
@@ -139,10 +113,11 @@ func TestEverySurfaceSeesOneKey(t *testing.T) {
 }
 
 func TestCompatCanBeSwitchedOff(t *testing.T) {
-	s := start(t, "sqlite:"+t.TempDir()+"/k.db", func(c *app.Config) { c.Compat = []string{"cycle"} })
-	for path, want := range map[string]int{"/api/tenant/api-keys": 404, "/api/business/api-keys": 404, "/v1/hubs/current/api-keys": 400} {
-		if r := s.call("GET", path, s.Key, "", nil); r.Status != want {
-			t.Fatalf("%s: %d, want %d", path, r.Status, want)
-		}
-	}
+	s := apitest.Start(t, apitest.SQLite(t), func(c *app.Config) { c.Compat = []string{"cycle"} })
+	op := map[string]string{"Authorization": "Bearer " + s.Operator}
+	s.Run(t, []apitest.Scenario{
+		{Name: "YAXIOff", Method: "GET", URL: "/api/tenant/api-keys", Headers: op, Status: 404},
+		{Name: "YativoOff", Method: "GET", URL: "/api/business/api-keys", Headers: op, Status: 404},
+		{Name: "CycleOn", Method: "GET", URL: "/v1/hubs/current/api-keys", Headers: op, Status: 400}, // no X-Hub-Id
+	})
 }

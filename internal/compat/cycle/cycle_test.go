@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keyhub/keyhub/internal/compat/compattest"
-	"github.com/keyhub/keyhub/internal/compat/cycle"
+	"github.com/keyhub/keyhub/internal/apitest"
+	"github.com/keyhub/keyhub/internal/app"
 )
 
 const base = "/v1/hubs/current/api-keys"
@@ -26,7 +26,7 @@ var createdShape = func() map[string]string {
 
 type env struct {
 	t      *testing.T
-	s      *compattest.Server
+	s      *apitest.Server
 	hub    string
 	role   string
 	auth   []string // Authorization and X-Hub-Id
@@ -34,7 +34,7 @@ type env struct {
 }
 
 func setup(t *testing.T) *env {
-	s := compattest.Start(t, cycle.Mount)
+	s := apitest.Start(t, apitest.SQLite(t), func(c *app.Config) { c.Compat = []string{"cycle"} })
 	hub := s.Tenant("cycle hub", nil)
 	role := s.Role(hub, "deployers", "servers:read", "servers:write")
 	_, mgmt := s.Key(hub, map[string]any{"name": "hub admin", "scopes": []string{
@@ -51,21 +51,21 @@ func (e *env) do(want int, method, path string, body any, extra ...string) map[s
 // checkKey checks a key's shape and nested objects.
 func checkKey(t *testing.T, what string, k map[string]any, shape map[string]string) {
 	t.Helper()
-	compattest.Shape(t, what, k, shape)
-	compattest.Shape(t, what+".creator", k["creator"].(map[string]any), map[string]string{"id": "string", "type": "string"})
-	compattest.Shape(t, what+".state", k["state"].(map[string]any), map[string]string{"current": "string", "changed": "string"})
-	compattest.Shape(t, what+".events", k["events"].(map[string]any),
+	apitest.Shape(t, what, k, shape)
+	apitest.Shape(t, what+".creator", k["creator"].(map[string]any), map[string]string{"id": "string", "type": "string"})
+	apitest.Shape(t, what+".state", k["state"].(map[string]any), map[string]string{"current": "string", "changed": "string"})
+	apitest.Shape(t, what+".events", k["events"].(map[string]any),
 		map[string]string{"created": "string", "updated": "string", "deleted": "string"})
 }
 
 // errOf checks Cycle's error envelope and returns the error object.
-func errOf(t *testing.T, r compattest.Resp, status int, code string) map[string]any {
+func errOf(t *testing.T, r apitest.Resp, status int, code string) map[string]any {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
 	}
 	m := r.Object(t)
-	compattest.Shape(t, "error envelope", m, map[string]string{"error": "object", "data": "null"})
+	apitest.Shape(t, "error envelope", m, map[string]string{"error": "object", "data": "null"})
 	e := m["error"].(map[string]any)
 	if e["status"] != float64(status) || e["code"] != code {
 		t.Errorf("error status/code %v %v, want %d %s: %s", e["status"], e["code"], status, code, r.Body)
@@ -86,7 +86,7 @@ func TestSeedExamples(t *testing.T) {
 	// keyhub role (the sample's id is refused by name, see TestErrors).
 	created := e.do(201, "POST", base, `{"name": "string", "role_id": "`+e.role+`", "ips": []}`,
 		"Content-Type: application/json")
-	compattest.Shape(t, "create", created, map[string]string{"data": "object"})
+	apitest.Shape(t, "create", created, map[string]string{"data": "object"})
 	k := created["data"].(map[string]any)
 	checkKey(t, "create", k, createdShape)
 	if k["name"] != "string" || k["role_id"] != e.role || k["hub_id"] != e.hub || k["state"].(map[string]any)["current"] != "live" {
@@ -100,7 +100,7 @@ func TestSeedExamples(t *testing.T) {
 		t.Fatal("list shows a secret")
 	}
 	list := r.Object(t)
-	compattest.Shape(t, "list", list, map[string]string{"data": "array"})
+	apitest.Shape(t, "list", list, map[string]string{"data": "array"})
 	for _, it := range list["data"].([]any) {
 		checkKey(t, "list item", it.(map[string]any), keyShape)
 	}
@@ -111,7 +111,7 @@ func TestSeedExamples(t *testing.T) {
 		t.Fatal("get shows a secret")
 	}
 	g := gr.Object(t)
-	compattest.Shape(t, "get", g, map[string]string{"data": "object", "includes": "object"})
+	apitest.Shape(t, "get", g, map[string]string{"data": "object", "includes": "object"})
 	checkKey(t, "get", g["data"].(map[string]any), keyShape)
 	g = e.do(200, "GET", base+"/"+id+"?include=roles", nil)
 	roles := g["includes"].(map[string]any)["roles"].(map[string]any)
@@ -129,33 +129,33 @@ func TestSeedExamples(t *testing.T) {
 	if native["state"] != "active" || native["role_id"] != e.role {
 		t.Errorf("native: %v", native)
 	}
-	if v := s.Verify(secret); v["code"] != "VALID" || v["key"].(map[string]any)["role"].(map[string]any)["id"] != e.role {
+	if v := s.Verify(secret, nil, ""); v["code"] != "VALID" || v["key"].(map[string]any)["role"].(map[string]any)["id"] != e.role {
 		t.Errorf("verify: %v", v)
 	}
 
 	// Update: the document's sample, with a keyhub role.
 	role2 := s.Role(e.hub, "readers", "servers:read")
 	u := e.do(200, "PATCH", base+"/"+id, `{"name": "renamed", "role_id": "`+role2+`", "ips": ["203.0.113.7", "10.0.0.0/8"]}`)
-	compattest.Shape(t, "update", u, map[string]string{"data": "object"})
+	apitest.Shape(t, "update", u, map[string]string{"data": "object"})
 	d := u["data"].(map[string]any)
 	checkKey(t, "update", d, keyShape)
 	ips := d["ips"].([]any)
 	if d["name"] != "renamed" || d["role_id"] != role2 || len(ips) != 2 || ips[0] != "203.0.113.7" || ips[1] != "10.0.0.0/8" {
 		t.Errorf("update: %v", d)
 	}
-	if v := s.Verify(secret); v["key"].(map[string]any)["role"].(map[string]any)["id"] != role2 {
+	if v := s.Verify(secret, nil, ""); v["key"].(map[string]any)["role"].(map[string]any)["id"] != role2 {
 		t.Errorf("verify after update: %v", v)
 	}
 
 	// Delete: soft, answered with the deleted key.
 	del := e.do(200, "DELETE", base+"/"+id, nil)
-	compattest.Shape(t, "delete", del, map[string]string{"data": "object"})
+	apitest.Shape(t, "delete", del, map[string]string{"data": "object"})
 	dk := del["data"].(map[string]any)
 	if dk["state"].(map[string]any)["current"] != "deleted" || dk["keyhub_state"] != "revoked" ||
 		strings.HasPrefix(dk["events"].(map[string]any)["deleted"].(string), "0001") {
 		t.Errorf("delete: %v", dk)
 	}
-	if v := s.Verify(secret); v["code"] != "REVOKED" {
+	if v := s.Verify(secret, nil, ""); v["code"] != "REVOKED" {
 		t.Errorf("verify after delete: %v", v)
 	}
 	if st := s.Native(200, "GET", "/v1/api-keys/"+id, s.Operator, e.hub, nil)["state"]; st != "revoked" {

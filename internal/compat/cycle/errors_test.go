@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/keyhub/keyhub/internal/compat/compattest"
+	"github.com/keyhub/keyhub/internal/apitest"
 )
 
 func TestErrors(t *testing.T) {
@@ -26,23 +26,27 @@ func TestErrors(t *testing.T) {
 			{"WrongType", "POST", base, `{"name":"x","role_id":"` + e.role + `","ips":"10.0.0.1"}`, 400, "400.invalid-syntax", "ips"},
 			{"Malformed", "POST", base, `{"name":`, 400, "400.invalid-syntax", ""},
 			{"Empty", "POST", base, ``, 400, "400.invalid-syntax", ""},
-			{"TooLarge", "POST", base, compattest.BigBody(), 413, "413.payload-too-large", ""},
+			{"TooLarge", "POST", base, apitest.BigBody(), 413, "413.payload-too-large", ""},
 			{"PatchUnknownField", "PATCH", base + "/" + id, `{"enabled":false}`, 400, "400.invalid-syntax", "enabled"},
 			{"PatchWrongType", "PATCH", base + "/" + id, `{"name":1}`, 400, "400.invalid-syntax", "name"},
 			{"PatchRoleRemoved", "PATCH", base + "/" + id, `{"role_id":null}`, 422, "422.invalid-argument", "role_id"},
 			{"PatchUnknownRole", "PATCH", base + "/" + id, `{"role_id":"role_01HX9KZMB3F7VNQP8R2WDGT4E6"}`, 422, "422.invalid-argument", "role_id"},
-			{"PatchTooLarge", "PATCH", base + "/" + id, compattest.BigBody(), 413, "413.payload-too-large", ""},
+			{"PatchTooLarge", "PATCH", base + "/" + id, apitest.BigBody(), 413, "413.payload-too-large", ""},
 		}
+		var scenarios []apitest.Scenario
 		for _, c := range cases {
-			t.Run(c.name, func(t *testing.T) {
-				er := errOf(t, s.Do(c.method, c.path, c.body, e.auth...), c.status, c.code)
-				if c.field != "" {
-					if x, _ := er["extra"].(map[string]any); x["field"] != c.field || !strings.Contains(er["detail"].(string), c.field) {
-						t.Errorf("error does not name %s: %v", c.field, er)
+			scenarios = append(scenarios, apitest.Scenario{Name: c.name, Method: c.method, URL: c.path,
+				Headers: apitest.Headers(e.auth...), Body: c.body, Status: c.status,
+				Check: func(t *testing.T, r apitest.Resp) {
+					er := errOf(t, r, c.status, c.code)
+					if c.field != "" {
+						if x, _ := er["extra"].(map[string]any); x["field"] != c.field || !strings.Contains(er["detail"].(string), c.field) {
+							t.Errorf("error does not name %s: %v", c.field, er)
+						}
 					}
-				}
-			})
+				}})
 		}
+		s.Run(t, scenarios)
 		if n := s.Native(200, "GET", "/v1/api-keys/"+id, s.Operator, e.hub, nil)["name"]; n != "mine" {
 			t.Errorf("refused patches changed the key: %v", n)
 		}
@@ -114,7 +118,7 @@ func TestErrors(t *testing.T) {
 		if got["name"] != "theirs" || got["state"] != "active" {
 			t.Errorf("other hub's key changed: %v", got)
 		}
-		if v := s.Verify(secret); v["code"] != "VALID" {
+		if v := s.Verify(secret, nil, ""); v["code"] != "VALID" {
 			t.Errorf("other hub's key: %v", v)
 		}
 		if strings.Contains(string(s.Must(200, "GET", base, nil, e.auth...).Body), oid) {

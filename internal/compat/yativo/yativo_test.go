@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/keyhub/keyhub/internal/compat/compattest"
-	"github.com/keyhub/keyhub/internal/compat/yativo"
+	"github.com/keyhub/keyhub/internal/apitest"
+	"github.com/keyhub/keyhub/internal/app"
 )
 
 const base = "/api/business/api-keys"
@@ -37,14 +37,14 @@ var yativoScopes = []string{"transactions:read", "payouts:write", "customers:rea
 	"virtual-accounts:write", "webhooks:write"}
 
 type env struct {
-	s       *compattest.Server
+	s       *apitest.Server
 	tenant  string
 	auth    string
 	mgmtKey []string // the management key's scopes
 }
 
 func setup(t *testing.T) *env {
-	s := compattest.Start(t, yativo.Mount)
+	s := apitest.Start(t, apitest.SQLite(t), func(c *app.Config) { c.Compat = []string{"yativo"} })
 	for _, sc := range yativoScopes {
 		s.Native(201, "POST", "/v1/scopes", s.Operator, "", map[string]any{"name": sc})
 	}
@@ -55,7 +55,7 @@ func setup(t *testing.T) *env {
 }
 
 // success checks the success envelope and returns its data.
-func success(t *testing.T, r compattest.Resp) any {
+func success(t *testing.T, r apitest.Resp) any {
 	t.Helper()
 	m := r.Object(t)
 	if m["status"] != "success" || len(m) != 2 {
@@ -65,7 +65,7 @@ func success(t *testing.T, r compattest.Resp) any {
 }
 
 // failure checks the error envelope.
-func failure(t *testing.T, r compattest.Resp, status int) map[string]any {
+func failure(t *testing.T, r apitest.Resp, status int) map[string]any {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
@@ -98,7 +98,7 @@ func TestSeedExamples(t *testing.T) {
     "permissions": ["transactions:read", "payouts:write", "customers:read"]
   }`, e.auth, "Content-Type: application/json")
 	k := success(t, r).(map[string]any)
-	compattest.Shape(t, "create", k, with(keyShape, "key"))
+	apitest.Shape(t, "create", k, with(keyShape, "key"))
 	secret := k["key"].(string)
 	if !strings.HasPrefix(secret, "yat_live_") || k["key_prefix"] != "yat_live" || k["is_active"] != true ||
 		k["name"] != "Production Backend" || !iso.MatchString(k["created_at"].(string)) {
@@ -117,7 +117,7 @@ func TestSeedExamples(t *testing.T) {
 	found := false
 	for _, it := range success(t, lr).([]any) {
 		m := it.(map[string]any)
-		compattest.Shape(t, "list item", m, keyShape)
+		apitest.Shape(t, "list item", m, keyShape)
 		if m["id"] == id {
 			found = true
 			if m["key_prefix"] != "yat_live" || m["is_active"] != true {
@@ -134,7 +134,7 @@ func TestSeedExamples(t *testing.T) {
 	if native["state"] != "active" || native["environment"] != "live" {
 		t.Errorf("native: %v", native)
 	}
-	v := s.Verify(secret)
+	v := s.Verify(secret, nil, "")
 	vs := strs(v["key"].(map[string]any)["scopes"])
 	slices.Sort(vs)
 	if v["code"] != "VALID" || !slices.Equal(vs, []string{"customers:read", "payouts:write", "transactions:read"}) {
@@ -143,11 +143,11 @@ func TestSeedExamples(t *testing.T) {
 
 	// Revoke, exactly as the document's curl does (with our id).
 	d := success(t, s.Must(200, "DELETE", base+"/"+id, nil, e.auth)).(map[string]any)
-	compattest.Shape(t, "delete", d, keyShape)
+	apitest.Shape(t, "delete", d, keyShape)
 	if d["is_active"] != false {
 		t.Errorf("revoked key active: %v", d)
 	}
-	if v := s.Verify(secret); v["code"] != "REVOKED" {
+	if v := s.Verify(secret, nil, ""); v["code"] != "REVOKED" {
 		t.Errorf("verify after revoke: %v", v)
 	}
 	if st := s.Native(200, "GET", "/v1/api-keys/"+id, s.Operator, e.tenant, nil)["state"]; st != "revoked" {
@@ -183,7 +183,7 @@ func TestCreateOptions(t *testing.T) {
 	// ISO 8601 expiry, as a date or a time.
 	for in, out := range map[string]string{"2031-05-06": "2031-05-06T00:00:00Z", "2031-05-06T07:08:09+02:00": "2031-05-06T05:08:09Z"} {
 		k := success(t, s.Must(201, "POST", base, `{"name":"exp","expires_at":"`+in+`"}`, e.auth)).(map[string]any)
-		compattest.Shape(t, "expiring", k, with(keyShape, "key", "expires_at"))
+		apitest.Shape(t, "expiring", k, with(keyShape, "key", "expires_at"))
 		if k["expires_at"] != out {
 			t.Errorf("expires_at %q gave %v, want %s", in, k["expires_at"], out)
 		}
@@ -208,17 +208,20 @@ func TestErrors(t *testing.T) {
 		{"WrongType", `{"name":"x","permissions":"transactions:read"}`, 400, "permissions"},
 		{"Malformed", `{"name"`, 400, ""},
 		{"Empty", ``, 400, ""},
-		{"TooLarge", compattest.BigBody(), 413, ""},
+		{"TooLarge", apitest.BigBody(), 413, ""},
 	}
+	var scenarios []apitest.Scenario
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			r := s.Do("POST", base, c.body, e.auth)
-			m := failure(t, r, c.status)
-			if c.field != "" && !strings.Contains(m["message"].(string), c.field) {
-				t.Errorf("message does not name %s: %s", c.field, r.Body)
-			}
-		})
+		scenarios = append(scenarios, apitest.Scenario{Name: c.name, Method: "POST", URL: base,
+			Headers: apitest.Headers(e.auth), Body: c.body, Status: c.status,
+			Check: func(t *testing.T, r apitest.Resp) {
+				m := failure(t, r, c.status)
+				if c.field != "" && !strings.Contains(m["message"].(string), c.field) {
+					t.Errorf("message does not name %s: %s", c.field, r.Body)
+				}
+			}})
 	}
+	s.Run(t, scenarios)
 	t.Run("Auth", func(t *testing.T) {
 		failure(t, s.Do("GET", base, nil), 401)
 		failure(t, s.Do("GET", base, nil, "Authorization: Bearer YOUR_ACCESS_TOKEN"), 401)
@@ -235,7 +238,7 @@ func TestErrors(t *testing.T) {
 		if st := s.Native(200, "GET", "/v1/api-keys/"+id, s.Operator, other, nil)["state"]; st != "active" {
 			t.Errorf("other tenant's key changed: %v", st)
 		}
-		if v := s.Verify(secret); v["code"] != "VALID" {
+		if v := s.Verify(secret, nil, ""); v["code"] != "VALID" {
 			t.Errorf("other tenant's key: %v", v)
 		}
 		if strings.Contains(string(s.Must(200, "GET", base, nil, e.auth).Body), id) {

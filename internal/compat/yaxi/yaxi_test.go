@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keyhub/keyhub/internal/compat/compattest"
-	"github.com/keyhub/keyhub/internal/compat/yaxi"
+	"github.com/keyhub/keyhub/internal/apitest"
+	"github.com/keyhub/keyhub/internal/app"
 )
 
 // keyShape is the example response of the List endpoint: exactly these
@@ -32,8 +32,8 @@ var rfc3339Seconds = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
 
 // setup starts a server with a tenant and a management key holding the
 // three scopes the document's token carries.
-func setup(t *testing.T) (s *compattest.Server, tenant, auth string) {
-	s = compattest.Start(t, yaxi.Mount)
+func setup(t *testing.T) (s *apitest.Server, tenant, auth string) {
+	s = apitest.Start(t, apitest.SQLite(t), func(c *app.Config) { c.Compat = []string{"yaxi"} })
 	tenant = s.Tenant("yaxi customer", nil)
 	_, mgmt := s.Key(tenant, map[string]any{"name": "hub client",
 		"scopes": []string{"read:api_keys", "create:api_keys", "delete:api_keys"}})
@@ -52,7 +52,7 @@ func TestSeedExamples(t *testing.T) {
 	s, tenant, auth := setup(t)
 
 	created := s.Must(201, "POST", "/api/api-keys", exampleRequest, auth, "Content-Type: application/json").Object(t)
-	compattest.Shape(t, "create", created, createdShape)
+	apitest.Shape(t, "create", created, createdShape)
 	want := map[string]any{"name": "my api key", "environment": "Production", "hostSoftware": "Generic",
 		"redirectScraping": false, "servicePermissions": nil, "expiresAt": nil, "tenantId": tenant}
 	for k, v := range want {
@@ -77,7 +77,7 @@ func TestSeedExamples(t *testing.T) {
 	found := false
 	for _, it := range list.Array(t) {
 		k := it.(map[string]any)
-		compattest.Shape(t, "list item", k, keyShape)
+		apitest.Shape(t, "list item", k, keyShape)
 		if k["id"] == id {
 			found = true
 			for f, v := range want {
@@ -96,7 +96,7 @@ func TestSeedExamples(t *testing.T) {
 		if strings.Contains(string(g.Body), secret) {
 			t.Fatalf("get shows the secret")
 		}
-		compattest.Shape(t, "get", g.Object(t), keyShape)
+		apitest.Shape(t, "get", g.Object(t), keyShape)
 	}
 
 	// The same key, natively and through verify, with its YAXI attributes.
@@ -104,7 +104,7 @@ func TestSeedExamples(t *testing.T) {
 	if native["state"] != "active" || native["environment"] != "live" {
 		t.Errorf("native view: %v", native)
 	}
-	v := s.Verify(secret)
+	v := s.Verify(secret, nil, "")
 	if v["valid"] != true || v["code"] != "VALID" {
 		t.Fatalf("verify: %v", v)
 	}
@@ -114,8 +114,8 @@ func TestSeedExamples(t *testing.T) {
 	}
 
 	del := s.Must(200, "DELETE", "/api/api-keys/"+id, nil, auth).Object(t)
-	compattest.Shape(t, "delete", del, keyShape)
-	if v := s.Verify(secret); v["code"] != "REVOKED" {
+	apitest.Shape(t, "delete", del, keyShape)
+	if v := s.Verify(secret, nil, ""); v["code"] != "REVOKED" {
 		t.Fatalf("verify after delete: %v", v)
 	}
 	if st := s.Native(200, "GET", "/v1/api-keys/"+id, s.Operator, tenant, nil)["state"]; st != "revoked" {
@@ -146,7 +146,7 @@ func TestRoundTrip(t *testing.T) {
 	if string(sp) != `{"accounts":["read"],"n":1}` || g["environment"] != "Sandbox" || g["hostSoftware"] != "SAP" {
 		t.Errorf("get: %v", g)
 	}
-	meta := s.Verify(k["secret"].(string))["key"].(map[string]any)["meta"].(map[string]any)
+	meta := s.Verify(k["secret"].(string), nil, "")["key"].(map[string]any)["meta"].(map[string]any)
 	if meta["hostSoftware"] != "SAP" || meta["redirectScraping"] != true {
 		t.Errorf("verify meta: %v", meta)
 	}
@@ -158,7 +158,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 // errShape checks an error answer's format and code.
-func errShape(t *testing.T, r compattest.Resp, code string) map[string]any {
+func errShape(t *testing.T, r apitest.Resp, code string) map[string]any {
 	t.Helper()
 	if r.Status >= 500 {
 		t.Fatalf("status %d: %s", r.Status, r.Body)
@@ -206,18 +206,21 @@ func TestErrors(t *testing.T) {
 		{"Trailing", `{"name":"x"} {}`, 400, "malformed_json", ""},
 		{"Empty", ``, 400, "body_required", ""},
 		{"Array", `[]`, 400, "invalid_type", ""},
-		{"TooLarge", compattest.BigBody(), 413, "body_too_large", ""},
+		{"TooLarge", apitest.BigBody(), 413, "body_too_large", ""},
 		{"MetaTooLarge", `{"name":"x","servicePermissions":"` + strings.Repeat("p", 9000) + `"}`, 422, "validation_failed", "servicePermissions"},
 	}
+	var scenarios []apitest.Scenario
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			r := s.Must(c.status, "POST", "/api/api-keys", c.body, auth)
-			e := errShape(t, r, c.code)
-			if c.field != "" && !fieldNamed(e, c.field) {
-				t.Errorf("error does not name %s: %s", c.field, r.Body)
-			}
-		})
+		scenarios = append(scenarios, apitest.Scenario{Name: c.name, Method: "POST", URL: "/api/api-keys",
+			Headers: apitest.Headers(auth), Body: c.body, Status: c.status,
+			Check: func(t *testing.T, r apitest.Resp) {
+				e := errShape(t, r, c.code)
+				if c.field != "" && !fieldNamed(e, c.field) {
+					t.Errorf("error does not name %s: %s", c.field, r.Body)
+				}
+			}})
 	}
+	s.Run(t, scenarios)
 
 	t.Run("Unauthenticated", func(t *testing.T) {
 		r := s.Must(401, "GET", "/api/tenant/api-keys", nil)
@@ -247,7 +250,7 @@ func TestErrors(t *testing.T) {
 		if st := s.Native(200, "GET", "/v1/api-keys/"+id, s.Operator, other, nil)["state"]; st != "active" {
 			t.Errorf("other tenant's key changed: %v", st)
 		}
-		if v := s.Verify(secret); v["code"] != "VALID" {
+		if v := s.Verify(secret, nil, ""); v["code"] != "VALID" {
 			t.Errorf("other tenant's key: %v", v)
 		}
 		if strings.Contains(string(s.Must(200, "GET", "/api/tenant/api-keys", nil, auth).Body), id) {
