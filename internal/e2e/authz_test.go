@@ -227,4 +227,3 @@ func waitExpired(t *testing.T, s *apitest.Client, tid, id string) {
 	}
 	t.Fatal("the key never expired")
 }
-
