@@ -136,6 +136,13 @@ func (s *Service) authenticateJWT(ctx context.Context, token string) (*keyhub.Pr
 		if err != nil {
 			return nil, err
 		}
+		// The provider's names become the actor of audit entries: text every
+		// store can hold, or no identity at all.
+		for _, v := range []string{id.Issuer, id.Subject, id.TenantID} {
+			if keyhub.CheckText(v) != nil {
+				return nil, ErrInvalidToken()
+			}
+		}
 		return &keyhub.Principal{Actor: keyhub.Actor{Type: "user", ID: id.Issuer + "#" + id.Subject}, TenantID: id.TenantID, Scopes: id.Scopes}, nil
 	}
 	return nil, ErrInvalidToken()

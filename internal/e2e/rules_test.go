@@ -73,6 +73,16 @@ func TestMalformedInput(t *testing.T) {
 			{"ClientWrongType", "POST", "/v1/clients", `{"name":"c","audiences":"hub:api"}`, 400, "invalid_type", "audiences"},
 			{"ClientBadID", "GET", "/v1/clients/cli_nope", ``, 404, "not_found", ""},
 			{"ClientRotateBadGrace", "POST", "/v1/clients/cli_01J00000000000000000000000/rotate-secret", `{"grace_period":"x"}`, 422, "validation_failed", "grace_period"},
+			// Text PostgreSQL cannot store is refused by field on both stores.
+			{"TenantNameNUL", "POST", "/v1/tenants", `{"name":"a\u0000b"}`, 422, "validation_failed", "name"},
+			{"KeyNameNUL", "POST", "/v1/api-keys", `{"name":"a\u0000"}`, 422, "validation_failed", "name"},
+			{"KeyMetaNUL", "POST", "/v1/api-keys", `{"name":"a","meta":{"x":"\u0000"}}`, 422, "validation_failed", "meta"},
+			{"KeyMetaLoneSurrogate", "POST", "/v1/api-keys", `{"name":"a","meta":{"x":"\ud800"}}`, 422, "validation_failed", "meta"},
+			{"KeyMetaHugeNumber", "POST", "/v1/api-keys", `{"name":"a","meta":{"x":1e1000000}}`, 422, "validation_failed", "meta"},
+			{"KeyPatchMetaNUL", "PATCH", "/v1/api-keys/" + kid, `{"meta":{"\u0000":1}}`, 422, "validation_failed", "meta"},
+			{"RoleDescriptionNUL", "POST", "/v1/roles", `{"name":"r","description":"\u0000"}`, 422, "validation_failed", "description"},
+			{"ClientAudienceNUL", "POST", "/v1/clients", `{"name":"c","audiences":["a\u0000"]}`, 422, "validation_failed", "audiences[0]"},
+			{"ScopeDescriptionNUL", "POST", "/v1/scopes", `{"name":"a:b","description":"\u0000"}`, 422, "validation_failed", "description"},
 			{"NoSuchRoute", "GET", "/v1/nothing", ``, 404, "not_found", ""},
 			{"WrongMethod", "PUT", "/v1/tenants", `{}`, 405, "method_not_allowed", ""},
 		}
