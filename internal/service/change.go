@@ -92,14 +92,16 @@ func onlyReduces(before, after any) bool {
 		if !ok || a == nil || b == nil {
 			return false
 		}
-		x := *a
+		x, y := *a, *b
+		x.Normalize()
+		y.Normalize()
 		// What a revocation or disabling may change; nothing else.
 		x.Enabled = x.Enabled || b.Enabled
 		if b.RevokedAt == nil {
 			x.RevokedAt = nil
 		}
 		x.UpdatedAt = b.UpdatedAt
-		return reflect.DeepEqual(&x, b) && (a.Enabled != b.Enabled || a.RevokedAt != nil && b.RevokedAt == nil)
+		return reflect.DeepEqual(x, y) && (a.Enabled != b.Enabled || a.RevokedAt != nil && b.RevokedAt == nil)
 	case *keyhub.Client:
 		if b == nil {
 			return false
@@ -111,10 +113,12 @@ func onlyReduces(before, after any) bool {
 		if !ok {
 			return false
 		}
-		x := *a
+		x, y := *a, *b
+		x.Normalize()
+		y.Normalize()
 		x.Enabled = x.Enabled || b.Enabled
 		x.UpdatedAt = b.UpdatedAt
-		return reflect.DeepEqual(&x, b) && a.Enabled != b.Enabled
+		return reflect.DeepEqual(x, y) && a.Enabled != b.Enabled
 	}
 	return false
 }
