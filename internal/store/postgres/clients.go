@@ -8,14 +8,14 @@ import (
 )
 
 const clientColumns = `id, tenant_id, name, secret_hash, previous_secret_hash, previous_secret_expires_at,
-	scopes, audiences, token_ttl_ns, enabled, creator_type, creator_id, created_at, updated_at`
+	scopes, audiences, token_ttl_ns, enabled, token_epoch, creator_type, creator_id, created_at, updated_at`
 
 func scanClient(row scanner) (*keyhub.Client, error) {
 	var c keyhub.Client
 	var tenantID *string
 	var ttl int64
 	err := row.Scan(&c.ID, &tenantID, &c.Name, &c.SecretHash, &c.PreviousSecretHash, &c.PreviousSecretExpiresAt,
-		&c.Scopes, &c.Audiences, &ttl, &c.Enabled, &c.Creator.Type, &c.Creator.ID, &c.CreatedAt, &c.UpdatedAt)
+		&c.Scopes, &c.Audiences, &ttl, &c.Enabled, &c.TokenEpoch, &c.Creator.Type, &c.Creator.ID, &c.CreatedAt, &c.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -39,9 +39,9 @@ func nullBytes(b []byte) []byte {
 func (t *tx) CreateClient(ctx context.Context, c *keyhub.Client) error {
 	return t.insert(ctx, "create client", fmt.Sprintf("client %q already exists", c.ID),
 		`INSERT INTO clients (`+clientColumns+`) VALUES
-		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING`,
+		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT DO NOTHING`,
 		c.ID, nullable(c.TenantID), c.Name, c.SecretHash, nullBytes(c.PreviousSecretHash), c.PreviousSecretExpiresAt,
-		nonNil(c.Scopes), nonNil(c.Audiences), int64(c.TokenTTL), c.Enabled, c.Creator.Type, c.Creator.ID,
+		nonNil(c.Scopes), nonNil(c.Audiences), int64(c.TokenTTL), c.Enabled, c.TokenEpoch, c.Creator.Type, c.Creator.ID,
 		c.CreatedAt, c.UpdatedAt)
 }
 
@@ -94,6 +94,7 @@ func (t *tx) UpdateClient(ctx context.Context, c *keyhub.Client) error {
 		`, audiences = ` + w.arg(nonNil(c.Audiences)) +
 		`, token_ttl_ns = ` + w.arg(int64(c.TokenTTL)) +
 		`, enabled = ` + w.arg(c.Enabled) +
+		`, token_epoch = ` + w.arg(c.TokenEpoch) +
 		`, updated_at = ` + w.arg(c.UpdatedAt)
 	w.add("id = " + w.arg(c.ID))
 	w.tenant(c.TenantID)

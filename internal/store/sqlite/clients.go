@@ -11,7 +11,7 @@ import (
 )
 
 const clientColumns = `id, tenant_id, name, secret_hash, previous_secret_hash, previous_secret_expires_at,
-	scopes, audiences, token_ttl_ns, enabled, creator_type, creator_id, created_at, updated_at`
+	scopes, audiences, token_ttl_ns, enabled, token_epoch, creator_type, creator_id, created_at, updated_at`
 
 // CreateClient implements keyhub.Tx.
 func (t *tx) CreateClient(ctx context.Context, c *keyhub.Client) error {
@@ -20,9 +20,9 @@ func (t *tx) CreateClient(ctx context.Context, c *keyhub.Client) error {
 		return err
 	}
 	err = t.exec(ctx, "create client", `INSERT INTO clients (`+clientColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, nullString(c.TenantID), c.Name, c.SecretHash, nullBytes(c.PreviousSecretHash),
-		microsPtr(c.PreviousSecretExpiresAt), scopes, audiences, int64(c.TokenTTL), c.Enabled,
+		microsPtr(c.PreviousSecretExpiresAt), scopes, audiences, int64(c.TokenTTL), c.Enabled, c.TokenEpoch,
 		c.Creator.Type, c.Creator.ID, micros(c.CreatedAt), micros(c.UpdatedAt))
 	if keyhub.IsKind(err, keyhub.KindConflict) {
 		return keyhub.CodedErrorf(keyhub.KindConflict, "client_conflict",
@@ -77,10 +77,10 @@ func (t *tx) UpdateClient(ctx context.Context, c *keyhub.Client) error {
 	}
 	return t.execOne(ctx, "update client", "client", c.ID, `UPDATE clients SET
 		name = ?, secret_hash = ?, previous_secret_hash = ?, previous_secret_expires_at = ?,
-		scopes = ?, audiences = ?, token_ttl_ns = ?, enabled = ?, updated_at = ?
+		scopes = ?, audiences = ?, token_ttl_ns = ?, enabled = ?, token_epoch = ?, updated_at = ?
 		WHERE tenant_id IS ? AND id = ?`,
 		c.Name, c.SecretHash, nullBytes(c.PreviousSecretHash), microsPtr(c.PreviousSecretExpiresAt),
-		scopes, audiences, int64(c.TokenTTL), c.Enabled, micros(c.UpdatedAt),
+		scopes, audiences, int64(c.TokenTTL), c.Enabled, c.TokenEpoch, micros(c.UpdatedAt),
 		nullString(c.TenantID), c.ID)
 }
 
@@ -118,7 +118,7 @@ func scanClient(row scanner) (*keyhub.Client, error) {
 		created, updated  int64
 	)
 	err := row.Scan(&c.ID, &tenantID, &c.Name, &c.SecretHash, &c.PreviousSecretHash, &prevExpires,
-		&scopes, &audiences, &ttl, &c.Enabled, &c.Creator.Type, &c.Creator.ID, &created, &updated)
+		&scopes, &audiences, &ttl, &c.Enabled, &c.TokenEpoch, &c.Creator.Type, &c.Creator.ID, &created, &updated)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -148,5 +149,52 @@ func TestErrorsHoldNoHash(t *testing.T) {
 				t.Errorf("error %q leaks %q", msg, leak)
 			}
 		}
+	}
+}
+
+// TestMigrationKeepsExistingClients upgrades a file whose clients predate
+// the token epoch: they come back in epoch 0, the epoch of every token
+// issued so far.
+func TestMigrationKeepsExistingClients(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "keyhub.db")
+	db, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT`); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"0001_init", "0002_limits_usage_oauth"} {
+		body, err := migrations.ReadFile("migrations/" + v + ".sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, string(body)); err != nil {
+			t.Fatalf("apply %s: %v", v, err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (?, 0)`, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = db.ExecContext(ctx, `INSERT INTO clients (id, name, secret_hash, scopes, audiences, token_ttl_ns,
+		enabled, creator_type, creator_id, created_at, updated_at)
+		VALUES ('cli_old', 'old', x'01', '[]', '[]', 60000000000, 1, 'system', '', 0, 0)`)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s := openAt(t, path)
+	var c *keyhub.Client
+	err = s.View(ctx, func(tx keyhub.Tx) error {
+		c, err = tx.LookupClient(ctx, "cli_old")
+		return err
+	})
+	if err != nil {
+		t.Fatalf("LookupClient after the upgrade: %v", err)
+	}
+	if c.Name != "old" || c.TokenEpoch != 0 {
+		t.Errorf("migrated client = %+v, want the old client in epoch 0", c)
 	}
 }

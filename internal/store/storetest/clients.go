@@ -10,6 +10,7 @@ import (
 
 var clientCases = []testCase{
 	{"CreateGetRoundTripsEveryField", testClientRoundTrip},
+	{"TokenEpochRoundTrips", testClientTokenEpoch},
 	{"EmptyValuesNormalized", testClientEmptyValues},
 	{"CreateDuplicateIDConflict", testClientDuplicate},
 	{"GetIsTenantScoped", testClientGetTenantScoped},
@@ -67,10 +68,11 @@ func checkClient(t *testing.T, got, want *keyhub.Client) {
 		ID, TenantID, Name string
 		TokenTTL           keyhub.Duration
 		Enabled            bool
+		TokenEpoch         int64
 		Creator            keyhub.Actor
 	}
-	g := plain{got.ID, got.TenantID, got.Name, got.TokenTTL, got.Enabled, got.Creator}
-	w := plain{want.ID, want.TenantID, want.Name, want.TokenTTL, want.Enabled, want.Creator}
+	g := plain{got.ID, got.TenantID, got.Name, got.TokenTTL, got.Enabled, got.TokenEpoch, got.Creator}
+	w := plain{want.ID, want.TenantID, want.Name, want.TokenTTL, want.Enabled, want.TokenEpoch, want.Creator}
 	if g != w {
 		t.Errorf("client = %+v, want %+v", g, w)
 	}
@@ -97,6 +99,7 @@ func testClientRoundTrip(t *testing.T, s keyhub.Store) {
 	c.Audiences = []string{"https://b.example", "https://a.example"}
 	c.TokenTTL = keyhub.Duration(15*time.Minute + 30*time.Second)
 	c.Enabled = false
+	c.TokenEpoch = 7
 	c.Creator = keyhub.Actor{Type: "api_key", ID: "key_x"}
 	c.UpdatedAt = at(now, 4)
 	createClient(t, s, c)
@@ -104,6 +107,51 @@ func testClientRoundTrip(t *testing.T, s keyhub.Store) {
 
 	op := createClient(t, s, newClient("", at(now, 1)))
 	checkClient(t, getClient(t, s, "", op.ID), op)
+}
+
+// testClientTokenEpoch: the epoch is written by Create and Update and read
+// by Get, Lookup and List; a new client's is whatever it was created with.
+func testClientTokenEpoch(t *testing.T, s keyhub.Store) {
+	a, _, now := twoTenants(t, s)
+	zero := createClient(t, s, newClient(a.ID, now))
+	c := newClient(a.ID, at(now, 1))
+	c.TokenEpoch = 3
+	createClient(t, s, c)
+	read := func(want int64) {
+		t.Helper()
+		mustView(t, s, func(tx keyhub.Tx) error {
+			got, err := tx.GetClient(ctx, a.ID, c.ID)
+			if err != nil {
+				t.Fatalf("GetClient: %v", err)
+			}
+			looked, err := tx.LookupClient(ctx, c.ID)
+			if err != nil {
+				t.Fatalf("LookupClient: %v", err)
+			}
+			list, err := tx.ListClients(ctx, a.ID, keyhub.Page{Limit: 10})
+			if err != nil {
+				t.Fatalf("ListClients: %v", err)
+			}
+			checkIDs(t, "ListClients", ids(list, clientID), []string{c.ID, zero.ID})
+			if len(list) != 2 {
+				return nil
+			}
+			if got.TokenEpoch != want || looked.TokenEpoch != want || list[0].TokenEpoch != want {
+				t.Errorf("TokenEpoch by Get, Lookup, List = %d, %d, %d; want %d",
+					got.TokenEpoch, looked.TokenEpoch, list[0].TokenEpoch, want)
+			}
+			if list[1].TokenEpoch != 0 {
+				t.Errorf("TokenEpoch of a client created without one = %d, want 0", list[1].TokenEpoch)
+			}
+			return nil
+		})
+	}
+	read(3)
+	c.TokenEpoch = 4
+	c.UpdatedAt = at(now, 2)
+	mustUpdate(t, s, func(tx keyhub.Tx) error { return tx.UpdateClient(ctx, c) })
+	read(4)
+	checkClient(t, getClient(t, s, a.ID, c.ID), c)
 }
 
 func testClientEmptyValues(t *testing.T, s keyhub.Store) {
