@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"errors"
 	"os"
 	"testing"
 	"time"
@@ -8,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/keyhub/keyhub"
-	"github.com/keyhub/keyhub/internal/store/postgres"
 	"github.com/keyhub/keyhub/internal/store/postgres/pgtest"
 )
 
@@ -42,6 +42,39 @@ func schemaUpTo(t *testing.T, versions ...string) (string, *pgx.Conn) {
 	return url, conn
 }
 
+// TestMigrationKeepsExistingKeys upgrades a database holding a key made
+// under the first schema: the key comes back without limits or links.
+func TestMigrationKeepsExistingKeys(t *testing.T) {
+	url, conn := schemaUpTo(t, "0001_init")
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	id := keyhub.NewID(keyhub.PrefixAPIKey, now)
+	_, err := conn.Exec(ctx, `INSERT INTO api_keys (id, name, environment, start, hash, enabled, creator_type,
+		creator_id, created_at, updated_at) VALUES ($1, 'old', 'live', 'kh_live_abcd', '\x01', true, 'system', '', $2, $2)`,
+		id, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := openURL(t, url)
+	var k *keyhub.APIKey
+	err = s.View(ctx, func(tx keyhub.Tx) error {
+		k, err = tx.GetAPIKey(ctx, "", id)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Name != "old" || k.RateLimit != nil || k.Credits != nil || k.RotatedFrom != "" || k.ReplacedBy != "" {
+		t.Errorf("migrated key = %+v, want the old key without limits", k)
+	}
+	err = s.Update(ctx, func(tx keyhub.Tx) error {
+		_, _, err := tx.SpendCredits(ctx, id, 1, time.Time{})
+		return err
+	})
+	if !errors.Is(err, keyhub.ErrNoCredits) {
+		t.Errorf("SpendCredits on a migrated key = %v, want ErrNoCredits", err)
+	}
+}
+
 // TestMigrationKeepsExistingClients upgrades a database whose clients
 // predate the token epoch: they come back in epoch 0, the epoch of every
 // token issued so far.
@@ -53,11 +86,7 @@ func TestMigrationKeepsExistingClients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatalf("Open over the second schema: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	s := openURL(t, url)
 	var c *keyhub.Client
 	err = s.View(ctx, func(tx keyhub.Tx) error {
 		c, err = tx.LookupClient(ctx, "cli_old")

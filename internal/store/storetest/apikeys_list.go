@@ -48,6 +48,8 @@ func newKeyFixture(t *testing.T, s keyhub.Store) *keyFixture {
 		{"literal", "100xxsure", "live", nil},
 		{"underscore", "a_b", "staging", nil},
 		{"underscoreLookalike", "axb", "staging", nil},
+		{"backslash", `x\y`, "staging", nil},
+		{"backslashLookalike", "xy", "staging", nil},
 	}
 	for i, sp := range specs {
 		k := newKey(a.ID, at(now, i+1))
@@ -86,7 +88,8 @@ func testKeyListFilters(t *testing.T, s keyhub.Store) {
 		{"Environment", keyhub.APIKeyFilter{Environment: "test"}, []string{"expiredPast", "disabled", "disabledExpired"}},
 		{"EnvironmentUnknown", keyhub.APIKeyFilter{Environment: "nope"}, nil},
 		{"StateActive", keyhub.APIKeyFilter{State: keyhub.StateActive},
-			[]string{"active", "activeFuture", "role", "literal", "underscore", "underscoreLookalike"}},
+			[]string{"active", "activeFuture", "role", "literal", "underscore", "underscoreLookalike",
+				"backslash", "backslashLookalike"}},
 		{"StateExpiredAtOrBeforeNow", keyhub.APIKeyFilter{State: keyhub.StateExpired}, []string{"expiredNow", "expiredPast"}},
 		{"StateDisabledBeatsExpired", keyhub.APIKeyFilter{State: keyhub.StateDisabled}, []string{"disabled", "disabledExpired"}},
 		{"StateRevokedBeatsAll", keyhub.APIKeyFilter{State: keyhub.StateRevoked}, []string{"revoked"}},
@@ -98,12 +101,13 @@ func testKeyListFilters(t *testing.T, s keyhub.Store) {
 		{"NamePrefixPercentIsLiteral", keyhub.APIKeyFilter{NamePrefix: "100%"}, []string{"role"}},
 		{"NamePrefixPercentUnderscoreLiteral", keyhub.APIKeyFilter{NamePrefix: "100%_s"}, []string{"role"}},
 		{"NamePrefixUnderscoreIsLiteral", keyhub.APIKeyFilter{NamePrefix: "a_"}, []string{"underscore"}},
+		{"NamePrefixBackslashIsLiteral", keyhub.APIKeyFilter{NamePrefix: `x\`}, []string{"backslash"}},
 		{"Combined", keyhub.APIKeyFilter{Environment: "live", State: keyhub.StateActive, NamePrefix: "bill"},
 			[]string{"active", "activeFuture"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.filter.Now = f.now
+			tc.filter.Now, tc.filter.Page = f.now, wholeList
 			mustView(t, s, func(tx keyhub.Tx) error {
 				got, err := tx.ListAPIKeys(ctx, f.tenant.ID, tc.filter)
 				if err != nil {
@@ -154,7 +158,8 @@ func testKeyListPagination(t *testing.T, s keyhub.Store) {
 		want      []string
 		wantSizes []int
 	}{
-		{"DefaultLimit", keyhub.APIKeyFilter{}, want, []int{7}},
+		{"LimitAboveCount", keyhub.APIKeyFilter{Page: keyhub.Page{Limit: 50}}, want, []int{7}},
+		{"LimitExactlyCount", keyhub.APIKeyFilter{Page: keyhub.Page{Limit: 7}}, want, []int{7}},
 		{"LimitThree", keyhub.APIKeyFilter{Page: keyhub.Page{Limit: 3}}, want, []int{3, 3, 1}},
 		{"LimitOne", keyhub.APIKeyFilter{Page: keyhub.Page{Limit: 1}}, want, []int{1, 1, 1, 1, 1, 1, 1}},
 		{"AfterMidList", keyhub.APIKeyFilter{Page: keyhub.Page{Limit: 10, After: want[2]}}, want[3:], []int{4}},
@@ -197,7 +202,7 @@ func testKeyListIsolation(t *testing.T, s keyhub.Store) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			mustView(t, s, func(tx keyhub.Tx) error {
-				got, err := tx.ListAPIKeys(ctx, tc.tenantID, keyhub.APIKeyFilter{Now: now})
+				got, err := tx.ListAPIKeys(ctx, tc.tenantID, keyhub.APIKeyFilter{Now: now, Page: wholeList})
 				if err != nil {
 					t.Fatalf("ListAPIKeys: %v", err)
 				}

@@ -11,7 +11,7 @@ import (
 var clientCases = []testCase{
 	{"CreateGetRoundTripsEveryField", testClientRoundTrip},
 	{"TokenEpochRoundTrips", testClientTokenEpoch},
-	{"EmptyValuesNormalized", testClientEmptyValues},
+	{"EmptyValuesRoundTrip", testClientEmptyValues},
 	{"CreateDuplicateIDConflict", testClientDuplicate},
 	{"GetIsTenantScoped", testClientGetTenantScoped},
 	{"LookupAnyTenant", testClientLookup},
@@ -172,7 +172,7 @@ func testClientDuplicate(t *testing.T, s keyhub.Store) {
 	dup := newClient(b.ID, at(now, 1))
 	dup.ID = c.ID
 	err := update(t, s, func(tx keyhub.Tx) error { return tx.CreateClient(ctx, dup) })
-	wantKind(t, "CreateClient duplicate id", err, keyhub.KindConflict)
+	wantErr(t, "CreateClient duplicate id", err, keyhub.ErrExists)
 	checkClient(t, getClient(t, s, a.ID, c.ID), c)
 }
 
@@ -196,7 +196,7 @@ func testClientGetTenantScoped(t *testing.T, s keyhub.Store) {
 			mustView(t, s, func(tx keyhub.Tx) error {
 				got, err := tx.GetClient(ctx, tc.tenantID, tc.id)
 				if tc.want == nil {
-					wantKind(t, "GetClient", err, keyhub.KindNotFound)
+					wantErr(t, "GetClient", err, keyhub.ErrNotFound)
 					return nil
 				}
 				if err != nil {
@@ -225,7 +225,7 @@ func testClientLookup(t *testing.T, s keyhub.Store) {
 			checkClient(t, got, c)
 		}
 		_, err := tx.LookupClient(ctx, keyhub.NewID(keyhub.PrefixClient, now))
-		wantKind(t, "LookupClient unknown", err, keyhub.KindNotFound)
+		wantErr(t, "LookupClient unknown", err, keyhub.ErrNotFound)
 		return nil
 	})
 }
@@ -268,12 +268,12 @@ func testClientList(t *testing.T, s keyhub.Store) {
 			name, tenantID string
 			want           []string
 		}{
-			{"DefaultLimit", a.ID, want},
+			{"WholeList", a.ID, want},
 			{"OtherTenant", b.ID, []string{cb.ID}},
 			{"OperatorClientsOnly", "", []string{op.ID}},
 			{"UnknownTenant", keyhub.NewID(keyhub.PrefixTenant, now), nil},
 		} {
-			got, err := tx.ListClients(ctx, tc.tenantID, keyhub.Page{})
+			got, err := tx.ListClients(ctx, tc.tenantID, wholeList)
 			if err != nil {
 				t.Fatalf("ListClients %s: %v", tc.name, err)
 			}
@@ -319,12 +319,12 @@ func testClientUpdateOtherTenant(t *testing.T, s keyhub.Store) {
 	changed.Name = "stolen"
 	changed.SecretHash = hashOf("attacker")
 	err := update(t, s, func(tx keyhub.Tx) error { return tx.UpdateClient(ctx, &changed) })
-	wantKind(t, "UpdateClient of another tenant", err, keyhub.KindNotFound)
+	wantErr(t, "UpdateClient of another tenant", err, keyhub.ErrNotFound)
 	checkClient(t, getClient(t, s, a.ID, c.ID), c)
 
 	unknown := newClient(a.ID, at(now, 1))
 	err = update(t, s, func(tx keyhub.Tx) error { return tx.UpdateClient(ctx, unknown) })
-	wantKind(t, "UpdateClient unknown", err, keyhub.KindNotFound)
+	wantErr(t, "UpdateClient unknown", err, keyhub.ErrNotFound)
 }
 
 func testClientDelete(t *testing.T, s keyhub.Store) {
@@ -335,13 +335,13 @@ func testClientDelete(t *testing.T, s keyhub.Store) {
 	mustUpdate(t, s, func(tx keyhub.Tx) error { return tx.DeleteClient(ctx, "", op.ID) })
 	mustView(t, s, func(tx keyhub.Tx) error {
 		_, err := tx.GetClient(ctx, a.ID, c.ID)
-		wantKind(t, "GetClient after delete", err, keyhub.KindNotFound)
+		wantErr(t, "GetClient after delete", err, keyhub.ErrNotFound)
 		_, err = tx.LookupClient(ctx, op.ID)
-		wantKind(t, "LookupClient after delete", err, keyhub.KindNotFound)
+		wantErr(t, "LookupClient after delete", err, keyhub.ErrNotFound)
 		return nil
 	})
 	err := update(t, s, func(tx keyhub.Tx) error { return tx.DeleteClient(ctx, a.ID, c.ID) })
-	wantKind(t, "DeleteClient twice", err, keyhub.KindNotFound)
+	wantErr(t, "DeleteClient twice", err, keyhub.ErrNotFound)
 }
 
 func testClientDeleteOtherTenant(t *testing.T, s keyhub.Store) {
@@ -349,7 +349,7 @@ func testClientDeleteOtherTenant(t *testing.T, s keyhub.Store) {
 	c := createClient(t, s, newClient(a.ID, now))
 	for _, tenantID := range []string{b.ID, ""} {
 		err := update(t, s, func(tx keyhub.Tx) error { return tx.DeleteClient(ctx, tenantID, c.ID) })
-		wantKind(t, "DeleteClient of another tenant", err, keyhub.KindNotFound)
+		wantErr(t, "DeleteClient of another tenant", err, keyhub.ErrNotFound)
 	}
 	checkClient(t, getClient(t, s, a.ID, c.ID), c)
 }
