@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -50,6 +51,9 @@ func newKeyFixture(t *testing.T, s keyhub.Store) *keyFixture {
 		{"underscoreLookalike", "axb", "staging", nil},
 		{"backslash", `x\y`, "staging", nil},
 		{"backslashLookalike", "xy", "staging", nil},
+		{"upper", "Billing-Admin", "live", nil},
+		{"umlautUpper", "Ärger", "staging", nil},
+		{"umlautLower", "ärger", "staging", nil},
 	}
 	for i, sp := range specs {
 		k := newKey(a.ID, at(now, i+1))
@@ -89,19 +93,35 @@ func testKeyListFilters(t *testing.T, s keyhub.Store) {
 		{"EnvironmentUnknown", keyhub.APIKeyFilter{Environment: "nope"}, nil},
 		{"StateActive", keyhub.APIKeyFilter{State: keyhub.StateActive},
 			[]string{"active", "activeFuture", "role", "literal", "underscore", "underscoreLookalike",
-				"backslash", "backslashLookalike"}},
+				"backslash", "backslashLookalike", "upper", "umlautUpper", "umlautLower"}},
 		{"StateExpiredAtOrBeforeNow", keyhub.APIKeyFilter{State: keyhub.StateExpired}, []string{"expiredNow", "expiredPast"}},
 		{"StateDisabledBeatsExpired", keyhub.APIKeyFilter{State: keyhub.StateDisabled}, []string{"disabled", "disabledExpired"}},
 		{"StateRevokedBeatsAll", keyhub.APIKeyFilter{State: keyhub.StateRevoked}, []string{"revoked"}},
 		{"Role", keyhub.APIKeyFilter{RoleID: f.role.ID}, []string{"role"}},
 		{"RoleUnknown", keyhub.APIKeyFilter{RoleID: keyhub.NewID(keyhub.PrefixRole, f.now)}, nil},
 		{"NamePrefix", keyhub.APIKeyFilter{NamePrefix: "bill"}, []string{"active", "activeFuture", "revoked"}},
-		{"NamePrefixIsCaseSensitive", keyhub.APIKeyFilter{NamePrefix: "Bill"}, nil},
+		{"NamePrefixIsCaseSensitive", keyhub.APIKeyFilter{NamePrefix: "Bill"}, []string{"upper"}},
 		{"NamePrefixWholeName", keyhub.APIKeyFilter{NamePrefix: "reports"}, []string{"expiredNow", "expiredPast"}},
 		{"NamePrefixPercentIsLiteral", keyhub.APIKeyFilter{NamePrefix: "100%"}, []string{"role"}},
 		{"NamePrefixPercentUnderscoreLiteral", keyhub.APIKeyFilter{NamePrefix: "100%_s"}, []string{"role"}},
 		{"NamePrefixUnderscoreIsLiteral", keyhub.APIKeyFilter{NamePrefix: "a_"}, []string{"underscore"}},
 		{"NamePrefixBackslashIsLiteral", keyhub.APIKeyFilter{NamePrefix: `x\`}, []string{"backslash"}},
+		{"NameContains", keyhub.APIKeyFilter{NameContains: "bill"}, []string{"active", "activeFuture", "revoked", "upper"}},
+		{"NameContainsIgnoresASCIICase", keyhub.APIKeyFilter{NameContains: "ING-"}, []string{"active", "activeFuture", "upper"}},
+		{"NameContainsWholeName", keyhub.APIKeyFilter{NameContains: "reports-old"}, []string{"expiredPast"}},
+		{"NameContainsPercentIsLiteral", keyhub.APIKeyFilter{NameContains: "%"}, []string{"role"}},
+		{"NameContainsUnderscoreIsLiteral", keyhub.APIKeyFilter{NameContains: "_"}, []string{"role", "underscore"}},
+		{"NameContainsPercentUnderscoreLiteral", keyhub.APIKeyFilter{NameContains: "0%_S"}, []string{"role"}},
+		{"NameContainsBackslashIsLiteral", keyhub.APIKeyFilter{NameContains: `\`}, []string{"backslash"}},
+		// Only ASCII letters fold: Ä and ä stay apart, on both stores,
+		// whatever the database's locale.
+		{"NameContainsKeepsNonASCIICase", keyhub.APIKeyFilter{NameContains: "ärger"}, []string{"umlautLower"}},
+		{"NameContainsKeepsNonASCIICaseUpper", keyhub.APIKeyFilter{NameContains: "ÄRGER"}, []string{"umlautUpper"}},
+		{"NameContainsNoMatch", keyhub.APIKeyFilter{NameContains: "nomatch"}, nil},
+		{"NotRevoked", keyhub.APIKeyFilter{NotRevoked: true}, without(all, "revoked")},
+		{"NotRevokedAndState", keyhub.APIKeyFilter{NotRevoked: true, State: keyhub.StateRevoked}, nil},
+		{"NotRevokedAndNameContains", keyhub.APIKeyFilter{NotRevoked: true, NameContains: "BiLL"},
+			[]string{"active", "activeFuture", "upper"}},
 		{"Combined", keyhub.APIKeyFilter{Environment: "live", State: keyhub.StateActive, NamePrefix: "bill"},
 			[]string{"active", "activeFuture"}},
 	}
@@ -121,6 +141,17 @@ func testKeyListFilters(t *testing.T, s keyhub.Store) {
 }
 
 func keyID(k *keyhub.APIKey) string { return k.ID }
+
+// without returns labels less drop.
+func without(labels []string, drop ...string) []string {
+	var out []string
+	for _, l := range labels {
+		if !slices.Contains(drop, l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
 
 func testKeyListPagination(t *testing.T, s keyhub.Store) {
 	a, _, now := twoTenants(t, s)

@@ -19,6 +19,7 @@ var pagingCases = []testCase{
 	{"APIKeys", pagingCase(true, keyLister)},
 	{"Clients", pagingCase(true, clientLister)},
 	{"AuditEvents", pagingCase(true, eventLister)},
+	{"APIKeysSorted", pagingCase(false, sortedKeyLister)},
 	{"BugsAnsweredPlainly", testPagingBugs},
 }
 
@@ -39,7 +40,8 @@ type pageTest struct {
 	want []string
 }
 
-// pagingCase checks a lister; keyset says its list pages by After.
+// pagingCase checks a lister; keyset says its list pages by After (it has
+// no Sort).
 func pagingCase(keyset bool, l lister) func(t *testing.T, s keyhub.Store) {
 	return func(t *testing.T, s keyhub.Store) {
 		want, list := l(t, s, pagedObjects)
@@ -152,6 +154,8 @@ func pagedKeys(t *testing.T, s keyhub.Store, n int) (string, []*keyhub.APIKey) {
 	keys := make([]*keyhub.APIKey, n)
 	createMany(t, s, n, func(i int) (*keyhub.APIKey, string) {
 		k := newKey(a.ID, at(now, i+2))
+		// Names repeat, so that sorting by name leans on the id tie-break.
+		k.Name = fmt.Sprintf("key %02d", i%7)
 		keys[i] = k
 		return k, k.ID
 	}, func(tx keyhub.Tx, k *keyhub.APIKey) error { return tx.CreateAPIKey(ctx, k) })
@@ -162,6 +166,17 @@ func keyLister(t *testing.T, s keyhub.Store, n int) ([]string, listPage) {
 	tenantID, keys := pagedKeys(t, s, n)
 	return newestFirst(ids(keys, keyID)...), func(tx keyhub.Tx, p keyhub.Page) ([]string, error) {
 		l, err := tx.ListAPIKeys(ctx, tenantID, keyhub.APIKeyFilter{Page: p})
+		return ids(l, keyID), err
+	}
+}
+
+// sortedKeyLister lists keys by name descending, which pages by Offset.
+func sortedKeyLister(t *testing.T, s keyhub.Store, n int) ([]string, listPage) {
+	tenantID, keys := pagedKeys(t, s, n)
+	order := []keyhub.KeySort{{Field: keyhub.SortByName, Desc: true}}
+	sortKeys(keys, order)
+	return ids(keys, keyID), func(tx keyhub.Tx, p keyhub.Page) ([]string, error) {
+		l, err := tx.ListAPIKeys(ctx, tenantID, keyhub.APIKeyFilter{Page: p, Sort: order})
 		return ids(l, keyID), err
 	}
 }
@@ -198,6 +213,7 @@ func eventLister(t *testing.T, s keyhub.Store, n int) ([]string, listPage) {
 func testPagingBugs(t *testing.T, s keyhub.Store) {
 	a, _, now := twoTenants(t, s)
 	createKey(t, s, newKey(a.ID, now))
+	byName := []keyhub.KeySort{{Field: keyhub.SortByName}}
 	lists := []struct {
 		name string
 		list func(tx keyhub.Tx, p keyhub.Page) error
@@ -206,6 +222,9 @@ func testPagingBugs(t *testing.T, s keyhub.Store) {
 		{"ListRoles", func(tx keyhub.Tx, p keyhub.Page) error { return errOf(tx.ListRoles(ctx, a.ID, p)) }},
 		{"ListAPIKeys", func(tx keyhub.Tx, p keyhub.Page) error {
 			return errOf(tx.ListAPIKeys(ctx, a.ID, keyhub.APIKeyFilter{Page: p}))
+		}},
+		{"ListAPIKeysSorted", func(tx keyhub.Tx, p keyhub.Page) error {
+			return errOf(tx.ListAPIKeys(ctx, a.ID, keyhub.APIKeyFilter{Page: p, Sort: byName}))
 		}},
 		{"ListClients", func(tx keyhub.Tx, p keyhub.Page) error { return errOf(tx.ListClients(ctx, a.ID, p)) }},
 		{"ListAuditEvents", func(tx keyhub.Tx, p keyhub.Page) error {
@@ -222,6 +241,8 @@ func testPagingBugs(t *testing.T, s keyhub.Store) {
 			name string
 			f    keyhub.APIKeyFilter
 		}{
+			{"UnknownSortField", keyhub.APIKeyFilter{Sort: []keyhub.KeySort{{Field: "hash"}}}},
+			{"AfterWithSort", keyhub.APIKeyFilter{Sort: byName, Page: keyhub.Page{After: keyhub.NewID(keyhub.PrefixAPIKey, now)}}},
 			{"UnknownState", keyhub.APIKeyFilter{State: "lost"}},
 		}
 		for _, tc := range filters {

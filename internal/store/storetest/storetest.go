@@ -64,6 +64,7 @@ func Run(t *testing.T, b Backend) {
 		{"Roles", roleCases},
 		{"APIKeys", apiKeyCases},
 		{"APIKeyList", apiKeyListCases},
+		{"APIKeySort", apiKeySortCases},
 		{"Paging", pagingCases},
 		{"Audit", auditCases},
 		{"APIKeyLimits", keyLimitCases},
