@@ -26,22 +26,13 @@ func scanAuditEvent(row scanner) (*keyhub.AuditEvent, error) {
 	return &e, nil
 }
 
-// encodeDiff returns the diff to store; an absent diff is NULL.
-func encodeDiff(d []byte) *string {
-	if len(d) == 0 {
-		return nil
-	}
-	s := string(d)
-	return &s
-}
-
-// AppendAuditEvent records e. Events are only ever inserted.
+// AppendAuditEvent records e. Events are only ever inserted; an existing
+// id is ErrExists.
 func (t *tx) AppendAuditEvent(ctx context.Context, e *keyhub.AuditEvent) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO audit_events (`+auditColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)`,
+	return t.insert(ctx, "append audit event", `INSERT INTO audit_events (`+auditColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10) ON CONFLICT DO NOTHING`,
 		e.ID, nullable(e.TenantID), e.Actor.Type, e.Actor.ID, e.Action, e.TargetType, e.TargetID, e.IP,
-		encodeDiff(e.Diff), e.CreatedAt)
-	return translate(err, "append audit event")
+		encodeJSON(e.Diff), e.CreatedAt)
 }
 
 // ListAuditEvents lists events of tenantID newest first; "" lists
@@ -64,6 +55,11 @@ func (t *tx) ListAuditEvents(ctx context.Context, tenantID string, f keyhub.Audi
 	if !f.To.IsZero() {
 		w.add("created_at < " + w.arg(f.To))
 	}
-	return collect(ctx, t, "list audit events", scanAuditEvent,
-		`SELECT `+auditColumns+` FROM audit_events`+w.sql()+` ORDER BY id DESC LIMIT `+w.limit(f.Limit), w.args...)
+	const op = "list audit events"
+	lim, err := w.page(op, f.Page)
+	if err != nil {
+		return nil, err
+	}
+	return collect(ctx, t, op, scanAuditEvent,
+		`SELECT `+auditColumns+` FROM audit_events`+w.sql()+` ORDER BY id DESC`+lim, w.args...)
 }

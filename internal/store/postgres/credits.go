@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/keyhub/keyhub"
@@ -32,8 +33,11 @@ const spendSQL = `UPDATE api_keys SET
 // SpendCredits atomically takes cost credits from key id, refilling first
 // when a refill is due at periodStart (the zero time never refills).
 func (t *tx) SpendCredits(ctx context.Context, id string, cost int64, periodStart time.Time) (int64, bool, error) {
+	const op = "spend credits"
 	if cost < 0 {
-		return 0, false, keyhub.Errorf(keyhub.KindInvalid, "cannot spend a negative number of credits")
+		// A negative spend would add credits past every check; the service
+		// never asks for one.
+		return 0, false, fmt.Errorf("postgres: %s: negative cost", op)
 	}
 	var period *time.Time
 	if !periodStart.IsZero() {
@@ -46,12 +50,12 @@ func (t *tx) SpendCredits(ctx context.Context, id string, cost int64, periodStar
 		return remaining, true, nil
 	}
 	if !isNoRows(err) {
-		return 0, false, translate(err, "spend credits")
+		return 0, false, translate(ctx, err, op)
 	}
 	// Nothing changed: the key is unknown, has no credits, or has too few.
 	// A statement of its own, so that at READ COMMITTED it sees the balance
 	// that refused the spend rather than the one before a concurrent spend.
-	balance, err := t.creditBalance(ctx, "spend credits", id, nil)
+	balance, err := t.creditBalance(ctx, op, id, nil)
 	if err != nil {
 		return 0, false, err
 	}
@@ -59,9 +63,10 @@ func (t *tx) SpendCredits(ctx context.Context, id string, cost int64, periodStar
 }
 
 // AddCredits atomically adds delta to the balance of tenantID's key id. A
-// result below zero, or a key without credits, is KindInvalid and changes
-// nothing.
+// result below zero is ErrBelowZero, one past bigint ErrOutOfRange, and a
+// key without credits ErrNoCredits; none changes anything.
 func (t *tx) AddCredits(ctx context.Context, tenantID, id string, delta int64) (int64, error) {
+	const op = "add credits"
 	var w where
 	set := `UPDATE api_keys SET credits_remaining = credits_remaining + ` + w.arg(delta)
 	w.add("id = " + w.arg(id))
@@ -74,18 +79,17 @@ func (t *tx) AddCredits(ctx context.Context, tenantID, id string, delta int64) (
 		return n, nil
 	}
 	if !isNoRows(err) {
-		return 0, translate(err, "add credits")
+		return 0, translate(ctx, err, op)
 	}
-	balance, err := t.creditBalance(ctx, "add credits", id, &tenantID)
-	if err != nil {
+	if _, err := t.creditBalance(ctx, op, id, &tenantID); err != nil {
 		return 0, err
 	}
-	return 0, keyhub.Errorf(keyhub.KindInvalid, "adding %d credits would take the balance of %d below zero", delta, balance)
+	return 0, fail(op, keyhub.ErrBelowZero)
 }
 
 // creditBalance reads the balance of key id, of tenantID unless it is nil.
-// An unknown key (or another tenant's) is KindNotFound and a key without
-// credits KindInvalid.
+// An unknown key (or another tenant's) is ErrNotFound and a key without
+// credits ErrNoCredits.
 func (t *tx) creditBalance(ctx context.Context, op, id string, tenantID *string) (int64, error) {
 	var w where
 	w.add("id = " + w.arg(id))
@@ -94,14 +98,11 @@ func (t *tx) creditBalance(ctx context.Context, op, id string, tenantID *string)
 	}
 	var balance *int64
 	err := t.tx.QueryRow(ctx, `SELECT credits_remaining FROM api_keys`+w.sql(), w.args...).Scan(&balance)
-	if isNoRows(err) {
-		return 0, keyhub.NotFound("api key", id)
-	}
 	if err != nil {
-		return 0, translate(err, op)
+		return 0, translate(ctx, err, op)
 	}
 	if balance == nil {
-		return 0, keyhub.Errorf(keyhub.KindInvalid, "api key %q has no credits", id)
+		return 0, fail(op, keyhub.ErrNoCredits)
 	}
 	return *balance, nil
 }

@@ -17,16 +17,31 @@ import (
 const (
 	codeUniqueViolation      = "23505"
 	codeForeignKeyViolation  = "23503"
+	codeCheckViolation       = "23514"
+	codeNumericOutOfRange    = "22003"
+	codeBadEncoding          = "22021" // NUL or invalid UTF-8 in text
+	codeUntranslatable       = "22P05" // \u0000 in jsonb
+	codeInvalidText          = "22P02" // among others, a lone surrogate escape in jsonb
+	codeQueryCanceled        = "57014"
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
-	codeNumericOutOfRange    = "22003"
 )
 
-// translate turns a driver error into keyhub's error at the store boundary.
-// op names what failed ("list api keys"). Server messages are kept for
-// unexpected errors, but a constraint's Detail, which quotes the offending
-// values (a key hash, say), is never copied into the result.
-func translate(err error, op string) error {
+// creditsCheck is the constraint that keeps a balance at or above zero.
+const creditsCheck = "api_keys_credits_remaining_check"
+
+// jsonRoutine is the server function that reports every jsonb input error.
+const jsonRoutine = "json_ereport_error"
+
+// translate turns a driver error into the errors keyhub.Store promises: a
+// store error of the root package wrapped with op, a context error, or, for
+// anything unexpected, the driver error wrapped with op.
+//
+// Mapped errors carry nothing of the server's message: a constraint's
+// Detail quotes the offending row (a key hash, say) and an encoding error
+// quotes the bytes, so the rule "no value in an error" is kept by carrying
+// none. Only ErrUnavailable keeps its cause, for the logs.
+func translate(ctx context.Context, err error, op string) error {
 	if err == nil {
 		return nil
 	}
@@ -34,35 +49,60 @@ func translate(err error, op string) error {
 	if errors.As(err, &ke) {
 		return err
 	}
-	if isNoRows(err) {
-		return keyhub.CodedErrorf(keyhub.KindNotFound, "not_found", "%s: not found", op)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return wrap(op, err)
 	}
-	switch code := pgCode(err); {
+	code := pgCode(err)
+	if ctx.Err() != nil && (code == codeQueryCanceled || code == "" || isConnectionCode(code)) {
+		// The caller gave up: pgx cancelled the statement or dropped the
+		// connection under it. The database may be fine.
+		return wrap(op, ctx.Err())
+	}
+	if isNoRows(err) {
+		return fail(op, keyhub.ErrNotFound)
+	}
+	switch {
 	case code == codeUniqueViolation:
-		return keyhub.CodedErrorf(keyhub.KindConflict, "already_exists", "%s: %s already exists", op, constraintSubject(err))
+		return fail(op, keyhub.ErrExists)
 	case code == codeForeignKeyViolation:
-		return keyhub.CodedErrorf(keyhub.KindConflict, "conflict", "%s: a referenced object is missing or still referenced", op)
+		return fail(op, keyhub.ErrReferenced)
+	case code == codeCheckViolation && constraint(err) == creditsCheck:
+		return fail(op, keyhub.ErrBelowZero)
 	case code == codeNumericOutOfRange:
-		// A count or balance beyond bigint, from a caller's huge delta.
-		return keyhub.CodedErrorf(keyhub.KindInvalid, "out_of_range", "%s: number out of range", op)
-	case code == codeSerializationFailure || code == codeDeadlockDetected:
+		return fail(op, keyhub.ErrOutOfRange)
+	case code == codeBadEncoding, code == codeUntranslatable:
+		return fail(op, keyhub.ErrUnstorableText)
+	case code == codeInvalidText && routine(err) == jsonRoutine:
+		// jsonb refuses a lone surrogate escape ("\ud800") as invalid
+		// input syntax, told apart from a syntax error only by a localised
+		// detail. The store is handed JSON its caller has parsed, so what
+		// the jsonb parser refuses is JSON it cannot hold.
+		return fail(op, keyhub.ErrUnstorableText)
+	case code == codeSerializationFailure, code == codeDeadlockDetected:
 		// Transient: the same request would succeed on retry.
-		return unavailable(op, "transaction aborted by a concurrent one, retry", err)
+		return unavailable(op, err)
 	case isConnectionCode(code):
-		return unavailable(op, "database unavailable", err)
+		return unavailable(op, err)
 	case code != "":
 		return wrap(op, err)
 	}
 	if isConnectionError(err) {
-		return unavailable(op, "database unavailable", err)
+		return unavailable(op, err)
 	}
 	return wrap(op, err)
 }
 
-// unavailable is a KindUnavailable error that still unwraps to its cause,
-// so logs keep the reason while the HTTP layer sees a 503.
-func unavailable(op, msg string, cause error) error {
-	return fmt.Errorf("%w: %w", keyhub.CodedErrorf(keyhub.KindUnavailable, "unavailable", "postgres: %s: %s", op, msg), cause)
+// fail wraps a store error of the root package with the operation, so that
+// logs say what failed while errors.As finds the sentinel itself.
+func fail(op string, sentinel *keyhub.Error) error {
+	return fmt.Errorf("postgres: %s: %w", op, sentinel)
+}
+
+// unavailable is ErrUnavailable that still unwraps to its cause: errors.As
+// finds the sentinel first, so callers answer "store unavailable", and the
+// cause stays in the chain for logs.
+func unavailable(op string, cause error) error {
+	return fmt.Errorf("postgres: %s: %w: %w", op, keyhub.ErrUnavailable, cause)
 }
 
 // isConnectionCode reports SQLSTATEs that mean the server cannot serve us
@@ -80,10 +120,6 @@ func isConnectionCode(code string) bool {
 
 // isConnectionError reports client-side failures to reach the server.
 func isConnectionError(err error) bool {
-	if errors.Is(err, context.Canceled) {
-		// The caller gave up; the database may be fine.
-		return false
-	}
 	var ce *pgconn.ConnectError
 	var ne net.Error
 	switch {
@@ -100,29 +136,21 @@ func isConnectionError(err error) bool {
 	return false
 }
 
-// constraintSubject names, without values, what a unique violation was on.
-func constraintSubject(err error) string {
+// constraint names the constraint a server error is about, or "".
+func constraint(err error) string {
 	var pe *pgconn.PgError
-	if !errors.As(err, &pe) {
-		return "object"
+	if errors.As(err, &pe) {
+		return pe.ConstraintName
 	}
-	switch pe.ConstraintName {
-	case "api_keys_hash_key":
-		return "an API key with this secret"
-	case "tenants_pkey":
-		return "tenant"
-	case "scopes_pkey":
-		return "scope"
-	case "roles_pkey":
-		return "role"
-	case "api_keys_pkey":
-		return "api key"
-	case "audit_events_pkey":
-		return "audit event"
-	case "clients_pkey":
-		return "client"
-	case "signing_keys_pkey":
-		return "signing key"
+	return ""
+}
+
+// routine names the server function that raised an error, or "". Unlike
+// the message it does not depend on the server's language.
+func routine(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Routine
 	}
-	return "object"
+	return ""
 }

@@ -55,11 +55,11 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	// connection for the whole run.
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		return translate(err, "migrate")
+		return translate(ctx, err, "migrate")
 	}
 	defer conn.Release()
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLock); err != nil {
-		return translate(err, "migrate: lock")
+		return translate(ctx, err, "migrate: lock")
 	}
 	defer func() {
 		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLock)
@@ -71,24 +71,24 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		version    text PRIMARY KEY,
 		applied_at timestamptz NOT NULL DEFAULT now()
 	)`); err != nil {
-		return translate(err, "migrate: create schema_migrations")
+		return translate(ctx, err, "migrate: create schema_migrations")
 	}
 	rows, err := conn.Query(ctx, "SELECT version FROM schema_migrations")
 	if err != nil {
-		return translate(err, "migrate: read schema_migrations")
+		return translate(ctx, err, "migrate: read schema_migrations")
 	}
 	applied := map[string]bool{}
 	for rows.Next() {
 		var v string
 		if err := rows.Scan(&v); err != nil {
 			rows.Close()
-			return translate(err, "migrate: read schema_migrations")
+			return translate(ctx, err, "migrate: read schema_migrations")
 		}
 		applied[v] = true
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return translate(err, "migrate: read schema_migrations")
+		return translate(ctx, err, "migrate: read schema_migrations")
 	}
 
 	for _, m := range all {
@@ -97,20 +97,20 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		}
 		tx, err := conn.Begin(ctx)
 		if err != nil {
-			return translate(err, "migrate: begin")
+			return translate(ctx, err, "migrate: begin")
 		}
 		// Exec without arguments uses the simple protocol, which runs a
 		// file of several statements.
 		if _, err := tx.Exec(ctx, m.sql); err != nil {
 			_ = tx.Rollback(ctx)
-			return translate(err, "migrate "+m.version)
+			return translate(ctx, err, "migrate "+m.version)
 		}
 		if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version) VALUES ($1)", m.version); err != nil {
 			_ = tx.Rollback(ctx)
-			return translate(err, "migrate "+m.version)
+			return translate(ctx, err, "migrate "+m.version)
 		}
 		if err := tx.Commit(ctx); err != nil {
-			return translate(err, "migrate "+m.version)
+			return translate(ctx, err, "migrate "+m.version)
 		}
 	}
 	return nil

@@ -109,7 +109,7 @@ func decodeChange(payload string) (keyhub.Change, bool) {
 func (t *tx) Announce(ctx context.Context, changes []keyhub.Change) error {
 	for _, c := range changes {
 		if _, err := t.tx.Exec(ctx, "SELECT pg_notify($1, $2)", invalidationChannel, encodeChange(c)); err != nil {
-			return translate(err, "announce change")
+			return translate(ctx, err, "announce change")
 		}
 	}
 	return nil

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/store/postgres"
 	"github.com/keyhub/keyhub/internal/store/postgres/pgtest"
@@ -113,4 +115,85 @@ func TestInvalidationsReachOtherNodes(t *testing.T) {
 	if slices.Contains(rec.got, "tenant ten_rolled_back") {
 		t.Fatal("a rolled-back change was announced")
 	}
+}
+
+// TestAnnounceDeliveredOnCommitOnly listens beside a node that announces
+// changes: nothing is heard while the transaction is open, nothing of a
+// rolled-back one ever, and a committed one's changes arrive in order with
+// their payloads, which the listener of another node applies.
+func TestAnnounceDeliveredOnCommitOnly(t *testing.T) {
+	url := pgtest.URL(t)
+	s := openURL(t, url)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "LISTEN keyhub_invalidate"); err != nil {
+		t.Fatal(err)
+	}
+	// quiet reports whether no notification arrives within d.
+	quiet := func(d time.Duration) bool {
+		c, cancel := context.WithTimeout(ctx, d)
+		defer cancel()
+		n, err := conn.WaitForNotification(c)
+		if err == nil {
+			t.Errorf("unexpected notification %q", n.Payload)
+			return false
+		}
+		return true
+	}
+
+	boom := errors.New("boom")
+	err = s.Update(ctx, func(tx keyhub.Tx) error {
+		if err := tx.Announce(ctx, []keyhub.Change{{Kind: keyhub.ChangedKey, KeyHash: []byte{0xba, 0xd0}}}); err != nil {
+			return err
+		}
+		quiet(300 * time.Millisecond) // not before the commit
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update = %v, want boom", err)
+	}
+
+	changes := []keyhub.Change{
+		{Kind: keyhub.ChangedKey, KeyHash: []byte{0xbe, 0xef}},
+		{Kind: keyhub.ChangedRole, TenantID: "ten_1", ID: "role_2"},
+		{Kind: keyhub.ChangedTenant, TenantID: "ten_3"},
+		{Kind: keyhub.ChangedClient, ID: "cli_4"},
+	}
+	if err := s.Update(ctx, func(tx keyhub.Tx) error { return tx.Announce(ctx, changes) }); err != nil {
+		t.Fatal(err)
+	}
+	// Notifications arrive in the order sent, so had the rolled-back one
+	// been delivered it would come first.
+	for _, want := range []string{"k:beef", "r:ten_1:role_2", "t:ten_3", "c:cli_4"} {
+		c, cancel := context.WithTimeout(ctx, 10*time.Second)
+		n, err := conn.WaitForNotification(c)
+		cancel()
+		if err != nil {
+			t.Fatalf("waiting for %q: %v", want, err)
+		}
+		if n.Payload != want {
+			t.Errorf("notification %q, want %q", n.Payload, want)
+		}
+	}
+	quiet(100 * time.Millisecond)
+
+	// Another node's listener applies what is announced.
+	listener := openURL(t, url)
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rec := &recorder{}
+	ready, done := make(chan struct{}), make(chan struct{})
+	go func() { listener.Listen(lctx, rec, nil, ready); close(done) }()
+	<-ready
+	if err := s.Update(ctx, func(tx keyhub.Tx) error { return tx.Announce(ctx, changes[:3]) }); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, "key beef")
+	rec.waitFor(t, "role ten_1 role_2")
+	rec.waitFor(t, "tenant ten_3")
+	cancel()
+	<-done
 }

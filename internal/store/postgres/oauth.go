@@ -25,12 +25,12 @@ func scanSigningKey(row scanner) (*keyhub.SigningKey, error) {
 	return &k, nil
 }
 
-// CreateSigningKey inserts k; an existing id is a KindConflict.
+// CreateSigningKey inserts k; an existing id is ErrExists.
 func (t *tx) CreateSigningKey(ctx context.Context, k *keyhub.SigningKey) error {
-	return t.insert(ctx, "create signing key", fmt.Sprintf("signing key %q already exists", k.ID),
+	return t.insert(ctx, "create signing key",
 		`INSERT INTO signing_keys (`+signingKeyColumns+`) VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7)
 		ON CONFLICT DO NOTHING`,
-		k.ID, k.Algorithm, k.PrivateKeyEncrypted, string(k.PublicJWK), k.CreatedAt, k.RetiredAt, k.ExpiresAt)
+		k.ID, k.Algorithm, k.PrivateKeyEncrypted, encodeJSON(k.PublicJWK), k.CreatedAt, k.RetiredAt, k.ExpiresAt)
 }
 
 // ListSigningKeys lists every signing key, newest first. There are a
@@ -42,22 +42,24 @@ func (t *tx) ListSigningKeys(ctx context.Context) ([]*keyhub.SigningKey, error) 
 
 // UpdateSigningKey writes RetiredAt and ExpiresAt.
 func (t *tx) UpdateSigningKey(ctx context.Context, k *keyhub.SigningKey) error {
-	return t.exec(ctx, "update signing key", "signing key", k.ID,
+	return t.exec(ctx, "update signing key",
 		`UPDATE signing_keys SET retired_at = $2, expires_at = $3 WHERE id = $1`, k.ID, k.RetiredAt, k.ExpiresAt)
 }
 
 // DeleteSigningKey removes a key that has left the JWKS.
 func (t *tx) DeleteSigningKey(ctx context.Context, id string) error {
-	return t.exec(ctx, "delete signing key", "signing key", id, `DELETE FROM signing_keys WHERE id = $1`, id)
+	return t.exec(ctx, "delete signing key", `DELETE FROM signing_keys WHERE id = $1`, id)
 }
 
-// RevokeToken puts a JWT id on the deny-list. Revoking twice is no error
-// and keeps the first entry.
+// RevokeToken puts a JWT id on the deny-list. Revoking again is no error
+// and keeps the later expiry, so the entry lasts as long as any token it
+// stands for (as in SQLite).
 func (t *tx) RevokeToken(ctx context.Context, rt *keyhub.RevokedToken) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+	_, err := t.tx.Exec(ctx, `INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2)
+		ON CONFLICT (jti) DO UPDATE SET expires_at = GREATEST(revoked_tokens.expires_at, EXCLUDED.expires_at)`,
 		rt.JTI, rt.ExpiresAt)
 	if err != nil {
-		return translate(err, "revoke token")
+		return translate(ctx, err, "revoke token")
 	}
 	return nil
 }
@@ -79,7 +81,7 @@ func (t *tx) ListRevokedTokens(ctx context.Context, now time.Time) ([]*keyhub.Re
 // their own expiry.
 func (t *tx) PurgeRevokedTokens(ctx context.Context, now time.Time) error {
 	if _, err := t.tx.Exec(ctx, `DELETE FROM revoked_tokens WHERE expires_at <= $1`, now); err != nil {
-		return translate(err, "purge revoked tokens")
+		return translate(ctx, err, "purge revoked tokens")
 	}
 	return nil
 }

@@ -42,7 +42,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, translate(err, "open")
+		return nil, translate(ctx, err, "open")
 	}
 	s := &Store{pool: pool}
 	if err := s.Ping(ctx); err != nil {
@@ -73,7 +73,7 @@ func (s *Store) Update(ctx context.Context, fn func(keyhub.Tx) error) error {
 func (s *Store) run(ctx context.Context, opts pgx.TxOptions, write bool, fn func(keyhub.Tx) error) error {
 	ptx, err := s.pool.BeginTx(ctx, opts)
 	if err != nil {
-		return translate(err, "begin transaction")
+		return translate(ctx, err, "begin transaction")
 	}
 	// Rollback after a commit is a no-op; this also covers a panic in fn.
 	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
@@ -81,7 +81,7 @@ func (s *Store) run(ctx context.Context, opts pgx.TxOptions, write bool, fn func
 		return err
 	}
 	if err := ptx.Commit(ctx); err != nil {
-		return translate(err, "commit")
+		return translate(ctx, err, "commit")
 	}
 	return nil
 }
@@ -89,7 +89,7 @@ func (s *Store) run(ctx context.Context, opts pgx.TxOptions, write bool, fn func
 // Ping reports whether the database is reachable.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
-		return translate(err, "ping")
+		return translate(ctx, err, "ping")
 	}
 	return nil
 }
@@ -120,28 +120,30 @@ func (t *tx) lock() string {
 	return ""
 }
 
-// exec runs a statement that must touch exactly one row; none is a
-// NotFound for what and id.
-func (t *tx) exec(ctx context.Context, op, what, id, sql string, args ...any) error {
+// exec runs a statement that must touch exactly one row; none is
+// ErrNotFound.
+func (t *tx) exec(ctx context.Context, op, sql string, args ...any) error {
 	tag, err := t.tx.Exec(ctx, sql, args...)
 	if err != nil {
-		return translate(err, op)
+		return translate(ctx, err, op)
 	}
 	if tag.RowsAffected() == 0 {
-		return keyhub.NotFound(what, id)
+		return fail(op, keyhub.ErrNotFound)
 	}
 	return nil
 }
 
-// insert runs an INSERT … ON CONFLICT DO NOTHING. A duplicate becomes a
-// KindConflict without aborting the transaction, so the caller may go on.
-func (t *tx) insert(ctx context.Context, op, dup string, sql string, args ...any) error {
+// insert runs an INSERT … ON CONFLICT DO NOTHING. A taken id, name or
+// digest becomes ErrExists without aborting the transaction, so that the
+// caller may go on as it could in SQLite, where a failed statement leaves
+// the transaction usable.
+func (t *tx) insert(ctx context.Context, op, sql string, args ...any) error {
 	tag, err := t.tx.Exec(ctx, sql, args...)
 	if err != nil {
-		return translate(err, op)
+		return translate(ctx, err, op)
 	}
 	if tag.RowsAffected() == 0 {
-		return keyhub.CodedErrorf(keyhub.KindConflict, "already_exists", "%s", dup)
+		return fail(op, keyhub.ErrExists)
 	}
 	return nil
 }
@@ -155,19 +157,19 @@ type scanner interface {
 func collect[T any](ctx context.Context, t *tx, op string, scan func(scanner) (*T, error), sql string, args ...any) ([]*T, error) {
 	rows, err := t.tx.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, translate(err, op)
+		return nil, translate(ctx, err, op)
 	}
 	defer rows.Close()
 	out := []*T{}
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {
-			return nil, translate(err, op)
+			return nil, translate(ctx, err, op)
 		}
 		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, translate(err, op)
+		return nil, translate(ctx, err, op)
 	}
 	return out, nil
 }

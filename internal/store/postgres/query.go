@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -47,15 +48,16 @@ func (w *where) sql() string {
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
 
-// limit returns the LIMIT value: the default for zero, at most the maximum.
-func (w *where) limit(n int) string {
-	switch {
-	case n <= 0:
-		n = keyhub.DefaultPageLimit
-	case n > keyhub.MaxPageLimit:
-		n = keyhub.MaxPageLimit
+// page returns the LIMIT and OFFSET of a page, as arguments. The limit is
+// used exactly as given: the service asks for one more object than it
+// shows, to know whether another page follows, so a cap here would break
+// paging at the cap. A limit below 1 or a negative offset is a bug of the
+// caller, not a request to answer.
+func (w *where) page(op string, p keyhub.Page) (string, error) {
+	if p.Limit < 1 || p.Offset < 0 {
+		return "", fmt.Errorf("postgres: %s: page limit below 1 or negative offset", op)
 	}
-	return strconv.Itoa(n)
+	return " LIMIT " + w.arg(p.Limit) + " OFFSET " + w.arg(p.Offset), nil
 }
 
 // likePrefix turns a literal prefix into a LIKE pattern: the wildcards % and

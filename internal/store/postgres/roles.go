@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/keyhub/keyhub"
 )
@@ -19,8 +18,10 @@ func scanRole(row scanner) (*keyhub.Role, error) {
 	return &r, nil
 }
 
-// nonNil returns s, or an empty slice for nil: pgx sends a nil slice as
-// NULL, and callers expect [] rather than null back.
+// nonNil returns s, or an empty slice for nil. A list is stored as its
+// elements, and a nil list has the same elements as an empty one, none;
+// pgx would send nil as NULL. On reading, lists always come back non-nil,
+// on both stores, so that callers encode them as [] and never as null.
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
@@ -28,10 +29,10 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// CreateRole inserts r; an existing id is a KindConflict.
+// CreateRole inserts r; an existing id is ErrExists, an unknown tenant
+// ErrReferenced.
 func (t *tx) CreateRole(ctx context.Context, r *keyhub.Role) error {
-	return t.insert(ctx, "create role", fmt.Sprintf("role %q already exists", r.ID),
-		`INSERT INTO roles (`+roleColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+	return t.insert(ctx, "create role", `INSERT INTO roles (`+roleColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
 		r.ID, r.TenantID, r.Name, r.Description, nonNil(r.Scopes), r.CreatedAt, r.UpdatedAt)
 }
 
@@ -39,52 +40,51 @@ func (t *tx) CreateRole(ctx context.Context, r *keyhub.Role) error {
 func (t *tx) GetRole(ctx context.Context, tenantID, id string) (*keyhub.Role, error) {
 	r, err := scanRole(t.tx.QueryRow(ctx,
 		`SELECT `+roleColumns+` FROM roles WHERE id = $1 AND tenant_id = $2`+t.lock(), id, tenantID))
-	if isNoRows(err) {
-		return nil, keyhub.NotFound("role", id)
-	}
 	if err != nil {
-		return nil, translate(err, "get role")
+		return nil, translate(ctx, err, "get role")
 	}
 	return r, nil
 }
 
 // ListRoles lists a tenant's roles newest first.
 func (t *tx) ListRoles(ctx context.Context, tenantID string, page keyhub.Page) ([]*keyhub.Role, error) {
+	const op = "list roles"
 	var w where
 	w.add("tenant_id = " + w.arg(tenantID))
 	w.after(page.After)
-	return collect(ctx, t, "list roles", scanRole,
-		`SELECT `+roleColumns+` FROM roles`+w.sql()+` ORDER BY id DESC LIMIT `+w.limit(page.Limit), w.args...)
+	lim, err := w.page(op, page)
+	if err != nil {
+		return nil, err
+	}
+	return collect(ctx, t, op, scanRole, `SELECT `+roleColumns+` FROM roles`+w.sql()+` ORDER BY id DESC`+lim, w.args...)
 }
 
 // UpdateRole writes the mutable fields of r.
 func (t *tx) UpdateRole(ctx context.Context, r *keyhub.Role) error {
-	return t.exec(ctx, "update role", "role", r.ID,
+	return t.exec(ctx, "update role",
 		`UPDATE roles SET name = $3, description = $4, scopes = $5, updated_at = $6 WHERE id = $1 AND tenant_id = $2`,
 		r.ID, r.TenantID, r.Name, r.Description, nonNil(r.Scopes), r.UpdatedAt)
 }
 
-// DeleteRole removes a role. A role that keys still name is a KindConflict
-// with code role_in_use. The delete runs in a savepoint so that this
-// expected failure leaves the surrounding transaction usable.
+// DeleteRole removes a role. A role that keys still name is ErrReferenced.
+// The delete runs in a savepoint so that this expected failure leaves the
+// surrounding transaction usable, as it does in SQLite.
 func (t *tx) DeleteRole(ctx context.Context, tenantID, id string) error {
+	const op = "delete role"
 	sp, err := t.tx.Begin(ctx)
 	if err != nil {
-		return translate(err, "delete role")
+		return translate(ctx, err, op)
 	}
 	defer func() { _ = sp.Rollback(context.WithoutCancel(ctx)) }()
 	tag, err := sp.Exec(ctx, `DELETE FROM roles WHERE id = $1 AND tenant_id = $2`, id, tenantID)
-	if pgCode(err) == codeForeignKeyViolation {
-		return keyhub.CodedErrorf(keyhub.KindConflict, "role_in_use", "role %q is still used by API keys", id)
-	}
 	if err != nil {
-		return translate(err, "delete role")
+		return translate(ctx, err, op)
 	}
 	if tag.RowsAffected() == 0 {
-		return keyhub.NotFound("role", id)
+		return fail(op, keyhub.ErrNotFound)
 	}
 	if err := sp.Commit(ctx); err != nil {
-		return translate(err, "delete role")
+		return translate(ctx, err, op)
 	}
 	return nil
 }
@@ -95,7 +95,7 @@ func (t *tx) CountRoleMembers(ctx context.Context, tenantID, roleID string) (int
 	var n int
 	err := t.tx.QueryRow(ctx, `SELECT count(*) FROM api_keys WHERE role_id = $1 AND tenant_id = $2`, roleID, tenantID).Scan(&n)
 	if err != nil {
-		return 0, translate(err, "count role members")
+		return 0, translate(ctx, err, "count role members")
 	}
 	return n, nil
 }

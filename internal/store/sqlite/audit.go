@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"strings"
 
 	"github.com/keyhub/keyhub"
@@ -16,7 +15,7 @@ func (t *tx) AppendAuditEvent(ctx context.Context, e *keyhub.AuditEvent) error {
 	return t.exec(ctx, "append audit event", `INSERT INTO audit_events (`+eventColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, nullString(e.TenantID), e.Actor.Type, e.Actor.ID, e.Action, e.TargetType, e.TargetID, e.IP,
-		objectText(e.Diff), micros(e.CreatedAt))
+		rawText(e.Diff), micros(e.CreatedAt))
 }
 
 // ListAuditEvents implements keyhub.Tx.
@@ -49,13 +48,16 @@ func (t *tx) ListAuditEvents(ctx context.Context, tenantID string, f keyhub.Audi
 		where = append(where, `id < ?`)
 		args = append(args, f.After)
 	}
+	const op = "list audit events"
 	q := `SELECT ` + eventColumns + ` FROM audit_events`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	q += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, limit(f.Page))
-	return list(ctx, t, "list audit events", q, args, scanEvent)
+	lim, limArgs, err := pageClause(op, f.Page)
+	if err != nil {
+		return nil, err
+	}
+	return list(ctx, t, op, q+` ORDER BY id DESC`+lim, append(args, limArgs...), scanEvent)
 }
 
 func scanEvent(row scanner) (*keyhub.AuditEvent, error) {
@@ -70,7 +72,7 @@ func scanEvent(row scanner) (*keyhub.AuditEvent, error) {
 		return nil, err
 	}
 	e.TenantID = tenantID.String
-	e.Diff = json.RawMessage(diff)
+	e.Diff = rawValue(diff)
 	e.CreatedAt = fromMicros(created)
 	return &e, nil
 }

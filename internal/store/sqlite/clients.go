@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,24 +10,21 @@ import (
 )
 
 const clientColumns = `id, tenant_id, name, secret_hash, previous_secret_hash, previous_secret_expires_at,
-	scopes, audiences, token_ttl_ns, enabled, creator_type, creator_id, created_at, updated_at`
+	scopes, audiences, token_ttl_ns, enabled, token_epoch, creator_type, creator_id, created_at, updated_at`
 
 // CreateClient implements keyhub.Tx.
 func (t *tx) CreateClient(ctx context.Context, c *keyhub.Client) error {
-	scopes, audiences, err := clientLists(c)
+	const op = "create client"
+	scopes, audiences, err := clientLists(op, c)
 	if err != nil {
 		return err
 	}
-	err = t.exec(ctx, "create client", `INSERT INTO clients (`+clientColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	// A taken id is ErrExists; an unknown tenant ErrReferenced.
+	return t.exec(ctx, op, `INSERT INTO clients (`+clientColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, nullString(c.TenantID), c.Name, c.SecretHash, nullBytes(c.PreviousSecretHash),
-		microsPtr(c.PreviousSecretExpiresAt), scopes, audiences, int64(c.TokenTTL), c.Enabled,
+		microsPtr(c.PreviousSecretExpiresAt), scopes, audiences, int64(c.TokenTTL), c.Enabled, c.TokenEpoch,
 		c.Creator.Type, c.Creator.ID, micros(c.CreatedAt), micros(c.UpdatedAt))
-	if keyhub.IsKind(err, keyhub.KindConflict) {
-		return keyhub.CodedErrorf(keyhub.KindConflict, "client_conflict",
-			"client %q already exists or names an unknown tenant", c.ID)
-	}
-	return err
 }
 
 // GetClient implements keyhub.Tx; tenant_id IS ? reads operator clients
@@ -36,20 +32,17 @@ func (t *tx) CreateClient(ctx context.Context, c *keyhub.Client) error {
 func (t *tx) GetClient(ctx context.Context, tenantID, id string) (*keyhub.Client, error) {
 	row := t.tx.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE tenant_id IS ? AND id = ?`,
 		nullString(tenantID), id)
-	return oneClient(ctx, row, id)
+	return oneClient(ctx, row)
 }
 
 // LookupClient implements keyhub.Tx.
 func (t *tx) LookupClient(ctx context.Context, id string) (*keyhub.Client, error) {
 	row := t.tx.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id)
-	return oneClient(ctx, row, id)
+	return oneClient(ctx, row)
 }
 
-func oneClient(ctx context.Context, row *sql.Row, id string) (*keyhub.Client, error) {
+func oneClient(ctx context.Context, row *sql.Row) (*keyhub.Client, error) {
 	c, err := scanClient(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("client", id)
-	}
 	if err != nil {
 		return nil, translate(ctx, "get client", err)
 	}
@@ -58,43 +51,47 @@ func oneClient(ctx context.Context, row *sql.Row, id string) (*keyhub.Client, er
 
 // ListClients implements keyhub.Tx.
 func (t *tx) ListClients(ctx context.Context, tenantID string, page keyhub.Page) ([]*keyhub.Client, error) {
+	const op = "list clients"
 	q := `SELECT ` + clientColumns + ` FROM clients WHERE tenant_id IS ?`
 	args := []any{nullString(tenantID)}
 	if page.After != "" {
 		q += ` AND id < ?`
 		args = append(args, page.After)
 	}
-	q += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, limit(page))
-	return list(ctx, t, "list clients", q, args, scanClient)
+	lim, limArgs, err := pageClause(op, page)
+	if err != nil {
+		return nil, err
+	}
+	return list(ctx, t, op, q+` ORDER BY id DESC`+lim, append(args, limArgs...), scanClient)
 }
 
 // UpdateClient implements keyhub.Tx; the client must belong to c.TenantID.
 func (t *tx) UpdateClient(ctx context.Context, c *keyhub.Client) error {
-	scopes, audiences, err := clientLists(c)
+	const op = "update client"
+	scopes, audiences, err := clientLists(op, c)
 	if err != nil {
 		return err
 	}
-	return t.execOne(ctx, "update client", "client", c.ID, `UPDATE clients SET
+	return t.execOne(ctx, op, `UPDATE clients SET
 		name = ?, secret_hash = ?, previous_secret_hash = ?, previous_secret_expires_at = ?,
-		scopes = ?, audiences = ?, token_ttl_ns = ?, enabled = ?, updated_at = ?
+		scopes = ?, audiences = ?, token_ttl_ns = ?, enabled = ?, token_epoch = ?, updated_at = ?
 		WHERE tenant_id IS ? AND id = ?`,
 		c.Name, c.SecretHash, nullBytes(c.PreviousSecretHash), microsPtr(c.PreviousSecretExpiresAt),
-		scopes, audiences, int64(c.TokenTTL), c.Enabled, micros(c.UpdatedAt),
+		scopes, audiences, int64(c.TokenTTL), c.Enabled, c.TokenEpoch, micros(c.UpdatedAt),
 		nullString(c.TenantID), c.ID)
 }
 
 // DeleteClient implements keyhub.Tx.
 func (t *tx) DeleteClient(ctx context.Context, tenantID, id string) error {
-	return t.execOne(ctx, "delete client", "client", id,
+	return t.execOne(ctx, "delete client",
 		`DELETE FROM clients WHERE tenant_id IS ? AND id = ?`, nullString(tenantID), id)
 }
 
-func clientLists(c *keyhub.Client) (scopes, audiences string, err error) {
-	if scopes, err = stringsText(c.Scopes); err != nil {
+func clientLists(op string, c *keyhub.Client) (scopes, audiences string, err error) {
+	if scopes, err = stringsText(op, c.Scopes); err != nil {
 		return "", "", err
 	}
-	if audiences, err = stringsText(c.Audiences); err != nil {
+	if audiences, err = stringsText(op, c.Audiences); err != nil {
 		return "", "", err
 	}
 	return scopes, audiences, nil
@@ -118,7 +115,7 @@ func scanClient(row scanner) (*keyhub.Client, error) {
 		created, updated  int64
 	)
 	err := row.Scan(&c.ID, &tenantID, &c.Name, &c.SecretHash, &c.PreviousSecretHash, &prevExpires,
-		&scopes, &audiences, &ttl, &c.Enabled, &c.Creator.Type, &c.Creator.ID, &created, &updated)
+		&scopes, &audiences, &ttl, &c.Enabled, &c.TokenEpoch, &c.Creator.Type, &c.Creator.ID, &created, &updated)
 	if err != nil {
 		return nil, err
 	}

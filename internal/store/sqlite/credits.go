@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/keyhub/keyhub"
@@ -77,6 +78,12 @@ const spendCredits = `UPDATE api_keys SET
 
 // SpendCredits implements keyhub.Tx.
 func (t *tx) SpendCredits(ctx context.Context, id string, cost int64, periodStart time.Time) (int64, bool, error) {
+	const op = "spend credits"
+	if cost < 0 {
+		// A negative spend would add credits past every check; the service
+		// never asks for one.
+		return 0, false, fmt.Errorf("sqlite: %s: negative cost", op)
+	}
 	var period sql.NullInt64
 	if !periodStart.IsZero() {
 		period = sql.NullInt64{Int64: micros(periodStart), Valid: true}
@@ -87,19 +94,17 @@ func (t *tx) SpendCredits(ctx context.Context, id string, cost int64, periodStar
 		return remaining, true, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
-		return 0, false, translate(ctx, "spend credits", err)
+		return 0, false, translate(ctx, op, err)
 	}
 	// Nothing matched: an unknown key, a key without credits, or too few
 	// credits. Only this path reads the row again.
 	var stored sql.NullInt64
 	err = t.tx.QueryRowContext(ctx, `SELECT credits_remaining FROM api_keys WHERE id = ?`, id).Scan(&stored)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return 0, false, notFound("api key", id)
 	case err != nil:
-		return 0, false, translate(ctx, "spend credits", err)
+		return 0, false, translate(ctx, op, err)
 	case !stored.Valid:
-		return 0, false, noCredits(id)
+		return 0, false, fail(op, keyhub.ErrNoCredits)
 	}
 	return stored.Int64, false, nil
 }
@@ -107,6 +112,7 @@ func (t *tx) SpendCredits(ctx context.Context, id string, cost int64, periodStar
 // AddCredits implements keyhub.Tx. Like SpendCredits it is one conditional
 // statement, so it composes with concurrent spends without a lost update.
 func (t *tx) AddCredits(ctx context.Context, tenantID, id string, delta int64) (int64, error) {
+	const op = "add credits"
 	var n int64
 	err := t.tx.QueryRowContext(ctx, `UPDATE api_keys SET credits_remaining = credits_remaining + ?1
 		WHERE tenant_id IS ?2 AND id = ?3 AND credits_remaining IS NOT NULL AND credits_remaining + ?1 >= 0
@@ -115,23 +121,17 @@ func (t *tx) AddCredits(ctx context.Context, tenantID, id string, delta int64) (
 		return n, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
-		return 0, translate(ctx, "add credits", err)
+		// A sum past int64 is ErrOutOfRange (see translate).
+		return 0, translate(ctx, op, err)
 	}
 	var stored sql.NullInt64
 	err = t.tx.QueryRowContext(ctx, `SELECT credits_remaining FROM api_keys WHERE tenant_id IS ? AND id = ?`,
 		nullString(tenantID), id).Scan(&stored)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return 0, notFound("api key", id)
 	case err != nil:
-		return 0, translate(ctx, "add credits", err)
+		return 0, translate(ctx, op, err)
 	case !stored.Valid:
-		return 0, noCredits(id)
+		return 0, fail(op, keyhub.ErrNoCredits)
 	}
-	return 0, keyhub.CodedErrorf(keyhub.KindInvalid, "credits_below_zero",
-		"adding %d credits to api key %q would take its balance below zero", delta, id)
-}
-
-func noCredits(id string) error {
-	return keyhub.CodedErrorf(keyhub.KindInvalid, "no_credits", "api key %q has no credits", id)
+	return 0, fail(op, keyhub.ErrBelowZero)
 }

@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/keyhub/keyhub"
@@ -13,7 +11,7 @@ const roleColumns = `id, tenant_id, name, description, scopes, created_at, updat
 
 // CreateRole implements keyhub.Tx.
 func (t *tx) CreateRole(ctx context.Context, r *keyhub.Role) error {
-	scopes, err := stringsText(r.Scopes)
+	scopes, err := stringsText("create role", r.Scopes)
 	if err != nil {
 		return err
 	}
@@ -25,9 +23,6 @@ func (t *tx) CreateRole(ctx context.Context, r *keyhub.Role) error {
 func (t *tx) GetRole(ctx context.Context, tenantID, id string) (*keyhub.Role, error) {
 	row := t.tx.QueryRowContext(ctx, `SELECT `+roleColumns+` FROM roles WHERE tenant_id = ? AND id = ?`, tenantID, id)
 	r, err := scanRole(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("role", id)
-	}
 	if err != nil {
 		return nil, translate(ctx, "get role", err)
 	}
@@ -36,36 +31,36 @@ func (t *tx) GetRole(ctx context.Context, tenantID, id string) (*keyhub.Role, er
 
 // ListRoles implements keyhub.Tx.
 func (t *tx) ListRoles(ctx context.Context, tenantID string, page keyhub.Page) ([]*keyhub.Role, error) {
+	const op = "list roles"
 	q := `SELECT ` + roleColumns + ` FROM roles WHERE tenant_id = ?`
 	args := []any{tenantID}
 	if page.After != "" {
 		q += ` AND id < ?`
 		args = append(args, page.After)
 	}
-	q += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, limit(page))
-	return list(ctx, t, "list roles", q, args, scanRole)
+	lim, limArgs, err := pageClause(op, page)
+	if err != nil {
+		return nil, err
+	}
+	return list(ctx, t, op, q+` ORDER BY id DESC`+lim, append(args, limArgs...), scanRole)
 }
 
 // UpdateRole implements keyhub.Tx; the role must belong to r.TenantID.
 func (t *tx) UpdateRole(ctx context.Context, r *keyhub.Role) error {
-	scopes, err := stringsText(r.Scopes)
+	scopes, err := stringsText("update role", r.Scopes)
 	if err != nil {
 		return err
 	}
-	return t.execOne(ctx, "update role", "role", r.ID,
+	return t.execOne(ctx, "update role",
 		`UPDATE roles SET name = ?, description = ?, scopes = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
 		r.Name, r.Description, scopes, micros(r.UpdatedAt), r.TenantID, r.ID)
 }
 
 // DeleteRole implements keyhub.Tx. A role that keys still name is kept by
-// the foreign key, which surfaces as KindConflict.
+// the foreign key, which surfaces as ErrReferenced; the failed statement
+// changes nothing and the transaction stays usable.
 func (t *tx) DeleteRole(ctx context.Context, tenantID, id string) error {
-	err := t.execOne(ctx, "delete role", "role", id, `DELETE FROM roles WHERE tenant_id = ? AND id = ?`, tenantID, id)
-	if keyhub.IsKind(err, keyhub.KindConflict) {
-		return keyhub.CodedErrorf(keyhub.KindConflict, "role_in_use", "role %q is still assigned to API keys", id)
-	}
-	return err
+	return t.execOne(ctx, "delete role", `DELETE FROM roles WHERE tenant_id = ? AND id = ?`, tenantID, id)
 }
 
 // CountRoleMembers implements keyhub.Tx.

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"time"
 
 	"github.com/keyhub/keyhub"
@@ -15,7 +14,7 @@ const signingKeyColumns = `id, algorithm, private_key_encrypted, public_jwk, cre
 func (t *tx) CreateSigningKey(ctx context.Context, k *keyhub.SigningKey) error {
 	return t.exec(ctx, "create signing key", `INSERT INTO signing_keys (`+signingKeyColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		k.ID, k.Algorithm, k.PrivateKeyEncrypted, string(k.PublicJWK), micros(k.CreatedAt),
+		k.ID, k.Algorithm, k.PrivateKeyEncrypted, rawText(k.PublicJWK), micros(k.CreatedAt),
 		microsPtr(k.RetiredAt), microsPtr(k.ExpiresAt))
 }
 
@@ -28,14 +27,14 @@ func (t *tx) ListSigningKeys(ctx context.Context) ([]*keyhub.SigningKey, error) 
 
 // UpdateSigningKey implements keyhub.Tx.
 func (t *tx) UpdateSigningKey(ctx context.Context, k *keyhub.SigningKey) error {
-	return t.execOne(ctx, "update signing key", "signing key", k.ID,
+	return t.execOne(ctx, "update signing key",
 		`UPDATE signing_keys SET retired_at = ?, expires_at = ? WHERE id = ?`,
 		microsPtr(k.RetiredAt), microsPtr(k.ExpiresAt), k.ID)
 }
 
 // DeleteSigningKey implements keyhub.Tx.
 func (t *tx) DeleteSigningKey(ctx context.Context, id string) error {
-	return t.execOne(ctx, "delete signing key", "signing key", id, `DELETE FROM signing_keys WHERE id = ?`, id)
+	return t.execOne(ctx, "delete signing key", `DELETE FROM signing_keys WHERE id = ?`, id)
 }
 
 func scanSigningKey(row scanner) (*keyhub.SigningKey, error) {
@@ -48,7 +47,7 @@ func scanSigningKey(row scanner) (*keyhub.SigningKey, error) {
 	if err := row.Scan(&k.ID, &k.Algorithm, &k.PrivateKeyEncrypted, &jwk, &created, &ret, &expire); err != nil {
 		return nil, err
 	}
-	k.PublicJWK = json.RawMessage(jwk)
+	k.PublicJWK = rawValue(jwk)
 	k.CreatedAt = fromMicros(created)
 	k.RetiredAt, k.ExpiresAt = fromMicrosPtr(ret), fromMicrosPtr(expire)
 	return &k, nil

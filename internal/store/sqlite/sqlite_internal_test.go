@@ -1,18 +1,15 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
+	"database/sql"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/keyhub/keyhub"
+	"modernc.org/sqlite"
 )
 
 func openAt(t *testing.T, path string) *Store {
@@ -67,86 +64,86 @@ func TestPragmasApplied(t *testing.T) {
 	}
 }
 
-// TestTwoProcessesShareFile checks that two stores on one file, as two keyhub
-// processes would be, queue their writers instead of failing.
-func TestTwoProcessesShareFile(t *testing.T) {
+// TestBusyIsUnavailable holds the write lock from another connection and
+// writes through a store whose connections do not wait for it: SQLITE_BUSY
+// must reach the caller as ErrUnavailable, whose message says nothing of
+// the driver, with the driver's error kept in the chain for logs.
+func TestBusyIsUnavailable(t *testing.T) {
+	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "keyhub.db")
-	stores := []*Store{openAt(t, path), openAt(t, path)}
-	now := time.Now().UTC()
-	var wg sync.WaitGroup
-	errs := make(chan error, 32)
-	for i := range 32 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- stores[i%2].Update(context.Background(), func(tx keyhub.Tx) error {
-				if _, err := tx.ListTenants(context.Background(), keyhub.Page{Limit: 1}); err != nil {
-					return err
-				}
-				when := now.Add(time.Duration(i) * time.Millisecond)
-				return tx.CreateTenant(context.Background(), &keyhub.Tenant{
-					ID: keyhub.NewID(keyhub.PrefixTenant, when), Name: "t", CreatedAt: when, UpdatedAt: when,
-				})
-			})
-		}()
+	openAt(t, path) // creates and migrates the file
+
+	holder, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		t.Fatal(err)
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Errorf("Update: %v", err)
-		}
+	defer holder.Close()
+	lock, err := holder.BeginTx(ctx, nil) // BEGIN IMMEDIATE: takes the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback()
+
+	impatient, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(0)&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Store{read: impatient, write: impatient}
+	defer s.Close()
+	err = s.Update(ctx, func(tx keyhub.Tx) error { return nil })
+	var ke *keyhub.Error
+	if !errors.As(err, &ke) || ke != keyhub.ErrUnavailable || ke.Error() != "store unavailable" {
+		t.Fatalf("Update while another connection writes = %v, want keyhub.ErrUnavailable", err)
+	}
+	var serr *sqlite.Error
+	if !errors.As(err, &serr) {
+		t.Errorf("error %v does not keep the driver's error for logs", err)
 	}
 }
 
-func TestCanceledContextPassesThrough(t *testing.T) {
-	s := openAt(t, filepath.Join(t.TempDir(), "keyhub.db"))
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	err := s.View(ctx, func(tx keyhub.Tx) error {
-		_, err := tx.ListTenants(ctx, keyhub.Page{})
+// TestMigrationKeepsExistingClients upgrades a file whose clients predate
+// the token epoch: they come back in epoch 0, the epoch of every token
+// issued so far.
+func TestMigrationKeepsExistingClients(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "keyhub.db")
+	db, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT`); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"0001_init", "0002_limits_usage_oauth"} {
+		body, err := migrations.ReadFile("migrations/" + v + ".sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, string(body)); err != nil {
+			t.Fatalf("apply %s: %v", v, err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (?, 0)`, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = db.ExecContext(ctx, `INSERT INTO clients (id, name, secret_hash, scopes, audiences, token_ttl_ns,
+		enabled, creator_type, creator_id, created_at, updated_at)
+		VALUES ('cli_old', 'old', x'01', '[]', '[]', 60000000000, 1, 'system', '', 0, 0)`)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s := openAt(t, path)
+	var c *keyhub.Client
+	err = s.View(ctx, func(tx keyhub.Tx) error {
+		c, err = tx.LookupClient(ctx, "cli_old")
 		return err
 	})
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("View with canceled context = %v, want context.Canceled", err)
+	if err != nil {
+		t.Fatalf("LookupClient after the upgrade: %v", err)
 	}
-	err = s.Update(ctx, func(tx keyhub.Tx) error { return nil })
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("Update with canceled context = %v, want context.Canceled", err)
-	}
-}
-
-// TestErrorsHoldNoHash checks that the errors a key's hash can reach name
-// neither the hash nor its hex or raw bytes.
-func TestErrorsHoldNoHash(t *testing.T) {
-	s := openAt(t, filepath.Join(t.TempDir(), "keyhub.db"))
-	ctx := context.Background()
-	sum := sha256.Sum256([]byte("kh_live_secret"))
-	hash := sum[:]
-	now := time.Now().UTC()
-	key := func() *keyhub.APIKey {
-		return &keyhub.APIKey{ID: keyhub.NewID(keyhub.PrefixAPIKey, now), Name: "k", Environment: "live",
-			Hash: hash, Enabled: true, Creator: keyhub.Actor{Type: "system"}, CreatedAt: now, UpdatedAt: now}
-	}
-	var errs []error
-	errs = append(errs, s.Update(ctx, func(tx keyhub.Tx) error { return tx.CreateAPIKey(ctx, key()) }))
-	errs = append(errs, s.Update(ctx, func(tx keyhub.Tx) error { return tx.CreateAPIKey(ctx, key()) }))
-	errs = append(errs, s.View(ctx, func(tx keyhub.Tx) error {
-		_, err := tx.GetAPIKeyByHash(ctx, bytes.Repeat([]byte{0xab}, 32))
-		return err
-	}))
-	if errs[0] != nil {
-		t.Fatalf("CreateAPIKey: %v", errs[0])
-	}
-	for _, err := range errs[1:] {
-		if err == nil {
-			t.Fatal("expected an error")
-		}
-		msg := err.Error()
-		for _, leak := range []string{fmt.Sprintf("%x", hash), "abababab", string(hash), "secret"} {
-			if strings.Contains(msg, leak) {
-				t.Errorf("error %q leaks %q", msg, leak)
-			}
-		}
+	if c.Name != "old" || c.TokenEpoch != 0 {
+		t.Errorf("migrated client = %+v, want the old client in epoch 0", c)
 	}
 }

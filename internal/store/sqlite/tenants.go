@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/keyhub/keyhub"
@@ -12,7 +10,7 @@ import (
 
 // CreateTenant implements keyhub.Tx.
 func (t *tx) CreateTenant(ctx context.Context, tn *keyhub.Tenant) error {
-	prefixes, err := jsonText(prefixMap(tn.KeyPrefixes))
+	prefixes, err := mapText("create tenant", tn.KeyPrefixes)
 	if err != nil {
 		return err
 	}
@@ -24,9 +22,6 @@ func (t *tx) CreateTenant(ctx context.Context, tn *keyhub.Tenant) error {
 func (t *tx) GetTenant(ctx context.Context, id string) (*keyhub.Tenant, error) {
 	row := t.tx.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = ?`, id)
 	tn, err := scanTenant(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("tenant", id)
-	}
 	if err != nil {
 		return nil, translate(ctx, "get tenant", err)
 	}
@@ -35,24 +30,27 @@ func (t *tx) GetTenant(ctx context.Context, id string) (*keyhub.Tenant, error) {
 
 // ListTenants implements keyhub.Tx.
 func (t *tx) ListTenants(ctx context.Context, page keyhub.Page) ([]*keyhub.Tenant, error) {
+	const op = "list tenants"
 	q := `SELECT ` + tenantColumns + ` FROM tenants`
 	var args []any
 	if page.After != "" {
 		q += ` WHERE id < ?`
 		args = append(args, page.After)
 	}
-	q += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, limit(page))
-	return list(ctx, t, "list tenants", q, args, scanTenant)
+	lim, limArgs, err := pageClause(op, page)
+	if err != nil {
+		return nil, err
+	}
+	return list(ctx, t, op, q+` ORDER BY id DESC`+lim, append(args, limArgs...), scanTenant)
 }
 
 // UpdateTenant implements keyhub.Tx.
 func (t *tx) UpdateTenant(ctx context.Context, tn *keyhub.Tenant) error {
-	prefixes, err := jsonText(prefixMap(tn.KeyPrefixes))
+	prefixes, err := mapText("update tenant", tn.KeyPrefixes)
 	if err != nil {
 		return err
 	}
-	return t.execOne(ctx, "update tenant", "tenant", tn.ID,
+	return t.execOne(ctx, "update tenant",
 		`UPDATE tenants SET name = ?, key_prefixes = ?, updated_at = ? WHERE id = ?`,
 		tn.Name, prefixes, micros(tn.UpdatedAt), tn.ID)
 }
@@ -71,16 +69,13 @@ func scanTenant(row scanner) (*keyhub.Tenant, error) {
 	if err := json.Unmarshal([]byte(prefixes), &tn.KeyPrefixes); err != nil {
 		return nil, fmt.Errorf("tenant %s: decode key_prefixes: %w", tn.ID, err)
 	}
-	tn.KeyPrefixes = prefixMap(tn.KeyPrefixes)
+	// Maps come back non-nil, like lists, whether nil (stored as null) or
+	// empty was written.
+	if tn.KeyPrefixes == nil {
+		tn.KeyPrefixes = map[string]string{}
+	}
 	tn.CreatedAt, tn.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return &tn, nil
-}
-
-func prefixMap(m map[string]string) map[string]string {
-	if m == nil {
-		return map[string]string{}
-	}
-	return m
 }
 
 // CreateScope implements keyhub.Tx.
@@ -107,5 +102,5 @@ func (t *tx) ListScopes(ctx context.Context) ([]*keyhub.ScopeEntry, error) {
 
 // DeleteScope implements keyhub.Tx.
 func (t *tx) DeleteScope(ctx context.Context, name string) error {
-	return t.execOne(ctx, "delete scope", "scope", name, `DELETE FROM scopes WHERE name = ?`, name)
+	return t.execOne(ctx, "delete scope", `DELETE FROM scopes WHERE name = ?`, name)
 }

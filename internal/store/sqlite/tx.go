@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/keyhub/keyhub"
 )
@@ -19,9 +20,9 @@ type tx struct {
 
 var _ keyhub.Tx = (*tx)(nil)
 
-// execOne runs a statement that changes one object, answering notFound when it
-// matched no row.
-func (t *tx) execOne(ctx context.Context, op, what, id, query string, args ...any) error {
+// execOne runs a statement that changes one object, answering ErrNotFound
+// when it matched no row.
+func (t *tx) execOne(ctx context.Context, op, query string, args ...any) error {
 	res, err := t.tx.ExecContext(ctx, query, args...)
 	if err != nil {
 		return translate(ctx, op, err)
@@ -31,7 +32,7 @@ func (t *tx) execOne(ctx context.Context, op, what, id, query string, args ...an
 		return translate(ctx, op, err)
 	}
 	if n == 0 {
-		return notFound(what, id)
+		return fail(op, keyhub.ErrNotFound)
 	}
 	return nil
 }
@@ -73,15 +74,16 @@ func list[T any](ctx context.Context, t *tx, op, query string, args []any, scan 
 	return out, nil
 }
 
-// limit clamps a page size to keyhub's bounds; zero means the default.
-func limit(p keyhub.Page) int {
-	switch {
-	case p.Limit <= 0:
-		return keyhub.DefaultPageLimit
-	case p.Limit > keyhub.MaxPageLimit:
-		return keyhub.MaxPageLimit
+// pageClause is the LIMIT and OFFSET of a page, with their arguments. The
+// limit is used exactly as given: the service asks for one more object than
+// it shows, to know whether another page follows, so a cap here would break
+// paging at the cap. A limit below 1 or a negative offset is a bug of the
+// caller, not a request to answer.
+func pageClause(op string, p keyhub.Page) (string, []any, error) {
+	if p.Limit < 1 || p.Offset < 0 {
+		return "", nil, fmt.Errorf("sqlite: %s: page limit below 1 or negative offset", op)
 	}
-	return p.Limit
+	return ` LIMIT ? OFFSET ?`, []any{p.Limit, p.Offset}, nil
 }
 
 // Times are stored as unix microseconds: the service truncates to
@@ -112,23 +114,45 @@ func nullString(s string) sql.NullString {
 	return sql.NullString{String: s, Valid: s != ""}
 }
 
-// jsonText encodes v for a TEXT column. nil lists are stored as [] so that
-// they come back as empty, non-nil slices.
-func jsonText(v any) (string, error) {
+// jsonText encodes v for a TEXT column.
+func jsonText(op string, v any) (string, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return "", fmt.Errorf("sqlite: encode json: %w", err)
+		return "", fmt.Errorf("sqlite: %s: encode json: %w", op, err)
 	}
 	return string(b), nil
 }
 
-func stringsText(s []string) (string, error) {
+// stringsText stores a list as a JSON array of its elements. A nil and an
+// empty list hold the same elements, none, and are both stored as [].
+// JSON holds only UTF-8 (encoding/json would replace other bytes with
+// U+FFFD), so a list with invalid UTF-8 is ErrUnstorableText rather than
+// stored changed; NUL is kept, escaped as \u0000.
+func stringsText(op string, s []string) (string, error) {
 	if s == nil {
 		s = []string{}
 	}
-	return jsonText(s)
+	for _, v := range s {
+		if !utf8.ValidString(v) {
+			return "", fail(op, keyhub.ErrUnstorableText)
+		}
+	}
+	return jsonText(op, s)
 }
 
+// mapText stores a map as a JSON object, as given (nil is null), under the
+// rule of stringsText.
+func mapText(op string, m map[string]string) (string, error) {
+	for k, v := range m {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return "", fail(op, keyhub.ErrUnstorableText)
+		}
+	}
+	return jsonText(op, m)
+}
+
+// parseStrings decodes a stored list. Lists always come back non-nil, on
+// both stores, so that callers encode them as [] and never as null.
 func parseStrings(text string) ([]string, error) {
 	out := []string{}
 	if err := json.Unmarshal([]byte(text), &out); err != nil {
@@ -140,12 +164,22 @@ func parseStrings(text string) ([]string, error) {
 	return out, nil
 }
 
-// objectText stores a raw JSON object, nil or empty meaning {}.
-func objectText(m json.RawMessage) string {
+// rawText stores a JSON value as given. A RawMessage without bytes holds no
+// value, which is what JSON null means and how encoding/json marshals a nil
+// RawMessage, so it is stored as null; rawValue reads null back as nil.
+func rawText(m json.RawMessage) string {
 	if len(m) == 0 {
-		return "{}"
+		return "null"
 	}
 	return string(m)
+}
+
+// rawValue is the JSON value of a column written by rawText.
+func rawValue(text string) json.RawMessage {
+	if text == "null" {
+		return nil
+	}
+	return json.RawMessage(text)
 }
 
 // Announce does nothing: a SQLite file serves one node, whose caches the

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/keyhub/keyhub"
@@ -58,9 +57,6 @@ func (t *tx) ListUsage(ctx context.Context, tenantID, id string, from, to time.T
 	var one int
 	err := t.tx.QueryRowContext(ctx, `SELECT 1 FROM api_keys WHERE tenant_id IS ? AND id = ?`,
 		nullString(tenantID), id).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("api key", id)
-	}
 	if err != nil {
 		return nil, translate(ctx, "list usage", err)
 	}

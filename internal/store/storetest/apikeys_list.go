@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -48,6 +49,11 @@ func newKeyFixture(t *testing.T, s keyhub.Store) *keyFixture {
 		{"literal", "100xxsure", "live", nil},
 		{"underscore", "a_b", "staging", nil},
 		{"underscoreLookalike", "axb", "staging", nil},
+		{"backslash", `x\y`, "staging", nil},
+		{"backslashLookalike", "xy", "staging", nil},
+		{"upper", "Billing-Admin", "live", nil},
+		{"umlautUpper", "Ärger", "staging", nil},
+		{"umlautLower", "ärger", "staging", nil},
 	}
 	for i, sp := range specs {
 		k := newKey(a.ID, at(now, i+1))
@@ -86,24 +92,42 @@ func testKeyListFilters(t *testing.T, s keyhub.Store) {
 		{"Environment", keyhub.APIKeyFilter{Environment: "test"}, []string{"expiredPast", "disabled", "disabledExpired"}},
 		{"EnvironmentUnknown", keyhub.APIKeyFilter{Environment: "nope"}, nil},
 		{"StateActive", keyhub.APIKeyFilter{State: keyhub.StateActive},
-			[]string{"active", "activeFuture", "role", "literal", "underscore", "underscoreLookalike"}},
+			[]string{"active", "activeFuture", "role", "literal", "underscore", "underscoreLookalike",
+				"backslash", "backslashLookalike", "upper", "umlautUpper", "umlautLower"}},
 		{"StateExpiredAtOrBeforeNow", keyhub.APIKeyFilter{State: keyhub.StateExpired}, []string{"expiredNow", "expiredPast"}},
 		{"StateDisabledBeatsExpired", keyhub.APIKeyFilter{State: keyhub.StateDisabled}, []string{"disabled", "disabledExpired"}},
 		{"StateRevokedBeatsAll", keyhub.APIKeyFilter{State: keyhub.StateRevoked}, []string{"revoked"}},
 		{"Role", keyhub.APIKeyFilter{RoleID: f.role.ID}, []string{"role"}},
 		{"RoleUnknown", keyhub.APIKeyFilter{RoleID: keyhub.NewID(keyhub.PrefixRole, f.now)}, nil},
 		{"NamePrefix", keyhub.APIKeyFilter{NamePrefix: "bill"}, []string{"active", "activeFuture", "revoked"}},
-		{"NamePrefixIsCaseSensitive", keyhub.APIKeyFilter{NamePrefix: "Bill"}, nil},
+		{"NamePrefixIsCaseSensitive", keyhub.APIKeyFilter{NamePrefix: "Bill"}, []string{"upper"}},
 		{"NamePrefixWholeName", keyhub.APIKeyFilter{NamePrefix: "reports"}, []string{"expiredNow", "expiredPast"}},
 		{"NamePrefixPercentIsLiteral", keyhub.APIKeyFilter{NamePrefix: "100%"}, []string{"role"}},
 		{"NamePrefixPercentUnderscoreLiteral", keyhub.APIKeyFilter{NamePrefix: "100%_s"}, []string{"role"}},
 		{"NamePrefixUnderscoreIsLiteral", keyhub.APIKeyFilter{NamePrefix: "a_"}, []string{"underscore"}},
+		{"NamePrefixBackslashIsLiteral", keyhub.APIKeyFilter{NamePrefix: `x\`}, []string{"backslash"}},
+		{"NameContains", keyhub.APIKeyFilter{NameContains: "bill"}, []string{"active", "activeFuture", "revoked", "upper"}},
+		{"NameContainsIgnoresASCIICase", keyhub.APIKeyFilter{NameContains: "ING-"}, []string{"active", "activeFuture", "upper"}},
+		{"NameContainsWholeName", keyhub.APIKeyFilter{NameContains: "reports-old"}, []string{"expiredPast"}},
+		{"NameContainsPercentIsLiteral", keyhub.APIKeyFilter{NameContains: "%"}, []string{"role"}},
+		{"NameContainsUnderscoreIsLiteral", keyhub.APIKeyFilter{NameContains: "_"}, []string{"role", "underscore"}},
+		{"NameContainsPercentUnderscoreLiteral", keyhub.APIKeyFilter{NameContains: "0%_S"}, []string{"role"}},
+		{"NameContainsBackslashIsLiteral", keyhub.APIKeyFilter{NameContains: `\`}, []string{"backslash"}},
+		// Only ASCII letters fold: Ä and ä stay apart, on both stores,
+		// whatever the database's locale.
+		{"NameContainsKeepsNonASCIICase", keyhub.APIKeyFilter{NameContains: "ärger"}, []string{"umlautLower"}},
+		{"NameContainsKeepsNonASCIICaseUpper", keyhub.APIKeyFilter{NameContains: "ÄRGER"}, []string{"umlautUpper"}},
+		{"NameContainsNoMatch", keyhub.APIKeyFilter{NameContains: "nomatch"}, nil},
+		{"NotRevoked", keyhub.APIKeyFilter{NotRevoked: true}, without(all, "revoked")},
+		{"NotRevokedAndState", keyhub.APIKeyFilter{NotRevoked: true, State: keyhub.StateRevoked}, nil},
+		{"NotRevokedAndNameContains", keyhub.APIKeyFilter{NotRevoked: true, NameContains: "BiLL"},
+			[]string{"active", "activeFuture", "upper"}},
 		{"Combined", keyhub.APIKeyFilter{Environment: "live", State: keyhub.StateActive, NamePrefix: "bill"},
 			[]string{"active", "activeFuture"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.filter.Now = f.now
+			tc.filter.Now, tc.filter.Page = f.now, wholeList
 			mustView(t, s, func(tx keyhub.Tx) error {
 				got, err := tx.ListAPIKeys(ctx, f.tenant.ID, tc.filter)
 				if err != nil {
@@ -117,6 +141,17 @@ func testKeyListFilters(t *testing.T, s keyhub.Store) {
 }
 
 func keyID(k *keyhub.APIKey) string { return k.ID }
+
+// without returns labels less drop.
+func without(labels []string, drop ...string) []string {
+	var out []string
+	for _, l := range labels {
+		if !slices.Contains(drop, l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
 
 func testKeyListPagination(t *testing.T, s keyhub.Store) {
 	a, _, now := twoTenants(t, s)
@@ -154,7 +189,8 @@ func testKeyListPagination(t *testing.T, s keyhub.Store) {
 		want      []string
 		wantSizes []int
 	}{
-		{"DefaultLimit", keyhub.APIKeyFilter{}, want, []int{7}},
+		{"LimitAboveCount", keyhub.APIKeyFilter{Page: keyhub.Page{Limit: 50}}, want, []int{7}},
+		{"LimitExactlyCount", keyhub.APIKeyFilter{Page: keyhub.Page{Limit: 7}}, want, []int{7}},
 		{"LimitThree", keyhub.APIKeyFilter{Page: keyhub.Page{Limit: 3}}, want, []int{3, 3, 1}},
 		{"LimitOne", keyhub.APIKeyFilter{Page: keyhub.Page{Limit: 1}}, want, []int{1, 1, 1, 1, 1, 1, 1}},
 		{"AfterMidList", keyhub.APIKeyFilter{Page: keyhub.Page{Limit: 10, After: want[2]}}, want[3:], []int{4}},
@@ -197,7 +233,7 @@ func testKeyListIsolation(t *testing.T, s keyhub.Store) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			mustView(t, s, func(tx keyhub.Tx) error {
-				got, err := tx.ListAPIKeys(ctx, tc.tenantID, keyhub.APIKeyFilter{Now: now})
+				got, err := tx.ListAPIKeys(ctx, tc.tenantID, keyhub.APIKeyFilter{Now: now, Page: wholeList})
 				if err != nil {
 					t.Fatalf("ListAPIKeys: %v", err)
 				}

@@ -10,7 +10,8 @@ import (
 
 var clientCases = []testCase{
 	{"CreateGetRoundTripsEveryField", testClientRoundTrip},
-	{"EmptyValuesNormalized", testClientEmptyValues},
+	{"TokenEpochRoundTrips", testClientTokenEpoch},
+	{"EmptyValuesRoundTrip", testClientEmptyValues},
 	{"CreateDuplicateIDConflict", testClientDuplicate},
 	{"GetIsTenantScoped", testClientGetTenantScoped},
 	{"LookupAnyTenant", testClientLookup},
@@ -67,10 +68,11 @@ func checkClient(t *testing.T, got, want *keyhub.Client) {
 		ID, TenantID, Name string
 		TokenTTL           keyhub.Duration
 		Enabled            bool
+		TokenEpoch         int64
 		Creator            keyhub.Actor
 	}
-	g := plain{got.ID, got.TenantID, got.Name, got.TokenTTL, got.Enabled, got.Creator}
-	w := plain{want.ID, want.TenantID, want.Name, want.TokenTTL, want.Enabled, want.Creator}
+	g := plain{got.ID, got.TenantID, got.Name, got.TokenTTL, got.Enabled, got.TokenEpoch, got.Creator}
+	w := plain{want.ID, want.TenantID, want.Name, want.TokenTTL, want.Enabled, want.TokenEpoch, want.Creator}
 	if g != w {
 		t.Errorf("client = %+v, want %+v", g, w)
 	}
@@ -97,6 +99,7 @@ func testClientRoundTrip(t *testing.T, s keyhub.Store) {
 	c.Audiences = []string{"https://b.example", "https://a.example"}
 	c.TokenTTL = keyhub.Duration(15*time.Minute + 30*time.Second)
 	c.Enabled = false
+	c.TokenEpoch = 7
 	c.Creator = keyhub.Actor{Type: "api_key", ID: "key_x"}
 	c.UpdatedAt = at(now, 4)
 	createClient(t, s, c)
@@ -104,6 +107,51 @@ func testClientRoundTrip(t *testing.T, s keyhub.Store) {
 
 	op := createClient(t, s, newClient("", at(now, 1)))
 	checkClient(t, getClient(t, s, "", op.ID), op)
+}
+
+// testClientTokenEpoch: the epoch is written by Create and Update and read
+// by Get, Lookup and List; a new client's is whatever it was created with.
+func testClientTokenEpoch(t *testing.T, s keyhub.Store) {
+	a, _, now := twoTenants(t, s)
+	zero := createClient(t, s, newClient(a.ID, now))
+	c := newClient(a.ID, at(now, 1))
+	c.TokenEpoch = 3
+	createClient(t, s, c)
+	read := func(want int64) {
+		t.Helper()
+		mustView(t, s, func(tx keyhub.Tx) error {
+			got, err := tx.GetClient(ctx, a.ID, c.ID)
+			if err != nil {
+				t.Fatalf("GetClient: %v", err)
+			}
+			looked, err := tx.LookupClient(ctx, c.ID)
+			if err != nil {
+				t.Fatalf("LookupClient: %v", err)
+			}
+			list, err := tx.ListClients(ctx, a.ID, keyhub.Page{Limit: 10})
+			if err != nil {
+				t.Fatalf("ListClients: %v", err)
+			}
+			checkIDs(t, "ListClients", ids(list, clientID), []string{c.ID, zero.ID})
+			if len(list) != 2 {
+				return nil
+			}
+			if got.TokenEpoch != want || looked.TokenEpoch != want || list[0].TokenEpoch != want {
+				t.Errorf("TokenEpoch by Get, Lookup, List = %d, %d, %d; want %d",
+					got.TokenEpoch, looked.TokenEpoch, list[0].TokenEpoch, want)
+			}
+			if list[1].TokenEpoch != 0 {
+				t.Errorf("TokenEpoch of a client created without one = %d, want 0", list[1].TokenEpoch)
+			}
+			return nil
+		})
+	}
+	read(3)
+	c.TokenEpoch = 4
+	c.UpdatedAt = at(now, 2)
+	mustUpdate(t, s, func(tx keyhub.Tx) error { return tx.UpdateClient(ctx, c) })
+	read(4)
+	checkClient(t, getClient(t, s, a.ID, c.ID), c)
 }
 
 func testClientEmptyValues(t *testing.T, s keyhub.Store) {
@@ -124,7 +172,7 @@ func testClientDuplicate(t *testing.T, s keyhub.Store) {
 	dup := newClient(b.ID, at(now, 1))
 	dup.ID = c.ID
 	err := update(t, s, func(tx keyhub.Tx) error { return tx.CreateClient(ctx, dup) })
-	wantKind(t, "CreateClient duplicate id", err, keyhub.KindConflict)
+	wantErr(t, "CreateClient duplicate id", err, keyhub.ErrExists)
 	checkClient(t, getClient(t, s, a.ID, c.ID), c)
 }
 
@@ -148,7 +196,7 @@ func testClientGetTenantScoped(t *testing.T, s keyhub.Store) {
 			mustView(t, s, func(tx keyhub.Tx) error {
 				got, err := tx.GetClient(ctx, tc.tenantID, tc.id)
 				if tc.want == nil {
-					wantKind(t, "GetClient", err, keyhub.KindNotFound)
+					wantErr(t, "GetClient", err, keyhub.ErrNotFound)
 					return nil
 				}
 				if err != nil {
@@ -177,7 +225,7 @@ func testClientLookup(t *testing.T, s keyhub.Store) {
 			checkClient(t, got, c)
 		}
 		_, err := tx.LookupClient(ctx, keyhub.NewID(keyhub.PrefixClient, now))
-		wantKind(t, "LookupClient unknown", err, keyhub.KindNotFound)
+		wantErr(t, "LookupClient unknown", err, keyhub.ErrNotFound)
 		return nil
 	})
 }
@@ -220,12 +268,12 @@ func testClientList(t *testing.T, s keyhub.Store) {
 			name, tenantID string
 			want           []string
 		}{
-			{"DefaultLimit", a.ID, want},
+			{"WholeList", a.ID, want},
 			{"OtherTenant", b.ID, []string{cb.ID}},
 			{"OperatorClientsOnly", "", []string{op.ID}},
 			{"UnknownTenant", keyhub.NewID(keyhub.PrefixTenant, now), nil},
 		} {
-			got, err := tx.ListClients(ctx, tc.tenantID, keyhub.Page{})
+			got, err := tx.ListClients(ctx, tc.tenantID, wholeList)
 			if err != nil {
 				t.Fatalf("ListClients %s: %v", tc.name, err)
 			}
@@ -271,12 +319,12 @@ func testClientUpdateOtherTenant(t *testing.T, s keyhub.Store) {
 	changed.Name = "stolen"
 	changed.SecretHash = hashOf("attacker")
 	err := update(t, s, func(tx keyhub.Tx) error { return tx.UpdateClient(ctx, &changed) })
-	wantKind(t, "UpdateClient of another tenant", err, keyhub.KindNotFound)
+	wantErr(t, "UpdateClient of another tenant", err, keyhub.ErrNotFound)
 	checkClient(t, getClient(t, s, a.ID, c.ID), c)
 
 	unknown := newClient(a.ID, at(now, 1))
 	err = update(t, s, func(tx keyhub.Tx) error { return tx.UpdateClient(ctx, unknown) })
-	wantKind(t, "UpdateClient unknown", err, keyhub.KindNotFound)
+	wantErr(t, "UpdateClient unknown", err, keyhub.ErrNotFound)
 }
 
 func testClientDelete(t *testing.T, s keyhub.Store) {
@@ -287,13 +335,13 @@ func testClientDelete(t *testing.T, s keyhub.Store) {
 	mustUpdate(t, s, func(tx keyhub.Tx) error { return tx.DeleteClient(ctx, "", op.ID) })
 	mustView(t, s, func(tx keyhub.Tx) error {
 		_, err := tx.GetClient(ctx, a.ID, c.ID)
-		wantKind(t, "GetClient after delete", err, keyhub.KindNotFound)
+		wantErr(t, "GetClient after delete", err, keyhub.ErrNotFound)
 		_, err = tx.LookupClient(ctx, op.ID)
-		wantKind(t, "LookupClient after delete", err, keyhub.KindNotFound)
+		wantErr(t, "LookupClient after delete", err, keyhub.ErrNotFound)
 		return nil
 	})
 	err := update(t, s, func(tx keyhub.Tx) error { return tx.DeleteClient(ctx, a.ID, c.ID) })
-	wantKind(t, "DeleteClient twice", err, keyhub.KindNotFound)
+	wantErr(t, "DeleteClient twice", err, keyhub.ErrNotFound)
 }
 
 func testClientDeleteOtherTenant(t *testing.T, s keyhub.Store) {
@@ -301,7 +349,7 @@ func testClientDeleteOtherTenant(t *testing.T, s keyhub.Store) {
 	c := createClient(t, s, newClient(a.ID, now))
 	for _, tenantID := range []string{b.ID, ""} {
 		err := update(t, s, func(tx keyhub.Tx) error { return tx.DeleteClient(ctx, tenantID, c.ID) })
-		wantKind(t, "DeleteClient of another tenant", err, keyhub.KindNotFound)
+		wantErr(t, "DeleteClient of another tenant", err, keyhub.ErrNotFound)
 	}
 	checkClient(t, getClient(t, s, a.ID, c.ID), c)
 }

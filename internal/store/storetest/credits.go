@@ -164,7 +164,7 @@ func testSpendWithoutCredits(t *testing.T, s keyhub.Store) {
 	a, _, now := twoTenants(t, s)
 	k := createKey(t, s, newKey(a.ID, now))
 	_, _, err := spend(t, s, k.ID, 1, time.Time{})
-	wantKind(t, "SpendCredits without credits", err, keyhub.KindInvalid)
+	wantErr(t, "SpendCredits without credits", err, keyhub.ErrNoCredits)
 	if got := getKey(t, s, a.ID, k.ID); got.Credits != nil {
 		t.Errorf("Credits = %+v after refused spend, want nil", *got.Credits)
 	}
@@ -172,7 +172,7 @@ func testSpendWithoutCredits(t *testing.T, s keyhub.Store) {
 
 func testSpendUnknown(t *testing.T, s keyhub.Store) {
 	_, _, err := spend(t, s, keyhub.NewID(keyhub.PrefixAPIKey, baseTime()), 1, time.Time{})
-	wantKind(t, "SpendCredits unknown key", err, keyhub.KindNotFound)
+	wantErr(t, "SpendCredits unknown key", err, keyhub.ErrNotFound)
 }
 
 // testSpendConcurrent is the exactness guarantee: 64 goroutines spend one
@@ -266,7 +266,7 @@ func testAddCreditsBelowZero(t *testing.T, s keyhub.Store) {
 	a, _, now := twoTenants(t, s)
 	k := creditKey(t, s, a.ID, now, &keyhub.Credits{Remaining: 10})
 	_, err := addCredits(t, s, a.ID, k.ID, -11)
-	wantKind(t, "AddCredits below zero", err, keyhub.KindInvalid)
+	wantErr(t, "AddCredits below zero", err, keyhub.ErrBelowZero)
 	if c := storedCredits(t, s, a.ID, k.ID); c.Remaining != 10 {
 		t.Errorf("balance after refused add = %d, want 10", c.Remaining)
 	}
@@ -285,7 +285,7 @@ func testAddCreditsTenantScoped(t *testing.T, s keyhub.Store) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := addCredits(t, s, tc.tenantID, tc.id, 5)
-			wantKind(t, "AddCredits", err, keyhub.KindNotFound)
+			wantErr(t, "AddCredits", err, keyhub.ErrNotFound)
 		})
 	}
 	if c := storedCredits(t, s, a.ID, k.ID); c.Remaining != 10 {
@@ -297,7 +297,7 @@ func testAddCreditsWithoutCredits(t *testing.T, s keyhub.Store) {
 	a, _, now := twoTenants(t, s)
 	k := createKey(t, s, newKey(a.ID, now))
 	_, err := addCredits(t, s, a.ID, k.ID, 5)
-	wantKind(t, "AddCredits without credits", err, keyhub.KindInvalid)
+	wantErr(t, "AddCredits without credits", err, keyhub.ErrNoCredits)
 	if got := getKey(t, s, a.ID, k.ID); got.Credits != nil {
 		t.Errorf("Credits = %+v, want nil", *got.Credits)
 	}

@@ -39,7 +39,7 @@ func testKeyLimitsRoundTrip(t *testing.T, s keyhub.Store) {
 			t.Fatalf("GetAPIKeyByHash: %v", err)
 		}
 		checkKey(t, got, k)
-		list, err := tx.ListAPIKeys(ctx, a.ID, keyhub.APIKeyFilter{Now: now})
+		list, err := tx.ListAPIKeys(ctx, a.ID, keyhub.APIKeyFilter{Now: now, Page: wholeList})
 		if err != nil {
 			t.Fatalf("ListAPIKeys: %v", err)
 		}

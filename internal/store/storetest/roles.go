@@ -60,11 +60,11 @@ func testRoleGetOtherTenant(t *testing.T, s keyhub.Store) {
 	r := createRole(t, s, a.ID, now)
 	mustView(t, s, func(tx keyhub.Tx) error {
 		_, err := tx.GetRole(ctx, b.ID, r.ID)
-		wantKind(t, "GetRole of another tenant", err, keyhub.KindNotFound)
+		wantErr(t, "GetRole of another tenant", err, keyhub.ErrNotFound)
 		_, err = tx.GetRole(ctx, "", r.ID)
-		wantKind(t, "GetRole with no tenant", err, keyhub.KindNotFound)
+		wantErr(t, "GetRole with no tenant", err, keyhub.ErrNotFound)
 		_, err = tx.GetRole(ctx, a.ID, keyhub.NewID(keyhub.PrefixRole, now))
-		wantKind(t, "GetRole unknown", err, keyhub.KindNotFound)
+		wantErr(t, "GetRole unknown", err, keyhub.ErrNotFound)
 		return nil
 	})
 }
@@ -79,7 +79,7 @@ func testRoleList(t *testing.T, s keyhub.Store) {
 	want := newestFirst(mine...)
 	id := func(r *keyhub.Role) string { return r.ID }
 	mustView(t, s, func(tx keyhub.Tx) error {
-		got, err := tx.ListRoles(ctx, a.ID, keyhub.Page{})
+		got, err := tx.ListRoles(ctx, a.ID, wholeList)
 		if err != nil {
 			t.Fatalf("ListRoles: %v", err)
 		}
@@ -130,7 +130,7 @@ func testRoleUpdateOtherTenant(t *testing.T, s keyhub.Store) {
 	changed.TenantID = b.ID
 	changed.Name = "stolen"
 	err := update(t, s, func(tx keyhub.Tx) error { return tx.UpdateRole(ctx, &changed) })
-	wantKind(t, "UpdateRole of another tenant", err, keyhub.KindNotFound)
+	wantErr(t, "UpdateRole of another tenant", err, keyhub.ErrNotFound)
 	mustView(t, s, func(tx keyhub.Tx) error {
 		got, err := tx.GetRole(ctx, a.ID, r.ID)
 		if err != nil {
@@ -147,18 +147,18 @@ func testRoleDelete(t *testing.T, s keyhub.Store) {
 	mustUpdate(t, s, func(tx keyhub.Tx) error { return tx.DeleteRole(ctx, a.ID, r.ID) })
 	mustView(t, s, func(tx keyhub.Tx) error {
 		_, err := tx.GetRole(ctx, a.ID, r.ID)
-		wantKind(t, "GetRole after delete", err, keyhub.KindNotFound)
+		wantErr(t, "GetRole after delete", err, keyhub.ErrNotFound)
 		return nil
 	})
 	err := update(t, s, func(tx keyhub.Tx) error { return tx.DeleteRole(ctx, a.ID, r.ID) })
-	wantKind(t, "DeleteRole twice", err, keyhub.KindNotFound)
+	wantErr(t, "DeleteRole twice", err, keyhub.ErrNotFound)
 }
 
 func testRoleDeleteOtherTenant(t *testing.T, s keyhub.Store) {
 	a, b, now := twoTenants(t, s)
 	r := createRole(t, s, a.ID, now)
 	err := update(t, s, func(tx keyhub.Tx) error { return tx.DeleteRole(ctx, b.ID, r.ID) })
-	wantKind(t, "DeleteRole of another tenant", err, keyhub.KindNotFound)
+	wantErr(t, "DeleteRole of another tenant", err, keyhub.ErrNotFound)
 	mustView(t, s, func(tx keyhub.Tx) error {
 		got, err := tx.GetRole(ctx, a.ID, r.ID)
 		if err != nil {
@@ -176,7 +176,7 @@ func testRoleDeleteReferenced(t *testing.T, s keyhub.Store) {
 	k.RoleID = r.ID
 	createKey(t, s, k)
 	err := update(t, s, func(tx keyhub.Tx) error { return tx.DeleteRole(ctx, a.ID, r.ID) })
-	wantKind(t, "DeleteRole referenced by a key", err, keyhub.KindConflict)
+	wantErr(t, "DeleteRole referenced by a key", err, keyhub.ErrReferenced)
 	mustView(t, s, func(tx keyhub.Tx) error {
 		if _, err := tx.GetRole(ctx, a.ID, r.ID); err != nil {
 			t.Errorf("GetRole after refused delete: %v", err)

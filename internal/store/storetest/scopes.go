@@ -70,7 +70,7 @@ func testScopeDuplicate(t *testing.T, s keyhub.Store) {
 	err := update(t, s, func(tx keyhub.Tx) error {
 		return tx.CreateScope(ctx, &keyhub.ScopeEntry{Name: "payouts:write", CreatedAt: baseTime()})
 	})
-	wantKind(t, "CreateScope twice", err, keyhub.KindConflict)
+	wantErr(t, "CreateScope twice", err, keyhub.ErrExists)
 }
 
 func testScopeDelete(t *testing.T, s keyhub.Store) {
@@ -88,5 +88,5 @@ func testScopeDelete(t *testing.T, s keyhub.Store) {
 
 func testScopeDeleteUnknown(t *testing.T, s keyhub.Store) {
 	err := update(t, s, func(tx keyhub.Tx) error { return tx.DeleteScope(ctx, "nope:read") })
-	wantKind(t, "DeleteScope", err, keyhub.KindNotFound)
+	wantErr(t, "DeleteScope", err, keyhub.ErrNotFound)
 }

@@ -1,6 +1,18 @@
 // Package storetest is the conformance suite every keyhub.Store
 // implementation runs, so that SQLite and PostgreSQL behave alike in every
-// way the services depend on.
+// way the services depend on: the same values read back, the same order,
+// and the same store error of the root package for every failure.
+//
+// Values the suite pins down for both stores:
+//   - lists ([]string) and maps come back non-nil, whether nil or empty was
+//     written: both hold no elements;
+//   - a JSON value (json.RawMessage) comes back as the same JSON value
+//     (PostgreSQL may compact it and reorder object keys); a RawMessage
+//     without bytes, like JSON null, is null and comes back nil;
+//   - times come back in UTC, to the microsecond;
+//   - text is stored byte for byte; text a database cannot hold (NUL or
+//     invalid UTF-8, or a \u0000 or lone surrogate escape in JSON) is
+//     ErrUnstorableText there, and the services refuse it by field first.
 package storetest
 
 import (
@@ -8,6 +20,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -18,20 +31,41 @@ import (
 	"github.com/keyhub/keyhub"
 )
 
-// Run runs the conformance suite against the store open returns. open is
-// called once per subtest and must return a fresh, empty, migrated store;
-// it should register its own cleanup (closing the store) with t.Cleanup.
-func Run(t *testing.T, open func(t *testing.T) keyhub.Store) {
+// Backend is what the suite needs of a store implementation.
+type Backend struct {
+	// NewDatabase creates a fresh, empty database for one test and
+	// returns a function that opens a migrated store on it. Each call of
+	// that function opens another handle on the same database, as another
+	// keyhub node would (SQLite: the same file; PostgreSQL: the same URL).
+	// Closing the stores and dropping the database are cleanups NewDatabase
+	// registers on t.
+	NewDatabase func(t *testing.T) (open func() keyhub.Store)
+
+	// RefusesUnstorableText says the database cannot hold NUL or invalid
+	// UTF-8 in text, nor \u0000 or a lone surrogate escape in JSON, and
+	// the store must answer ErrUnstorableText for them (PostgreSQL). When
+	// false (SQLite), the suite accepts either that error or a faithful
+	// round trip.
+	RefusesUnstorableText bool
+}
+
+// Run runs the conformance suite against b. Every case gets a database of
+// its own.
+func Run(t *testing.T, b Backend) {
 	groups := []struct {
 		name  string
 		cases []testCase
 	}{
 		{"Tx", txCases},
+		{"Errors", errorCases},
+		{"Text", textCases(b.RefusesUnstorableText)},
 		{"Tenants", tenantCases},
 		{"Scopes", scopeCases},
 		{"Roles", roleCases},
 		{"APIKeys", apiKeyCases},
 		{"APIKeyList", apiKeyListCases},
+		{"APIKeySort", apiKeySortCases},
+		{"Paging", pagingCases},
 		{"Audit", auditCases},
 		{"APIKeyLimits", keyLimitCases},
 		{"Credits", creditCases},
@@ -44,18 +78,28 @@ func Run(t *testing.T, open func(t *testing.T) keyhub.Store) {
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
 			for _, tc := range g.cases {
-				t.Run(tc.name, func(t *testing.T) {
-					tc.fn(t, open(t))
-				})
+				t.Run(tc.name, func(t *testing.T) { tc.fn(t, b.NewDatabase(t)()) })
 			}
 		})
 	}
+	t.Run("Nodes", func(t *testing.T) {
+		for _, tc := range nodeCases {
+			t.Run(tc.name, func(t *testing.T) { tc.fn(t, b.NewDatabase(t)) })
+		}
+	})
 }
 
-// testCase is one behaviour checked against a fresh store.
+// testCase is one behaviour checked against a store on a fresh database.
 type testCase struct {
 	name string
 	fn   func(t *testing.T, s keyhub.Store)
+}
+
+// nodeCase is one behaviour checked across several stores on a fresh
+// database: open opens another.
+type nodeCase struct {
+	name string
+	fn   func(t *testing.T, open func() keyhub.Store)
 }
 
 // baseTime is the clock of the suite: truncated to microseconds and in UTC,
@@ -63,6 +107,10 @@ type testCase struct {
 func baseTime() time.Time {
 	return time.Now().UTC().Truncate(time.Microsecond)
 }
+
+// wholeList is a page large enough for every list of the suite but the
+// paging cases: stores take Limit as given and have no default.
+var wholeList = keyhub.Page{Limit: 1000}
 
 // at returns base shifted by i milliseconds, so that ids created at
 // successive instants sort in creation order.
@@ -96,11 +144,27 @@ func mustView(t *testing.T, s keyhub.Store, fn func(tx keyhub.Tx) error) {
 	}
 }
 
-// wantKind fails unless err is a keyhub error of kind k.
-func wantKind(t *testing.T, what string, err error, k keyhub.Kind) {
+// wantErr fails unless err is the store error want, however wrapped:
+// errors.Is matches its kind and code, and the *keyhub.Error that errors.As
+// finds is the sentinel itself, so the store worded no message of its own.
+func wantErr(t *testing.T, what string, err error, want *keyhub.Error) {
 	t.Helper()
-	if !keyhub.IsKind(err, k) {
-		t.Fatalf("%s: got error %v (kind %q), want kind %q", what, err, keyhub.ErrorKind(err), k)
+	var ke *keyhub.Error
+	switch {
+	case !errors.Is(err, want):
+		t.Errorf("%s: got error %v, want %s (%q)", what, err, want.Code, want.Message)
+	case !errors.As(err, &ke) || ke != want:
+		t.Errorf("%s: got %q, want the store error %s itself, with no message of its own", what, err, want.Code)
+	}
+}
+
+// wantBug fails unless err reports a bug of the caller (a page limit below
+// 1, an unknown sort field): a plain error, which no service may mistake
+// for a store error or a caller's mistake and which answers 500.
+func wantBug(t *testing.T, what string, err error) {
+	t.Helper()
+	if err == nil || keyhub.ErrorKind(err) != keyhub.KindInternal {
+		t.Errorf("%s: got %v, want a plain (internal) error", what, err)
 	}
 }
 
@@ -212,6 +276,19 @@ func checkJSON(t *testing.T, field string, got, want json.RawMessage) {
 	}
 }
 
+// checkRaw fails unless got is the JSON value want: nil when want holds no
+// value (no bytes, or null), else the same JSON value.
+func checkRaw(t *testing.T, field string, got, want json.RawMessage) {
+	t.Helper()
+	if len(want) == 0 || string(want) == "null" {
+		if got != nil {
+			t.Errorf("%s = %q, want nil", field, got)
+		}
+		return
+	}
+	checkJSON(t, field, got, want)
+}
+
 // checkStrings fails unless got equals want and is not nil: callers encode
 // lists to JSON, and a nil slice would become null rather than [].
 func checkStrings(t *testing.T, field string, got, want []string) {
@@ -265,11 +342,7 @@ func checkKey(t *testing.T, got, want *keyhub.APIKey) {
 	}
 	checkStrings(t, "Scopes", got.Scopes, nonNil(want.Scopes))
 	checkStrings(t, "IPs", got.IPs, nonNil(want.IPs))
-	wantMeta := want.Meta
-	if len(wantMeta) == 0 {
-		wantMeta = json.RawMessage(`{}`)
-	}
-	checkJSON(t, "Meta", got.Meta, wantMeta)
+	checkRaw(t, "Meta", got.Meta, want.Meta)
 	checkTimePtr(t, "ExpiresAt", got.ExpiresAt, want.ExpiresAt)
 	checkTimePtr(t, "RevokedAt", got.RevokedAt, want.RevokedAt)
 	checkTimePtr(t, "LastUsedAt", got.LastUsedAt, want.LastUsedAt)

@@ -32,7 +32,7 @@ func testTenantRoundTrip(t *testing.T, s keyhub.Store) {
 func testTenantGetUnknown(t *testing.T, s keyhub.Store) {
 	mustView(t, s, func(tx keyhub.Tx) error {
 		_, err := tx.GetTenant(ctx, keyhub.NewID(keyhub.PrefixTenant, baseTime()))
-		wantKind(t, "GetTenant", err, keyhub.KindNotFound)
+		wantErr(t, "GetTenant", err, keyhub.ErrNotFound)
 		return nil
 	})
 }
@@ -40,7 +40,7 @@ func testTenantGetUnknown(t *testing.T, s keyhub.Store) {
 func testTenantDuplicate(t *testing.T, s keyhub.Store) {
 	tn := createTenant(t, s, baseTime())
 	err := update(t, s, func(tx keyhub.Tx) error { return tx.CreateTenant(ctx, tn) })
-	wantKind(t, "CreateTenant twice", err, keyhub.KindConflict)
+	wantErr(t, "CreateTenant twice", err, keyhub.ErrExists)
 }
 
 func testTenantList(t *testing.T, s keyhub.Store) {
@@ -52,11 +52,11 @@ func testTenantList(t *testing.T, s keyhub.Store) {
 	want := newestFirst(all...)
 	id := func(tn *keyhub.Tenant) string { return tn.ID }
 	mustView(t, s, func(tx keyhub.Tx) error {
-		got, err := tx.ListTenants(ctx, keyhub.Page{})
+		got, err := tx.ListTenants(ctx, wholeList)
 		if err != nil {
 			t.Fatalf("ListTenants: %v", err)
 		}
-		checkIDs(t, "ListTenants default page", ids(got, id), want)
+		checkIDs(t, "ListTenants whole list", ids(got, id), want)
 		var pages []string
 		after := ""
 		for range 4 {
@@ -98,5 +98,5 @@ func testTenantUpdate(t *testing.T, s keyhub.Store) {
 func testTenantUpdateUnknown(t *testing.T, s keyhub.Store) {
 	tn := newTenant(baseTime())
 	err := update(t, s, func(tx keyhub.Tx) error { return tx.UpdateTenant(ctx, tn) })
-	wantKind(t, "UpdateTenant", err, keyhub.KindNotFound)
+	wantErr(t, "UpdateTenant", err, keyhub.ErrNotFound)
 }

@@ -18,6 +18,7 @@ var touchCases = []testCase{
 
 var usageCases = []testCase{
 	{"AddAccumulates", testUsageAccumulates},
+	{"AddMergesDuplicatesInOneBatch", testUsageMergesDuplicates},
 	{"ListWindowIsHalfOpen", testUsageWindow},
 	{"ListOnlyTheKey", testUsageOnlyKey},
 	{"ListTenantScoped", testUsageTenantScoped},
@@ -150,6 +151,24 @@ func testUsageAccumulates(t *testing.T, s keyhub.Store) {
 	}
 }
 
+// testUsageMergesDuplicates: one batch may count the same key, hour and
+// code more than once (PostgreSQL's upsert may not touch a row twice in one
+// statement); the counts add up.
+func testUsageMergesDuplicates(t *testing.T, s keyhub.Store) {
+	a, _, now := twoTenants(t, s)
+	k := createKey(t, s, newKey(a.ID, now))
+	h := hourOf(now, 0)
+	uc := func(hour time.Time, code string, n int64) keyhub.UsageCount {
+		return keyhub.UsageCount{KeyID: k.ID, TenantID: a.ID, Hour: hour, Code: code, Count: n}
+	}
+	addUsage(t, s, uc(h, "VALID", 2), uc(h, "REVOKED", 1), uc(h, "VALID", 3), uc(h.Add(time.Hour), "VALID", 4), uc(h, "VALID", 5))
+	got, err := listUsage(t, s, a.ID, k.ID, h, h.Add(2*time.Hour))
+	if err != nil {
+		t.Fatalf("ListUsage: %v", err)
+	}
+	checkUsage(t, h, got, uc(h, "VALID", 10), uc(h, "REVOKED", 1), uc(h.Add(time.Hour), "VALID", 4))
+}
+
 func testUsageWindow(t *testing.T, s keyhub.Store) {
 	a, _, now := twoTenants(t, s)
 	k := createKey(t, s, newKey(a.ID, now))
@@ -228,7 +247,7 @@ func testUsageTenantScoped(t *testing.T, s keyhub.Store) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := listUsage(t, s, tc.tenantID, tc.id, h, h.Add(time.Hour))
 			if tc.want == nil {
-				wantKind(t, "ListUsage", err, keyhub.KindNotFound)
+				wantErr(t, "ListUsage", err, keyhub.ErrNotFound)
 				return
 			}
 			if err != nil {
