@@ -25,8 +25,12 @@ type Store interface {
 	Close() error
 }
 
-// Tx is the set of operations available inside a transaction. Every
-// tenant-scoped read takes the tenant id and answers KindNotFound for an
+// Tx is the set of operations available inside a transaction. On
+// PostgreSQL most failures abort the transaction, so a caller returns every
+// error but ErrNotFound, ErrExists, ErrNoCredits and ErrBelowZero, after
+// which the transaction stays usable. JSON fields (meta, diffs) are kept as
+// the text given; nil reads back as nil. Every
+// tenant-scoped read takes the tenant id and answers ErrNotFound for an
 // object of another tenant, exactly as for an unknown id.
 type Tx interface {
 	CreateTenant(ctx context.Context, t *Tenant) error
@@ -34,7 +38,7 @@ type Tx interface {
 	ListTenants(ctx context.Context, page Page) ([]*Tenant, error)
 	UpdateTenant(ctx context.Context, t *Tenant) error
 
-	// CreateScope fails with KindConflict if the name exists.
+	// CreateScope fails with ErrExists if the name exists.
 	CreateScope(ctx context.Context, s *ScopeEntry) error
 	ListScopes(ctx context.Context) ([]*ScopeEntry, error)
 	DeleteScope(ctx context.Context, name string) error
@@ -48,7 +52,8 @@ type Tx interface {
 	// role; the foreign key keeps a referenced role from being deleted.
 	CountRoleMembers(ctx context.Context, tenantID, roleID string) (int, error)
 
-	// CreateAPIKey fails with KindConflict on a duplicate hash.
+	// CreateAPIKey fails with ErrExists on a duplicate id or hash, and with
+	// ErrReferenced when its tenant or role does not exist.
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	// GetAPIKey reads a key of tenantID; tenantID "" reads an operator key.
 	GetAPIKey(ctx context.Context, tenantID, id string) (*APIKey, error)
@@ -69,7 +74,8 @@ type Tx interface {
 	// the balance to its refill amount when its last refill is before
 	// periodStart. It never takes the balance below zero: when fewer than
 	// cost remain it changes nothing and answers ok=false. It answers the
-	// balance after the call. A key without credits is KindInvalid.
+	// balance after the call. A key without credits is ErrNoCredits; a
+	// negative cost is a programming error.
 	SpendCredits(ctx context.Context, id string, cost int64, periodStart time.Time) (remaining int64, ok bool, err error)
 	// AddCredits atomically adds delta (which may be negative, but not below
 	// zero) to the balance of key id and answers the new balance.
@@ -82,7 +88,7 @@ type Tx interface {
 	// ListUsage lists the hourly counts of key id with Hour in [from, to).
 	ListUsage(ctx context.Context, tenantID, id string, from, to time.Time) ([]UsageCount, error)
 
-	// CreateClient fails with KindConflict on a duplicate id.
+	// CreateClient fails with ErrExists on a duplicate id.
 	CreateClient(ctx context.Context, c *Client) error
 	// GetClient reads a client of tenantID ("" for operator clients).
 	GetClient(ctx context.Context, tenantID, id string) (*Client, error)

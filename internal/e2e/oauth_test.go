@@ -253,19 +253,25 @@ func TestRevokeIntrospectRotate(t *testing.T) {
 			t.Fatalf("revoking garbage must answer 200: %d", r.Status)
 		}
 
-		// Secret rotation with a grace period: both secrets work, then the
-		// new one alone; tokens of a deleted client stop at once.
+		// Secret rotation with a grace period: both secrets work, and so do
+		// the tokens issued before. Without grace the old secret and every
+		// token issued before stop at once; tokens of a deleted client too.
 		rot := s.Native(200, "POST", "/v1/clients/"+id+"/rotate-secret", s.Operator, tid, map[string]any{"grace_period": "1h"})
 		newSecret := rot["client_secret"].(string)
 		s.Token(id, secret, nil)
 		tok2 := s.Token(id, newSecret, nil)
-		s.Native(200, "POST", "/v1/clients/"+id+"/rotate-secret", s.Operator, tid, nil)
+		s.Native(200, "GET", "/v1/api-keys", tok2, "", nil)
+		rot = s.Native(200, "POST", "/v1/clients/"+id+"/rotate-secret", s.Operator, tid, nil)
 		if r := s.Form("/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, id, newSecret); r.Status != 401 {
 			t.Fatalf("secret after rotation without grace: %d", r.Status)
 		}
-		s.Native(200, "GET", "/v1/api-keys", tok2, "", nil)
-		s.Native(204, "DELETE", "/v1/clients/"+id, s.Operator, tid, nil)
 		if r := s.Do("GET", "/v1/api-keys", nil, apitest.Auth(tok2, "")...); r.Status != 401 {
+			t.Fatalf("token issued before a rotation without grace: %d", r.Status)
+		}
+		tok3 := s.Token(id, rot["client_secret"].(string), nil)
+		s.Native(200, "GET", "/v1/api-keys", tok3, "", nil)
+		s.Native(204, "DELETE", "/v1/clients/"+id, s.Operator, tid, nil)
+		if r := s.Do("GET", "/v1/api-keys", nil, apitest.Auth(tok3, "")...); r.Status != 401 {
 			t.Fatalf("token of a deleted client: %d", r.Status)
 		}
 	})

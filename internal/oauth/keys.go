@@ -165,7 +165,7 @@ func (k *Keys) ensureCurrent(ctx context.Context, checkAlg, force bool) (*keyhub
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	created, err := k.ensureCurrentOnce(ctx, checkAlg, force)
-	if keyhub.IsKind(err, keyhub.KindConflict) && !force {
+	if errors.Is(err, keyhub.ErrExists) && !force {
 		created, err = k.ensureCurrentOnce(ctx, checkAlg, force)
 	}
 	if err != nil {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/keyhub/keyhub"
@@ -33,7 +34,7 @@ func (s *Service) CreateScope(ctx context.Context, c *keyhub.Caller, in ScopeCre
 	e := &keyhub.ScopeEntry{Name: in.Name, Description: desc, CreatedAt: now}
 	err := s.store.Update(ctx, func(tx keyhub.Tx) error {
 		if err := tx.CreateScope(ctx, e); err != nil {
-			if keyhub.IsKind(err, keyhub.KindConflict) {
+			if errors.Is(err, keyhub.ErrExists) {
 				return keyhub.CodedErrorf(keyhub.KindConflict, "scope_exists", "scope %q is already in the catalogue", in.Name)
 			}
 			return err

@@ -91,7 +91,7 @@ func utc(t *time.Time) *time.Time {
 // tenant or role ErrReferenced.
 func (t *tx) CreateAPIKey(ctx context.Context, k *keyhub.APIKey) error {
 	return t.insert(ctx, "create api key", `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES
-		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14, $15, $16, $17, $18,
+		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::json, $11, $12, $13, $14, $15, $16, $17, $18,
 		$19, $20, $21, $22, $23, $24, $25, $26)
 		ON CONFLICT DO NOTHING`,
 		append([]any{k.ID, nullable(k.TenantID), k.Name, k.Environment, k.Start, k.Hash, nonNil(k.Scopes), nullable(k.RoleID),
@@ -130,7 +130,7 @@ func (t *tx) UpdateAPIKey(ctx context.Context, k *keyhub.APIKey) error {
 		`, scopes = ` + w.arg(nonNil(k.Scopes)) +
 		`, role_id = ` + w.arg(nullable(k.RoleID)) +
 		`, ips = ` + w.arg(nonNil(k.IPs)) +
-		`, meta = ` + w.arg(encodeJSON(k.Meta)) + `::jsonb` +
+		`, meta = ` + w.arg(encodeJSON(k.Meta)) + `::json` +
 		`, enabled = ` + w.arg(k.Enabled) +
 		`, expires_at = ` + w.arg(k.ExpiresAt) +
 		`, revoked_at = ` + w.arg(k.RevokedAt) +

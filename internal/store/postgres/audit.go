@@ -30,7 +30,7 @@ func scanAuditEvent(row scanner) (*keyhub.AuditEvent, error) {
 // id is ErrExists.
 func (t *tx) AppendAuditEvent(ctx context.Context, e *keyhub.AuditEvent) error {
 	return t.insert(ctx, "append audit event", `INSERT INTO audit_events (`+auditColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10) ON CONFLICT DO NOTHING`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::json, $10) ON CONFLICT DO NOTHING`,
 		e.ID, nullable(e.TenantID), e.Actor.Type, e.Actor.ID, e.Action, e.TargetType, e.TargetID, e.IP,
 		encodeJSON(e.Diff), e.CreatedAt)
 }
