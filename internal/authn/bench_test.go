@@ -3,45 +3,23 @@ package authn_test
 import (
 	"context"
 	"net/netip"
-	"path/filepath"
 	"testing"
 
 	"github.com/keyhub/keyhub"
-	"github.com/keyhub/keyhub/internal/app"
+	"github.com/keyhub/keyhub/internal/apitest"
 	"github.com/keyhub/keyhub/internal/authn"
 	"github.com/keyhub/keyhub/internal/oauth"
 	"github.com/keyhub/keyhub/internal/service"
-	"github.com/keyhub/keyhub/internal/store/sqlite"
 )
 
 // oauthFixture is a service that issues tokens, with one client.
 func oauthFixture(b *testing.B, alg string) (*authn.Service, *keyhub.Client, string) {
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "k.db"))
+	c := apitest.NewCore(b, apitest.CoreOptions{Tokens: true, Algorithm: alg})
+	cl, secret, err := c.Manage.CreateClient(context.Background(), c.Op, service.ClientCreate{Name: "c", Scopes: []string{"read:api_keys", "create:api_keys"}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { st.Close() })
-	master := make([]byte, 32)
-	keys := oauth.NewKeys(st, oauth.KeysConfig{Issuer: "http://keyhub.test", Master: master, Algorithm: alg})
-	if err := keys.Load(ctx); err != nil {
-		b.Fatal(err)
-	}
-	deny := oauth.NewDenyList(st, nil)
-	core := app.NewCore(st, app.CoreConfig{Auth: []authn.Option{authn.WithTokens("http://keyhub.test", keys, deny)}})
-	b.Cleanup(core.Close)
-	svc := core.Manage
-	op := &keyhub.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: "key_bench"}, Operator: true, Scopes: []string{"*"}}}
-	ten, err := svc.CreateTenant(ctx, op, service.TenantCreate{Name: "acme"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	op.TenantID = ten.ID
-	cl, secret, err := svc.CreateClient(ctx, op, service.ClientCreate{Name: "c", Scopes: []string{"read:api_keys", "create:api_keys"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return core.Auth, cl, secret
+	return c.Auth, cl, secret
 }
 
 // BenchmarkIssueToken is the token endpoint's work after the HTTP layer:

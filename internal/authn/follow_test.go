@@ -2,50 +2,24 @@ package authn_test
 
 import (
 	"context"
-	"log/slog"
 	"net/netip"
-	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/keyhub/keyhub"
-	"github.com/keyhub/keyhub/internal/app"
+	"github.com/keyhub/keyhub/internal/apitest"
 	"github.com/keyhub/keyhub/internal/authn"
-	"github.com/keyhub/keyhub/internal/oauth"
 	"github.com/keyhub/keyhub/internal/service"
-	"github.com/keyhub/keyhub/internal/store/sqlite"
 )
 
 type tokenEnv struct {
-	core *app.Core
+	core *apitest.Core
 	op   *keyhub.Caller
-	clk  *clock
 }
 
 func newTokenEnv(t *testing.T) *tokenEnv {
-	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "k.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
-	keys := oauth.NewKeys(st, oauth.KeysConfig{Issuer: "http://keyhub.test", Master: make([]byte, 32), Now: clk.Now, Log: slog.New(slog.DiscardHandler)})
-	if err := keys.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	core := app.NewCore(st, app.CoreConfig{Now: clk.Now,
-		Auth: []authn.Option{authn.WithTokens("http://keyhub.test", keys, oauth.NewDenyList(st, clk.Now))}})
-	t.Cleanup(core.Close)
-	op := &keyhub.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: "key_t"}, Operator: true, Scopes: []string{"*"}}}
-	ten, err := core.Manage.CreateTenant(ctx, op, service.TenantCreate{Name: "acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	op.TenantID = ten.ID
-	return &tokenEnv{core: core, op: op, clk: clk}
+	c := apitest.NewCore(t, apitest.CoreOptions{Tokens: true})
+	return &tokenEnv{core: c, op: c.Op}
 }
 
 // client makes a client and a management token of it.

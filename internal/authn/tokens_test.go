@@ -3,49 +3,21 @@ package authn_test
 import (
 	"context"
 	"net/netip"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/keyhub/keyhub"
-	"github.com/keyhub/keyhub/internal/app"
+	"github.com/keyhub/keyhub/internal/apitest"
 	"github.com/keyhub/keyhub/internal/authn"
-	"github.com/keyhub/keyhub/internal/oauth"
 	"github.com/keyhub/keyhub/internal/service"
-	"github.com/keyhub/keyhub/internal/store/sqlite"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // TestCachedTokenStillExpires: once verified, a token is answered from the
 // cache, but never past its expiry, and revocation still applies.
 func TestCachedTokenStillExpires(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "k.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
-	keys := oauth.NewKeys(st, oauth.KeysConfig{Issuer: "http://keyhub.test", Master: make([]byte, 32), Now: clk.Now})
-	if err := keys.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	deny := oauth.NewDenyList(st, clk.Now)
-	core := app.NewCore(st, app.CoreConfig{Now: clk.Now, Auth: []authn.Option{authn.WithTokens("http://keyhub.test", keys, deny)}})
-	defer core.Close()
-	svc, auth := core.Manage, core.Auth
-	op := &keyhub.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: "key_t"}, Operator: true, Scopes: []string{"*"}}}
-	ten, _ := svc.CreateTenant(ctx, op, service.TenantCreate{Name: "acme"})
-	op.TenantID = ten.ID
+	c := apitest.NewCore(t, apitest.CoreOptions{Tokens: true})
+	svc, auth, op, clk := c.Manage, c.Auth, c.Op, c.Clock
 	cl, _, err := svc.CreateClient(ctx, op, service.ClientCreate{Name: "c", Scopes: []string{"read:api_keys"}, TokenTTL: "2m"})
 	if err != nil {
 		t.Fatal(err)

@@ -3,55 +3,28 @@ package service_test
 import (
 	"context"
 	"net/netip"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/keyhub/keyhub"
-	"github.com/keyhub/keyhub/internal/app"
+	"github.com/keyhub/keyhub/internal/apitest"
 	"github.com/keyhub/keyhub/internal/authn"
 	"github.com/keyhub/keyhub/internal/service"
-	"github.com/keyhub/keyhub/internal/store/sqlite"
 	"github.com/keyhub/keyhub/internal/verify"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 type fixture struct {
 	svc    *service.Service
 	auth   *authn.Service
-	clk    *clock
+	clk    *apitest.Clock
 	op     *keyhub.Caller
 	tenant string
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "k.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	clk := &clock{t: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
-	core := app.NewCore(st, app.CoreConfig{Now: clk.Now})
-	t.Cleanup(core.Close)
-	svc := core.Manage
-	op := &keyhub.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: "key_test"}, Operator: true, Scopes: []string{"*"}}}
-	ten, err := svc.CreateTenant(ctx, op, service.TenantCreate{Name: "acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	op.TenantID = ten.ID
-	return &fixture{svc: svc, auth: core.Auth, clk: clk, op: op, tenant: ten.ID}
+	c := apitest.NewCore(t, apitest.CoreOptions{Start: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)})
+	return &fixture{svc: c.Manage, auth: c.Auth, clk: c.Clock, op: c.Op, tenant: c.Tenant}
 }
 
 func (f *fixture) verify(t *testing.T, key string, scopes ...string) verify.Code {
