@@ -49,6 +49,7 @@ var openapiSchemas = map[string]struct {
 	"CreditsInput":   {reflect.TypeFor[service.CreditsInput](), true},
 	"CreditsPatch":   {reflect.TypeFor[service.CreditsPatch](), true},
 	"RefillInput":    {reflect.TypeFor[service.RefillInput](), true},
+	"LeakReport":     {reflect.TypeFor[service.LeakReport](), true},
 
 	"Tenant":          {reflect.TypeFor[keyhub.Tenant](), false},
 	"ScopeEntry":      {reflect.TypeFor[keyhub.ScopeEntry](), false},
@@ -75,6 +76,8 @@ var openapiSchemas = map[string]struct {
 	"KeyList":         {reflect.TypeFor[list[KeyView]](), false},
 	"ClientList":      {reflect.TypeFor[list[ClientView]](), false},
 	"AuditEventList":  {reflect.TypeFor[list[*keyhub.AuditEvent]](), false},
+	"Leak":            {reflect.TypeFor[service.Leak](), false},
+	"LeakList":        {reflect.TypeFor[leakList](), false},
 }
 
 // openapiOtherSchemas are the schemas that describe no Go struct: ids,

@@ -84,6 +84,8 @@ func (s *Server) routes() {
 
 	s.handle("POST /v1/keys/verify", s.authed(s.verifyKey))
 	s.handle("POST /v1/keys/revoke", s.authed(s.revokeKeyBySecret))
+
+	s.handle("POST /v1/leaks", s.authed(s.reportLeaks))
 }
 
 // handle registers a native route.

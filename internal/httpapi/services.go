@@ -77,6 +77,11 @@ type AuditService interface {
 	ListAuditEvents(ctx context.Context, c *keyhub.Caller, q service.AuditQuery) (service.Page[*keyhub.AuditEvent], error)
 }
 
+// LeakService takes reports of leaked keys.
+type LeakService interface {
+	ReportLeaks(ctx context.Context, c *keyhub.Caller, in service.LeakReport) ([]service.Leak, error)
+}
+
 // SigningService rotates the token signing key.
 type SigningService interface {
 	RotateSigningKey(ctx context.Context, c *keyhub.Caller) (*keyhub.SigningKey, error)
@@ -93,6 +98,7 @@ type Services struct {
 	Clients ClientService
 	Audit   AuditService
 	Signing SigningService
+	Leaks   LeakService
 	// Ready reports whether the store answers, for /readyz.
 	Ready func(context.Context) error
 	// Now is the clock key states are derived at.
@@ -109,6 +115,7 @@ type Management interface {
 	ClientService
 	AuditService
 	SigningService
+	LeakService
 	Ready(context.Context) error
 	Now() time.Time
 }
@@ -123,6 +130,6 @@ type Auth interface {
 // ServicesOf gathers the services of a node: m for management, a for
 // authentication.
 func ServicesOf(m Management, a Auth) Services {
-	return Services{Auth: a, Verify: a, Tenants: m, Scopes: m, Keys: m, Roles: m, Clients: m, Audit: m, Signing: m,
+	return Services{Auth: a, Verify: a, Tenants: m, Scopes: m, Keys: m, Roles: m, Clients: m, Audit: m, Signing: m, Leaks: m,
 		Ready: m.Ready, Now: m.Now}
 }
