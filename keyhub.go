@@ -16,9 +16,24 @@ type Tenant struct {
 	// KeyPrefixes maps an environment name to the prefix of keys created in
 	// it from then on. Its keys are the tenant's environments.
 	KeyPrefixes map[string]string `json:"key_prefixes"`
-	CreatedAt   time.Time         `json:"created_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
+	// LeakPolicy is what a report of one of the tenant's keys found leaked
+	// does: LeakRevoke (the default) or LeakFlag.
+	LeakPolicy LeakPolicy `json:"leak_policy"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
 }
+
+// LeakPolicy says what a leak report does to a tenant's key.
+type LeakPolicy string
+
+// Leak policies.
+const (
+	// LeakRevoke revokes a key reported leaked, at once.
+	LeakRevoke LeakPolicy = "revoke"
+	// LeakFlag only records the report (audit event and webhook), for a
+	// tenant that wants to rotate its keys itself.
+	LeakFlag LeakPolicy = "flag"
+)
 
 // DefaultKeyPrefixes are the environments and prefixes of a new tenant.
 func DefaultKeyPrefixes() map[string]string {

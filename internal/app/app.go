@@ -20,6 +20,7 @@ import (
 	"github.com/keyhub/keyhub/internal/compat"
 	"github.com/keyhub/keyhub/internal/compat/surfaces"
 	"github.com/keyhub/keyhub/internal/config"
+	"github.com/keyhub/keyhub/internal/ghscan"
 	"github.com/keyhub/keyhub/internal/httpapi"
 	"github.com/keyhub/keyhub/internal/oauth"
 	"github.com/keyhub/keyhub/internal/oauthapi"
@@ -64,6 +65,10 @@ type Config struct {
 	// Compat names the seed-compatible surfaces to mount (see
 	// surfaces.Names); nil mounts all of them, an empty list none.
 	Compat []string
+	// GitHubKeysURL is where GitHub publishes the keys that sign its secret
+	// scanning reports (POST /v1/leaks/github); ghscan.DefaultKeysURL by
+	// default.
+	GitHubKeysURL string
 	// OnListen, when set, is called with the bound address once listening.
 	OnListen func(addr string)
 }
@@ -169,7 +174,12 @@ func Run(ctx context.Context, cfg Config) error {
 		fmt.Fprintf(cfg.Stderr, "\nKEYHUB_API_KEY=%s\n\nThis operator key is shown once. Store it now.\n\n", key)
 	}
 
-	api := httpapi.New(core.Services(), log)
+	svcs := core.Services()
+	if cfg.GitHubKeysURL == "" {
+		cfg.GitHubKeysURL = ghscan.DefaultKeysURL
+	}
+	svcs.GitHub = ghscan.NewKeys(cfg.GitHubKeysURL, nil)
+	api := httpapi.New(svcs, log)
 	oauthapi.New(core.Auth, log).WithConfig(oauthapi.Config{Issuer: issuer, JWKS: keys.JWKS, Authenticate: api.Caller,
 		Scopes: core.Manage.CatalogueScopes}).Mount(api)
 	deps := compat.Deps{Caller: api.Caller, Keys: core.Manage, Roles: core.Manage, Now: core.Manage.Now, Log: log}

@@ -15,6 +15,7 @@ import (
 	"github.com/keyhub/keyhub/internal/app"
 	"github.com/keyhub/keyhub/internal/compat/surfaces"
 	"github.com/keyhub/keyhub/internal/config"
+	"github.com/keyhub/keyhub/internal/ghscan"
 	"github.com/keyhub/keyhub/internal/oauth"
 )
 
@@ -81,6 +82,9 @@ func (o *serverOptions) serveRows() []config.Option {
 		{Name: "compat", Env: "KEYHUB_COMPAT", Default: "all",
 			Usage: "seed-compatible surfaces to serve: all, none, or a comma list of " + strings.Join(surfaces.Names(), ", "),
 			Set:   config.Parse(&o.cfg.Compat, surfaces.Parse)},
+		{Name: "github-keys-url", Env: "KEYHUB_GITHUB_KEYS_URL", Default: ghscan.DefaultKeysURL,
+			Usage: "where GitHub publishes the keys that sign its secret scanning reports to POST /v1/leaks/github",
+			Set:   config.String(&o.cfg.GitHubKeysURL)},
 	}
 }
 

@@ -50,6 +50,7 @@ var openapiSchemas = map[string]struct {
 	"CreditsPatch":   {reflect.TypeFor[service.CreditsPatch](), true},
 	"RefillInput":    {reflect.TypeFor[service.RefillInput](), true},
 	"LeakReport":     {reflect.TypeFor[service.LeakReport](), true},
+	"GitHubMatch":    {reflect.TypeFor[githubMatch](), true},
 
 	"Tenant":          {reflect.TypeFor[keyhub.Tenant](), false},
 	"ScopeEntry":      {reflect.TypeFor[keyhub.ScopeEntry](), false},
@@ -78,6 +79,7 @@ var openapiSchemas = map[string]struct {
 	"AuditEventList":  {reflect.TypeFor[list[*keyhub.AuditEvent]](), false},
 	"Leak":            {reflect.TypeFor[service.Leak](), false},
 	"LeakList":        {reflect.TypeFor[leakList](), false},
+	"GitHubLabel":     {reflect.TypeFor[githubLabel](), false},
 }
 
 // openapiOtherSchemas are the schemas that describe no Go struct: ids,
@@ -436,8 +438,10 @@ var oauthOperations = []string{"POST /oauth2/token", "POST /oauth2/introspect", 
 // needs, and the problem answers every authenticated route can give.
 func TestOpenAPIOperations(t *testing.T) {
 	doc := loadOpenAPI(t)
+	// public operations need no credential; POST /v1/leaks/github is
+	// authenticated by GitHub's signature instead.
 	public := []string{"GET /healthz", "GET /readyz", "GET /openapi.json",
-		"GET /.well-known/jwks.json", "GET /.well-known/oauth-authorization-server"}
+		"GET /.well-known/jwks.json", "GET /.well-known/oauth-authorization-server", "POST /v1/leaks/github"}
 	ids := map[string]string{}
 	for path, v := range obj(t, doc, "paths") {
 		for method, o := range v.(map[string]any) {

@@ -86,6 +86,7 @@ func (s *Server) routes() {
 	s.handle("POST /v1/keys/revoke", s.authed(s.revokeKeyBySecret))
 
 	s.handle("POST /v1/leaks", s.authed(s.reportLeaks))
+	s.handle("POST /v1/leaks/github", s.githubLeaks)
 }
 
 // handle registers a native route.

@@ -82,6 +82,12 @@ type LeakService interface {
 	ReportLeaks(ctx context.Context, c *keyhub.Caller, in service.LeakReport) ([]service.Leak, error)
 }
 
+// LeakSignatures checks the signature of a leak report from GitHub's
+// secret scanning; *ghscan.Keys implements it.
+type LeakSignatures interface {
+	Verify(ctx context.Context, keyID, signature string, body []byte) (replay bool, err error)
+}
+
 // SigningService rotates the token signing key.
 type SigningService interface {
 	RotateSigningKey(ctx context.Context, c *keyhub.Caller) (*keyhub.SigningKey, error)
@@ -99,6 +105,8 @@ type Services struct {
 	Audit   AuditService
 	Signing SigningService
 	Leaks   LeakService
+	// GitHub checks reports of GitHub's secret scanning partner program.
+	GitHub LeakSignatures
 	// Ready reports whether the store answers, for /readyz.
 	Ready func(context.Context) error
 	// Now is the clock key states are derived at.

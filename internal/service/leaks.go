@@ -23,6 +23,12 @@ type LeakReport struct {
 	Source string `json:"source"`
 	// URL is where, when the reporter says so.
 	URL string `json:"url"`
+	// ByPolicy lets each key's tenant decide (its LeakPolicy), instead of
+	// Revoke: for reports from scanners on keyhub's behalf, such as GitHub's.
+	ByPolicy bool `json:"-"`
+	// Replay answers what a report already sent got, recording and changing
+	// nothing.
+	Replay bool `json:"-"`
 }
 
 // Leak is what keyhub knows of one reported digest. A digest of a key of
@@ -47,7 +53,7 @@ func (s *Service) ReportLeaks(ctx context.Context, c *keyhub.Caller, in LeakRepo
 	if err := c.Require(keyhub.ScopeReadAPIKeys, "checking leaked keys"); err != nil {
 		return nil, err
 	}
-	if in.Revoke {
+	if in.Revoke || in.ByPolicy {
 		if err := c.Require(keyhub.ScopeDeleteAPIKeys, "revoking leaked keys"); err != nil {
 			return nil, err
 		}
@@ -98,11 +104,20 @@ func (s *Service) ReportLeaks(ctx context.Context, c *keyhub.Caller, in LeakRepo
 				return err
 			}
 			out[i] = Leak{Hash: in.Hashes[i], Found: true, KeyID: k.ID, TenantID: k.TenantID, Name: k.Name, Start: k.Start, State: k.State(now)}
+			if in.Replay {
+				continue
+			}
 			d, _ := json.Marshal(map[string]map[string]string{"source": {"to": in.Source}, "url": {"to": in.URL}})
 			if err := s.audit(ctx, tx, c, k.TenantID, "api_key.leaked", "api_key", k.ID, d, now); err != nil {
 				return err
 			}
-			if in.Revoke && k.RevokedAt == nil {
+			revoke := in.Revoke
+			if in.ByPolicy {
+				if revoke, err = s.revokesLeaks(ctx, tx, k); err != nil {
+					return err
+				}
+			}
+			if revoke && k.RevokedAt == nil {
 				after := *k
 				after.RevokedAt, after.UpdatedAt = &now, now
 				if err := tx.UpdateAPIKey(ctx, &after); err != nil {
@@ -120,4 +135,18 @@ func (s *Service) ReportLeaks(ctx context.Context, c *keyhub.Caller, in LeakRepo
 		return nil, err
 	}
 	return out, nil
+}
+
+// revokesLeaks reports whether the policy of k's tenant revokes it when it
+// is reported leaked. An operator key has no tenant to decide: a leaked one
+// is revoked (`keyhub operator-key create` makes a new one).
+func (s *Service) revokesLeaks(ctx context.Context, tx keyhub.Tx, k *keyhub.APIKey) (bool, error) {
+	if k.IsOperator() {
+		return true, nil
+	}
+	t, err := tx.GetTenant(ctx, k.TenantID)
+	if err != nil {
+		return false, err
+	}
+	return t.LeakPolicy != keyhub.LeakFlag, nil
 }

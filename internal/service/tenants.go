@@ -18,6 +18,8 @@ const MaxNameLen = 200
 type TenantCreate struct {
 	Name        string            `json:"name"`
 	KeyPrefixes map[string]string `json:"key_prefixes"`
+	// LeakPolicy is "revoke" (the default) or "flag".
+	LeakPolicy string `json:"leak_policy"`
 }
 
 // TenantPatch is the input of UpdateTenant. KeyPrefixes entries are merged
@@ -25,6 +27,18 @@ type TenantCreate struct {
 type TenantPatch struct {
 	Name        Opt[string]            `json:"name"`
 	KeyPrefixes Opt[map[string]string] `json:"key_prefixes"`
+	LeakPolicy  Opt[string]            `json:"leak_policy"`
+}
+
+func validLeakPolicy(v *keyhub.Validation, field, p string) keyhub.LeakPolicy {
+	switch keyhub.LeakPolicy(p) {
+	case "":
+		return keyhub.LeakRevoke
+	case keyhub.LeakRevoke, keyhub.LeakFlag:
+		return keyhub.LeakPolicy(p)
+	}
+	v.Add(field, "must be revoke or flag")
+	return ""
 }
 
 func validName(v *keyhub.Validation, field, name string) string {
@@ -88,11 +102,12 @@ func (s *Service) CreateTenant(ctx context.Context, c *keyhub.Caller, in TenantC
 		}
 		prefixes = in.KeyPrefixes
 	}
+	policy := validLeakPolicy(&v, "leak_policy", in.LeakPolicy)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	now := s.Now()
-	t := &keyhub.Tenant{ID: keyhub.NewID(keyhub.PrefixTenant, now), Name: name, KeyPrefixes: prefixes, CreatedAt: now, UpdatedAt: now}
+	t := &keyhub.Tenant{ID: keyhub.NewID(keyhub.PrefixTenant, now), Name: name, KeyPrefixes: prefixes, LeakPolicy: policy, CreatedAt: now, UpdatedAt: now}
 	err := s.store.Update(ctx, func(tx keyhub.Tx) error {
 		if err := tx.CreateTenant(ctx, t); err != nil {
 			return err
@@ -153,6 +168,12 @@ func (s *Service) UpdateTenant(ctx context.Context, c *keyhub.Caller, id string,
 		}
 		validPrefixes(&v, "key_prefixes", in.KeyPrefixes.Value)
 	}
+	var policy keyhub.LeakPolicy
+	if in.LeakPolicy.Set {
+		if policy = validLeakPolicy(&v, "leak_policy", in.LeakPolicy.Value); in.LeakPolicy.Value == "" {
+			v.Add("leak_policy", "must be revoke or flag")
+		}
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -169,6 +190,9 @@ func (s *Service) UpdateTenant(ctx context.Context, c *keyhub.Caller, id string,
 		}
 		if in.KeyPrefixes.Set {
 			maps.Copy(t.KeyPrefixes, in.KeyPrefixes.Value)
+		}
+		if in.LeakPolicy.Set {
+			t.LeakPolicy = policy
 		}
 		now := s.Now()
 		t.UpdatedAt = now

@@ -10,12 +10,12 @@ import (
 	"github.com/keyhub/keyhub"
 )
 
-const tenantColumns = "id, name, key_prefixes, created_at, updated_at"
+const tenantColumns = "id, name, key_prefixes, leak_policy, created_at, updated_at"
 
 func scanTenant(row scanner) (*keyhub.Tenant, error) {
 	var t keyhub.Tenant
 	var prefixes []byte
-	if err := row.Scan(&t.ID, &t.Name, &prefixes, &t.CreatedAt, &t.UpdatedAt); err != nil {
+	if err := row.Scan(&t.ID, &t.Name, &prefixes, &t.LeakPolicy, &t.CreatedAt, &t.UpdatedAt); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(prefixes, &t.KeyPrefixes); err != nil {
@@ -53,8 +53,8 @@ func (t *tx) CreateTenant(ctx context.Context, ten *keyhub.Tenant) error {
 	if err != nil {
 		return err
 	}
-	return t.insert(ctx, "create tenant", `INSERT INTO tenants (`+tenantColumns+`) VALUES ($1, $2, $3::jsonb, $4, $5) ON CONFLICT DO NOTHING`,
-		ten.ID, ten.Name, prefixes, ten.CreatedAt, ten.UpdatedAt)
+	return t.insert(ctx, "create tenant", `INSERT INTO tenants (`+tenantColumns+`) VALUES ($1, $2, $3::jsonb, $4, $5, $6) ON CONFLICT DO NOTHING`,
+		ten.ID, ten.Name, prefixes, string(ten.LeakPolicy), ten.CreatedAt, ten.UpdatedAt)
 }
 
 // GetTenant reads one tenant, locking it inside Update.
@@ -85,8 +85,8 @@ func (t *tx) UpdateTenant(ctx context.Context, ten *keyhub.Tenant) error {
 		return err
 	}
 	return t.exec(ctx, "update tenant",
-		`UPDATE tenants SET name = $2, key_prefixes = $3::jsonb, updated_at = $4 WHERE id = $1`,
-		ten.ID, ten.Name, prefixes, ten.UpdatedAt)
+		`UPDATE tenants SET name = $2, key_prefixes = $3::jsonb, leak_policy = $4, updated_at = $5 WHERE id = $1`,
+		ten.ID, ten.Name, prefixes, string(ten.LeakPolicy), ten.UpdatedAt)
 }
 
 // CreateScope adds a catalogue entry; an existing name is ErrExists.

@@ -14,8 +14,8 @@ func (t *tx) CreateTenant(ctx context.Context, tn *keyhub.Tenant) error {
 	if err != nil {
 		return err
 	}
-	return t.exec(ctx, "create tenant", `INSERT INTO tenants (id, name, key_prefixes, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?)`, tn.ID, tn.Name, prefixes, micros(tn.CreatedAt), micros(tn.UpdatedAt))
+	return t.exec(ctx, "create tenant", `INSERT INTO tenants (id, name, key_prefixes, leak_policy, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, tn.ID, tn.Name, prefixes, string(tn.LeakPolicy), micros(tn.CreatedAt), micros(tn.UpdatedAt))
 }
 
 // GetTenant implements keyhub.Tx.
@@ -51,11 +51,11 @@ func (t *tx) UpdateTenant(ctx context.Context, tn *keyhub.Tenant) error {
 		return err
 	}
 	return t.execOne(ctx, "update tenant",
-		`UPDATE tenants SET name = ?, key_prefixes = ?, updated_at = ? WHERE id = ?`,
-		tn.Name, prefixes, micros(tn.UpdatedAt), tn.ID)
+		`UPDATE tenants SET name = ?, key_prefixes = ?, leak_policy = ?, updated_at = ? WHERE id = ?`,
+		tn.Name, prefixes, string(tn.LeakPolicy), micros(tn.UpdatedAt), tn.ID)
 }
 
-const tenantColumns = `id, name, key_prefixes, created_at, updated_at`
+const tenantColumns = `id, name, key_prefixes, leak_policy, created_at, updated_at`
 
 func scanTenant(row scanner) (*keyhub.Tenant, error) {
 	var (
@@ -63,7 +63,7 @@ func scanTenant(row scanner) (*keyhub.Tenant, error) {
 		prefixes         string
 		created, updated int64
 	)
-	if err := row.Scan(&tn.ID, &tn.Name, &prefixes, &created, &updated); err != nil {
+	if err := row.Scan(&tn.ID, &tn.Name, &prefixes, &tn.LeakPolicy, &created, &updated); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(prefixes), &tn.KeyPrefixes); err != nil {

@@ -176,6 +176,7 @@ func newTenant(now time.Time) *keyhub.Tenant {
 		ID:          keyhub.NewID(keyhub.PrefixTenant, now),
 		Name:        "tenant " + now.Format(time.RFC3339Nano),
 		KeyPrefixes: keyhub.DefaultKeyPrefixes(),
+		LeakPolicy:  keyhub.LeakRevoke,
 		CreatedAt:   now,
 		UpdatedAt:   now,
 	}
@@ -309,6 +310,9 @@ func checkTenant(t *testing.T, got, want *keyhub.Tenant) {
 	}
 	if !reflect.DeepEqual(got.KeyPrefixes, want.KeyPrefixes) {
 		t.Errorf("KeyPrefixes = %v, want %v", got.KeyPrefixes, want.KeyPrefixes)
+	}
+	if got.LeakPolicy != want.LeakPolicy {
+		t.Errorf("LeakPolicy = %q, want %q", got.LeakPolicy, want.LeakPolicy)
 	}
 	checkTime(t, "CreatedAt", got.CreatedAt, want.CreatedAt)
 	checkTime(t, "UpdatedAt", got.UpdatedAt, want.UpdatedAt)

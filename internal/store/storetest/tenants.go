@@ -83,6 +83,7 @@ func testTenantUpdate(t *testing.T, s keyhub.Store) {
 	tn := createTenant(t, s, now)
 	tn.Name = "renamed"
 	tn.KeyPrefixes = map[string]string{"live": "yat_live"}
+	tn.LeakPolicy = keyhub.LeakFlag
 	tn.UpdatedAt = at(now, 1500)
 	mustUpdate(t, s, func(tx keyhub.Tx) error { return tx.UpdateTenant(ctx, tn) })
 	mustView(t, s, func(tx keyhub.Tx) error {
