@@ -119,6 +119,28 @@ type Tx interface {
 	// made stale. A store that serves one node only does nothing.
 	Announce(ctx context.Context, changes []Change) error
 
+	CreateWebhook(ctx context.Context, w *Webhook) error
+	GetWebhook(ctx context.Context, tenantID, id string) (*Webhook, error)
+	ListWebhooks(ctx context.Context, tenantID string, page Page) ([]*Webhook, error)
+	// UpdateWebhook writes every mutable field, the sealed secret included.
+	UpdateWebhook(ctx context.Context, w *Webhook) error
+	// DeleteWebhook removes a webhook and its deliveries.
+	DeleteWebhook(ctx context.Context, tenantID, id string) error
+	// AppendWebhookEvent writes an event and one pending delivery for each
+	// of deliveries, in the caller's transaction: the outbox.
+	AppendWebhookEvent(ctx context.Context, e *WebhookEvent, deliveries []*Delivery) error
+	GetWebhookEvent(ctx context.Context, tenantID, id string) (*WebhookEvent, error)
+	GetDelivery(ctx context.Context, tenantID, id string) (*Delivery, error)
+	// ListDeliveries lists the deliveries of a webhook, newest first.
+	ListDeliveries(ctx context.Context, tenantID, webhookID string, page Page) ([]*Delivery, error)
+	// ClaimDeliveries leases up to limit pending deliveries due at now that
+	// no node holds a lease on, until leaseUntil, and answers them; two
+	// nodes never claim one delivery at once.
+	ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*Delivery, error)
+	// UpdateDelivery writes a delivery's state, attempts, next attempt,
+	// last attempt, status, error and lease.
+	UpdateDelivery(ctx context.Context, d *Delivery) error
+
 	// AppendAuditEvent records e; events are never changed or removed.
 	AppendAuditEvent(ctx context.Context, e *AuditEvent) error
 	// ListAuditEvents lists events of tenantID; tenantID "" lists

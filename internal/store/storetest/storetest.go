@@ -74,6 +74,7 @@ func Run(t *testing.T, b Backend) {
 		{"Clients", clientCases},
 		{"SigningKeys", signingKeyCases},
 		{"RevokedTokens", revokedTokenCases},
+		{"Webhooks", webhookCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -83,7 +84,7 @@ func Run(t *testing.T, b Backend) {
 		})
 	}
 	t.Run("Nodes", func(t *testing.T) {
-		for _, tc := range nodeCases {
+		for _, tc := range append(slices.Clone(nodeCases), webhookNodeCases...) {
 			t.Run(tc.name, func(t *testing.T) { tc.fn(t, b.NewDatabase(t)) })
 		}
 	})
