@@ -9,17 +9,19 @@ import (
 // Built-in management scopes. Any credential holding one may call the
 // matching management endpoint; manage:tenants is granted to operators only.
 const (
-	ScopeReadAPIKeys   = "read:api_keys"
-	ScopeCreateAPIKeys = "create:api_keys"
-	ScopeUpdateAPIKeys = "update:api_keys"
-	ScopeDeleteAPIKeys = "delete:api_keys"
-	ScopeVerifyAPIKeys = "verify:api_keys"
-	ScopeReadRoles     = "read:roles"
-	ScopeManageRoles   = "manage:roles"
-	ScopeReadClients   = "read:clients"
-	ScopeManageClients = "manage:clients"
-	ScopeReadAudit     = "read:audit"
-	ScopeManageTenants = "manage:tenants"
+	ScopeReadAPIKeys    = "read:api_keys"
+	ScopeCreateAPIKeys  = "create:api_keys"
+	ScopeUpdateAPIKeys  = "update:api_keys"
+	ScopeDeleteAPIKeys  = "delete:api_keys"
+	ScopeVerifyAPIKeys  = "verify:api_keys"
+	ScopeReadRoles      = "read:roles"
+	ScopeManageRoles    = "manage:roles"
+	ScopeReadClients    = "read:clients"
+	ScopeManageClients  = "manage:clients"
+	ScopeReadAudit      = "read:audit"
+	ScopeReadWebhooks   = "read:webhooks"
+	ScopeManageWebhooks = "manage:webhooks"
+	ScopeManageTenants  = "manage:tenants"
 )
 
 // ManagementScopes lists the built-in scopes; they are valid whatever the
@@ -27,7 +29,7 @@ const (
 var ManagementScopes = []string{
 	ScopeReadAPIKeys, ScopeCreateAPIKeys, ScopeUpdateAPIKeys, ScopeDeleteAPIKeys,
 	ScopeVerifyAPIKeys, ScopeReadRoles, ScopeManageRoles, ScopeReadClients,
-	ScopeManageClients, ScopeReadAudit, ScopeManageTenants,
+	ScopeManageClients, ScopeReadAudit, ScopeReadWebhooks, ScopeManageWebhooks, ScopeManageTenants,
 }
 
 // IsManagementScope reports whether s is one of the built-in scopes.

@@ -66,6 +66,10 @@ type Tx interface {
 	// row from its read in the same Update, so the balance is not lost to a
 	// concurrent SpendCredits.
 	UpdateAPIKey(ctx context.Context, k *APIKey) error
+	// ListExpiringKeys lists tenants' keys, not revoked, whose expiry is in
+	// [from, to), by id after the id After of page, for the events that tell
+	// of coming and past expiries.
+	ListExpiringKeys(ctx context.Context, from, to time.Time, page Page) ([]*APIKey, error)
 	// CountOperatorKeys counts operator keys, so serve knows whether to
 	// bootstrap one.
 	CountOperatorKeys(ctx context.Context) (int, error)

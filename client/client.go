@@ -57,6 +57,8 @@ type Client struct {
 	SigningKeys *SigningKeysService
 	// Audit reads the audit log.
 	Audit *AuditService
+	// Webhooks manages the tenant's webhooks.
+	Webhooks *WebhooksService
 }
 
 // Option configures a Client.
@@ -96,6 +98,7 @@ func New(baseURL, apiKey string, opts ...Option) *Client {
 	c.Clients = &ClientsService{c}
 	c.SigningKeys = &SigningKeysService{c}
 	c.Audit = &AuditService{c}
+	c.Webhooks = &WebhooksService{c}
 	return c
 }
 

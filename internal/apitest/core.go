@@ -68,7 +68,7 @@ func NewCore(t testing.TB, o CoreOptions) *Core {
 		o.Start = time.Now().UTC().Truncate(time.Second)
 	}
 	clk := NewClock(o.Start)
-	cfg := app.CoreConfig{Now: clk.Now, Log: slog.New(slog.DiscardHandler)}
+	cfg := app.CoreConfig{Now: clk.Now, Log: slog.New(slog.DiscardHandler), Master: make([]byte, 32)}
 	if o.Tokens {
 		keys := oauth.NewKeys(st, oauth.KeysConfig{Issuer: TestIssuer, Master: make([]byte, 32), Algorithm: o.Algorithm,
 			Now: clk.Now, Log: cfg.Log})

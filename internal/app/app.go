@@ -29,6 +29,7 @@ import (
 	"github.com/keyhub/keyhub/internal/store/postgres"
 	"github.com/keyhub/keyhub/internal/store/sqlite"
 	"github.com/keyhub/keyhub/internal/verify"
+	"github.com/keyhub/keyhub/internal/webhook"
 )
 
 // Config is the server's configuration.
@@ -69,6 +70,11 @@ type Config struct {
 	// scanning reports (POST /v1/leaks/github); ghscan.DefaultKeysURL by
 	// default.
 	GitHubKeysURL string
+	// WebhookAllowPrivate lets webhooks reach loopback and private
+	// addresses (tests, private networks); refused by default.
+	WebhookAllowPrivate bool
+	// WebhookTimeout bounds one delivery attempt (default 10s).
+	WebhookTimeout time.Duration
 	// OnListen, when set, is called with the bound address once listening.
 	OnListen func(addr string)
 }
@@ -147,10 +153,12 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		aopts = append(aopts, authn.WithExternalProviders(providers))
 	}
-	core := NewCore(store, CoreConfig{Log: log, Cache: cfg.Cache, Audience: cfg.ManagementAudience,
-		Auth: aopts, Manage: []service.Option{service.WithSigningKeys(keys)}})
+	core := NewCore(store, CoreConfig{Log: log, Cache: cfg.Cache, Audience: cfg.ManagementAudience, Master: master,
+		Auth: aopts, Manage: []service.Option{service.WithSigningKeys(keys), service.WithWebhookAllowPrivate(cfg.WebhookAllowPrivate)}})
 	defer core.Close()
-	for _, run := range []func(context.Context){keys.Run, deny.Run, core.Verifier.Run} {
+	hooks := webhook.New(webhook.Config{Store: core.Store, Master: master, Log: log,
+		AllowPrivate: cfg.WebhookAllowPrivate, Timeout: cfg.WebhookTimeout})
+	for _, run := range []func(context.Context){keys.Run, deny.Run, core.Verifier.Run, hooks.Run, core.Manage.RunSchedule} {
 		wg.Go(func() { run(bg) })
 	}
 	// Nodes on one PostgreSQL hear each other's changes; the caches' TTLs

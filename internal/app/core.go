@@ -18,8 +18,10 @@ type CoreConfig struct {
 	Cache verify.CacheConfig
 	// Audience is the management audience (default "hub:api").
 	Audience string
-	Auth     []authn.Option
-	Manage   []service.Option
+	// Master is the master key, which seals webhook signing secrets.
+	Master []byte
+	Auth   []authn.Option
+	Manage []service.Option
 }
 
 // Core is one node's services over one store: the verifier and its cache,
@@ -44,7 +46,8 @@ func NewCore(raw keyhub.Store, cfg CoreConfig) *Core {
 	}
 	ver := verify.New(raw, verify.Config{Log: cfg.Log, Cache: cfg.Cache, Now: cfg.Now})
 	aopts := []authn.Option{authn.WithLogger(cfg.Log), authn.WithClock(cfg.Now)}
-	mopts := []service.Option{service.WithLogger(cfg.Log), service.WithClock(cfg.Now)}
+	mopts := []service.Option{service.WithLogger(cfg.Log), service.WithClock(cfg.Now),
+		service.WithRenderer(httpapi.EventData), service.WithMasterKey(cfg.Master)}
 	if cfg.Audience != "" {
 		aopts = append(aopts, authn.WithManagementAudience(cfg.Audience))
 		mopts = append(mopts, service.WithManagementAudience(cfg.Audience))

@@ -85,7 +85,21 @@ func (o *serverOptions) serveRows() []config.Option {
 		{Name: "github-keys-url", Env: "KEYHUB_GITHUB_KEYS_URL", Default: ghscan.DefaultKeysURL,
 			Usage: "where GitHub publishes the keys that sign its secret scanning reports to POST /v1/leaks/github",
 			Set:   config.String(&o.cfg.GitHubKeysURL)},
+		{Name: "webhook-allow-private", Env: "KEYHUB_WEBHOOK_ALLOW_PRIVATE", Default: "false", Bool: true,
+			Usage: "let webhooks reach loopback, private and link-local addresses (refused by default, after DNS)",
+			Set:   config.Bool(&o.cfg.WebhookAllowPrivate)},
+		{Name: "webhook-timeout", Env: "KEYHUB_WEBHOOK_TIMEOUT", Default: "10s",
+			Usage: "how long one webhook delivery attempt may take",
+			Set:   config.Parse(&o.cfg.WebhookTimeout, parseWebhookTimeout)},
 	}
+}
+
+func parseWebhookTimeout(s string) (time.Duration, error) {
+	d, err := keyhub.ParseDuration(s)
+	if err != nil || d < 100*time.Millisecond || d > time.Minute {
+		return 0, fmt.Errorf("%q is not a duration from 100ms to 1m, such as 10s", s)
+	}
+	return d, nil
 }
 
 // resolve reads the options from the flags and e's environment, then

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -38,6 +39,9 @@ type Option struct {
 	FileFlag string
 	// EnvOnly options have no flag at all.
 	EnvOnly bool
+	// Bool options are switches: the flag given alone means "true"
+	// (--portal), and --portal=false turns it off.
+	Bool bool
 	// Show renders a secret's text for the dump, such as a URL without its
 	// password, instead of "[set]"; it must leave out every secret part.
 	Show func(string) string
@@ -82,6 +86,19 @@ func (o *Option) label() string {
 // String returns a Set func that stores the text in *dst as it is.
 func String(dst *string) func(string) error {
 	return func(s string) error { *dst = s; return nil }
+}
+
+// Bool returns a Set func that stores a boolean: true, false, 1, 0 and
+// the other spellings strconv.ParseBool takes.
+func Bool(dst *bool) func(string) error {
+	return func(s string) error {
+		v, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", s)
+		}
+		*dst = v
+		return nil
+	}
 }
 
 // Parse returns a Set func that stores parse(text) in *dst, so that a row

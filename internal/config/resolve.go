@@ -88,6 +88,9 @@ func (s *Set) Register(fs *pflag.FlagSet) {
 			fs.Var(fileFlag{&s.raw[i]}, o.FileFlag, Help(o))
 		default:
 			fs.StringVar(&s.raw[i], o.Name, o.Default, Help(o))
+			if o.Bool {
+				fs.Lookup(o.Name).NoOptDefVal = "true"
+			}
 		}
 	}
 }

@@ -51,6 +51,8 @@ var openapiSchemas = map[string]struct {
 	"RefillInput":    {reflect.TypeFor[service.RefillInput](), true},
 	"LeakReport":     {reflect.TypeFor[service.LeakReport](), true},
 	"GitHubMatch":    {reflect.TypeFor[githubMatch](), true},
+	"WebhookCreate":  {reflect.TypeFor[service.WebhookCreate](), true},
+	"WebhookPatch":   {reflect.TypeFor[service.WebhookPatch](), true},
 
 	"Tenant":          {reflect.TypeFor[keyhub.Tenant](), false},
 	"ScopeEntry":      {reflect.TypeFor[keyhub.ScopeEntry](), false},
@@ -80,12 +82,17 @@ var openapiSchemas = map[string]struct {
 	"Leak":            {reflect.TypeFor[service.Leak](), false},
 	"LeakList":        {reflect.TypeFor[leakList](), false},
 	"GitHubLabel":     {reflect.TypeFor[githubLabel](), false},
+	"WebhookView":     {reflect.TypeFor[WebhookView](), false},
+	"WebhookList":     {reflect.TypeFor[list[WebhookView]](), false},
+	"Delivery":        {reflect.TypeFor[keyhub.Delivery](), false},
+	"DeliveryList":    {reflect.TypeFor[list[*keyhub.Delivery]](), false},
 }
 
 // openapiOtherSchemas are the schemas that describe no Go struct: ids,
 // strings with rules, and compositions checked on their own.
 var openapiOtherSchemas = []string{"TenantId", "KeyId", "RoleId", "ClientId", "EventId", "Scope", "Duration",
 	"KeyState", "VerifyCode", "KeyWithSecret", "ClientWithSecret", "UsageList",
+	"WebhookId", "DeliveryId", "EventType", "WebhookWithSecret",
 	// The OAuth endpoints (internal/oauthapi). Their form requests are read
 	// parameter by parameter, introspection and metadata answer maps, and
 	// the JWK Set is go-jose's: no struct to hold them to.

@@ -85,6 +85,15 @@ func (s *Server) routes() {
 	s.handle("POST /v1/keys/verify", s.authed(s.verifyKey))
 	s.handle("POST /v1/keys/revoke", s.authed(s.revokeKeyBySecret))
 
+	s.handle("POST /v1/webhooks", s.authed(s.createWebhook))
+	s.handle("GET /v1/webhooks", s.authed(s.listWebhooks))
+	s.handle("GET /v1/webhooks/{id}", s.authed(s.getWebhook))
+	s.handle("PATCH /v1/webhooks/{id}", s.authed(s.updateWebhook))
+	s.handle("DELETE /v1/webhooks/{id}", s.authed(s.deleteWebhook))
+	s.handle("POST /v1/webhooks/{id}/rotate-secret", s.authed(s.rotateWebhookSecret))
+	s.handle("GET /v1/webhooks/{id}/deliveries", s.authed(s.listDeliveries))
+	s.handle("POST /v1/webhooks/{id}/deliveries/{delivery}/retry", s.authed(s.retryDelivery))
+
 	s.handle("POST /v1/leaks", s.authed(s.reportLeaks))
 	s.handle("POST /v1/leaks/github", s.githubLeaks)
 }

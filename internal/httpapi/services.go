@@ -77,6 +77,18 @@ type AuditService interface {
 	ListAuditEvents(ctx context.Context, c *keyhub.Caller, q service.AuditQuery) (service.Page[*keyhub.AuditEvent], error)
 }
 
+// WebhookService manages webhooks and their deliveries.
+type WebhookService interface {
+	CreateWebhook(ctx context.Context, c *keyhub.Caller, in service.WebhookCreate) (*keyhub.Webhook, string, error)
+	GetWebhook(ctx context.Context, c *keyhub.Caller, id string) (*keyhub.Webhook, error)
+	ListWebhooks(ctx context.Context, c *keyhub.Caller, req service.PageRequest) (service.Page[*keyhub.Webhook], error)
+	UpdateWebhook(ctx context.Context, c *keyhub.Caller, id string, in service.WebhookPatch) (*keyhub.Webhook, error)
+	DeleteWebhook(ctx context.Context, c *keyhub.Caller, id string) error
+	RotateWebhookSecret(ctx context.Context, c *keyhub.Caller, id string) (*keyhub.Webhook, string, error)
+	ListDeliveries(ctx context.Context, c *keyhub.Caller, webhookID string, req service.PageRequest) (service.Page[*keyhub.Delivery], error)
+	RetryDelivery(ctx context.Context, c *keyhub.Caller, webhookID, id string) (*keyhub.Delivery, error)
+}
+
 // LeakService takes reports of leaked keys.
 type LeakService interface {
 	ReportLeaks(ctx context.Context, c *keyhub.Caller, in service.LeakReport) ([]service.Leak, error)
@@ -95,16 +107,17 @@ type SigningService interface {
 
 // Services are everything the native API calls.
 type Services struct {
-	Auth    Authenticator
-	Verify  KeyVerifier
-	Tenants TenantService
-	Scopes  ScopeService
-	Keys    KeyService
-	Roles   RoleService
-	Clients ClientService
-	Audit   AuditService
-	Signing SigningService
-	Leaks   LeakService
+	Auth     Authenticator
+	Verify   KeyVerifier
+	Tenants  TenantService
+	Scopes   ScopeService
+	Keys     KeyService
+	Roles    RoleService
+	Clients  ClientService
+	Audit    AuditService
+	Signing  SigningService
+	Leaks    LeakService
+	Webhooks WebhookService
 	// GitHub checks reports of GitHub's secret scanning partner program.
 	GitHub LeakSignatures
 	// Ready reports whether the store answers, for /readyz.
@@ -124,6 +137,7 @@ type Management interface {
 	AuditService
 	SigningService
 	LeakService
+	WebhookService
 	Ready(context.Context) error
 	Now() time.Time
 }
@@ -138,6 +152,6 @@ type Auth interface {
 // ServicesOf gathers the services of a node: m for management, a for
 // authentication.
 func ServicesOf(m Management, a Auth) Services {
-	return Services{Auth: a, Verify: a, Tenants: m, Scopes: m, Keys: m, Roles: m, Clients: m, Audit: m, Signing: m, Leaks: m,
+	return Services{Auth: a, Verify: a, Tenants: m, Scopes: m, Keys: m, Roles: m, Clients: m, Audit: m, Signing: m, Leaks: m, Webhooks: m,
 		Ready: m.Ready, Now: m.Now}
 }

@@ -83,3 +83,18 @@ type creditsView struct {
 	Remaining int64          `json:"remaining"`
 	Refill    *keyhub.Refill `json:"refill"`
 }
+
+// EventData renders an object as the native API shows it, for the data of
+// webhook events (service.Renderer).
+func EventData(obj any, now time.Time) (json.RawMessage, error) {
+	switch o := obj.(type) {
+	case *keyhub.APIKey:
+		return json.Marshal(NewKeyView(o, now))
+	case *keyhub.Client:
+		return json.Marshal(newClientView(o))
+	case *keyhub.Role:
+		r := *o
+		return json.Marshal(roleView(&r))
+	}
+	return json.Marshal(obj)
+}

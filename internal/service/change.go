@@ -46,7 +46,19 @@ func (s *Service) record(ctx context.Context, tx keyhub.Tx, c *keyhub.Caller, te
 		d = diff(ch.before, ch.after)
 	}
 	typ, id := target(ch)
-	return s.audit(ctx, tx, c, tenantID, ch.action, typ, id, d, now)
+	if err := s.audit(ctx, tx, c, tenantID, ch.action, typ, id, d, now); err != nil {
+		return err
+	}
+	return s.emit(ctx, tx, tenantID, ch.action, objectOf(ch), now)
+}
+
+// objectOf is what a change's event shows: the object after it, or before
+// it for a removal.
+func objectOf(ch change) any {
+	if isNil(ch.after) {
+		return ch.before
+	}
+	return ch.after
 }
 
 // powers are the effective scopes an object holds: a key's own and its
@@ -75,6 +87,11 @@ func powers(ctx context.Context, tx keyhub.Tx, obj any) ([]string, error) {
 			return nil, nil
 		}
 		return o.Scopes, nil
+	case *keyhub.Webhook:
+		if o == nil {
+			return nil, nil
+		}
+		return webhookPowers(o), nil
 	}
 	return nil, nil
 }
@@ -119,6 +136,23 @@ func onlyReduces(before, after any) bool {
 		x.Enabled = x.Enabled || b.Enabled
 		x.UpdatedAt = b.UpdatedAt
 		return reflect.DeepEqual(x, y) && a.Enabled != b.Enabled
+	case *keyhub.Webhook:
+		if b == nil {
+			return false
+		}
+		if isNil(after) {
+			return true // deleted
+		}
+		a, ok := after.(*keyhub.Webhook)
+		if !ok {
+			return false
+		}
+		x, y := *a, *b
+		x.Normalize()
+		y.Normalize()
+		x.Enabled = x.Enabled || b.Enabled
+		x.UpdatedAt = b.UpdatedAt
+		return reflect.DeepEqual(x, y) && a.Enabled != b.Enabled
 	}
 	return false
 }
@@ -140,6 +174,8 @@ func target(ch change) (string, string) {
 		return "tenant", o.ID
 	case *keyhub.ScopeEntry:
 		return "scope", o.Name
+	case *keyhub.Webhook:
+		return "webhook", o.ID
 	}
 	return "", ""
 }

@@ -111,6 +111,9 @@ func (s *Service) ReportLeaks(ctx context.Context, c *keyhub.Caller, in LeakRepo
 			if err := s.audit(ctx, tx, c, k.TenantID, "api_key.leaked", "api_key", k.ID, d, now); err != nil {
 				return err
 			}
+			if err := s.emit(ctx, tx, k.TenantID, "api_key.leaked", k, now); err != nil {
+				return err
+			}
 			revoke := in.Revoke
 			if in.ByPolicy {
 				if revoke, err = s.revokesLeaks(ctx, tx, k); err != nil {

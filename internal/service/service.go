@@ -24,6 +24,12 @@ type Service struct {
 	// name none.
 	audience string
 	signing  SigningKeys
+	// master seals webhook signing secrets.
+	master []byte
+	// render is the data of webhook events: the object as the API shows it.
+	render Renderer
+	// allowPrivate lets webhooks name private addresses.
+	allowPrivate bool
 }
 
 // DefaultManagementAudience is the audience of the YAXI document's tokens.

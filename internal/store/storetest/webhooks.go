@@ -18,6 +18,7 @@ var webhookCases = []testCase{
 	{"EventAndDeliveries", testWebhookOutbox},
 	{"ClaimDueUnleasedPending", testClaimDeliveries},
 	{"DeleteTakesDeliveries", testWebhookDeleteCascade},
+	{"ExpiringKeys", testListExpiringKeys},
 }
 
 var webhookNodeCases = []nodeCase{
@@ -315,4 +316,45 @@ func testNodesClaimOnce(t *testing.T, open func() keyhub.Store) {
 			t.Errorf("%s claimed %d times", id, n)
 		}
 	}
+}
+
+func testListExpiringKeys(t *testing.T, s keyhub.Store) {
+	now := baseTime()
+	tn := createTenant(t, s, now)
+	mk := func(i int, exp time.Time, revoked bool) *keyhub.APIKey {
+		k := newKey(tn.ID, at(now, i))
+		k.ExpiresAt = &exp
+		if revoked {
+			k.RevokedAt = &now
+		}
+		mustUpdate(t, s, func(tx keyhub.Tx) error { return tx.CreateAPIKey(ctx, k) })
+		return k
+	}
+	in1 := mk(1, now.Add(time.Hour), false)
+	in2 := mk(2, now.Add(-time.Hour), false)
+	mk(3, now.Add(-48*time.Hour), false)   // before the window
+	mk(4, now.Add(30*24*time.Hour), false) // after it
+	mk(5, now.Add(time.Hour), true)        // revoked
+	noExpiry := newKey(tn.ID, at(now, 6))
+	mustUpdate(t, s, func(tx keyhub.Tx) error { return tx.CreateAPIKey(ctx, noExpiry) })
+	in3 := mk(7, now.Add(24*time.Hour), false)
+	mustView(t, s, func(tx keyhub.Tx) error {
+		var got []string
+		after := ""
+		for range 5 {
+			page, err := tx.ListExpiringKeys(ctx, now.Add(-24*time.Hour), now.Add(7*24*time.Hour), keyhub.Page{Limit: 2, After: after})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, k := range page {
+				got = append(got, k.ID)
+			}
+			after = page[len(page)-1].ID
+		}
+		checkIDs(t, "ListExpiringKeys", got, newestFirst(in1.ID, in2.ID, in3.ID))
+		return nil
+	})
 }

@@ -1,0 +1,153 @@
+package service_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/service"
+)
+
+func (f *fixture) deliveries(t *testing.T, hookID string) []*keyhub.Delivery {
+	t.Helper()
+	p, err := f.svc.ListDeliveries(context.Background(), f.op, hookID, service.PageRequest{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Items
+}
+
+func TestWebhookValidationAndCoverage(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	bad := []service.WebhookCreate{
+		{URL: "", Events: []string{"*"}},
+		{URL: "https://h.example/x", Events: nil},
+		{URL: "https://h.example/x", Events: []string{"api_key.eaten"}},
+		{URL: "https://h.example/x", Events: []string{"tenant.*"}},
+		{URL: "javascript:alert(1)", Events: []string{"*"}},
+		{URL: "https://user:pw@h.example/", Events: []string{"*"}},
+		{URL: "http://192.168.1.1/", Events: []string{"*"}},
+	}
+	for _, in := range bad {
+		if _, _, err := f.svc.CreateWebhook(ctx, f.op, in); !keyhub.IsKind(err, keyhub.KindInvalid) {
+			t.Errorf("%+v: %v", in, err)
+		}
+	}
+	// A webhook shows the objects of its events: its maker must be able to
+	// read them.
+	hooksOnly := &keyhub.Caller{TenantID: f.tenant, Principal: &keyhub.Principal{TenantID: f.tenant,
+		Actor: keyhub.Actor{Type: "api_key", ID: "key_h"}, Scopes: []string{"manage:webhooks", "read:webhooks", "read:api_keys"}}}
+	if _, _, err := f.svc.CreateWebhook(ctx, hooksOnly, service.WebhookCreate{URL: "https://h.example/x", Events: []string{"client.*"}}); !keyhub.IsKind(err, keyhub.KindForbidden) {
+		t.Fatalf("a webhook of client events without read:clients: %v", err)
+	}
+	w, sec, err := f.svc.CreateWebhook(ctx, hooksOnly, service.WebhookCreate{URL: "https://h.example/x", Events: []string{"api_key.revoked"}})
+	if err != nil || len(sec) < 40 || sec[:6] != "whsec_" {
+		t.Fatalf("create: %v %q", err, sec)
+	}
+	if _, err := f.svc.UpdateWebhook(ctx, hooksOnly, w.ID, service.WebhookPatch{Events: service.Some([]string{"*"})}); !keyhub.IsKind(err, keyhub.KindForbidden) {
+		t.Fatalf("widening to every event: %v", err)
+	}
+	if _, err := f.svc.UpdateWebhook(ctx, hooksOnly, w.ID, service.WebhookPatch{Enabled: service.Some(ptr(false))}); err != nil {
+		t.Fatalf("disabling: %v", err)
+	}
+	_, sec2, err := f.svc.RotateWebhookSecret(ctx, hooksOnly, w.ID)
+	if err != nil || sec2 == sec {
+		t.Fatalf("rotate: %v", err)
+	}
+	if err := f.svc.DeleteWebhook(ctx, hooksOnly, w.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOutboxIsWrittenWithTheChange: a change writes its event and a
+// delivery per webhook that takes it, in its own transaction; a refused
+// change writes none.
+func TestOutboxIsWrittenWithTheChange(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	all, _, err := f.svc.CreateWebhook(ctx, f.op, service.WebhookCreate{URL: "https://a.example/", Events: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	revokes, _, err := f.svc.CreateWebhook(ctx, f.op, service.WebhookCreate{URL: "https://b.example/", Events: []string{"api_key.revoked", "role.*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, _, err := f.svc.CreateWebhook(ctx, f.op, service.WebhookCreate{URL: "https://c.example/", Events: []string{"*"}, Enabled: ptr(false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _, err := f.svc.CreateKey(ctx, f.op, service.KeyCreate{Name: "k", Scopes: []string{"payouts:write"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	narrow := &keyhub.Caller{TenantID: f.tenant, Principal: &keyhub.Principal{TenantID: f.tenant, Scopes: []string{"update:api_keys"}}}
+	if _, err := f.svc.UpdateKey(ctx, narrow, k.ID, service.KeyPatch{Name: service.Some("x")}); !keyhub.IsKind(err, keyhub.KindForbidden) {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.RevokeKey(ctx, f.op, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	types := func(hookID string) []string {
+		var out []string
+		for _, d := range f.deliveries(t, hookID) {
+			out = append([]string{d.EventType}, out...)
+		}
+		return out
+	}
+	if got := types(all.ID); len(got) != 2 || got[0] != "api_key.created" || got[1] != "api_key.revoked" {
+		t.Errorf("webhook of every event got %v", got)
+	}
+	if got := types(revokes.ID); len(got) != 1 || got[0] != "api_key.revoked" {
+		t.Errorf("webhook of revocations got %v", got)
+	}
+	if got := types(off.ID); len(got) != 0 {
+		t.Errorf("a disabled webhook got %v", got)
+	}
+}
+
+// TestExpiryEventsOnce: the schedule writes api_key.expiring 7 days and 1
+// day before the expiry and api_key.expired after it, each once, however
+// often it runs.
+func TestExpiryEventsOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	w, _, err := f.svc.CreateWebhook(ctx, f.op, service.WebhookCreate{URL: "https://a.example/", Events: []string{"api_key.expiring", "api_key.expired"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := service.Time{Time: f.clk.Now().Add(10 * 24 * time.Hour)}
+	if _, _, err := f.svc.CreateKey(ctx, f.op, service.KeyCreate{Name: "k", ExpiresAt: &exp}); err != nil {
+		t.Fatal(err)
+	}
+	run := func(d time.Duration) int {
+		t.Helper()
+		f.clk.Add(d)
+		for range 3 {
+			if err := f.svc.EmitScheduledEvents(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return len(f.deliveries(t, w.ID))
+	}
+	if n := run(0); n != 0 {
+		t.Fatalf("10 days before: %d events", n)
+	}
+	if n := run(3*24*time.Hour + time.Minute); n != 1 {
+		t.Fatalf("7 days before: %d events, want 1", n)
+	}
+	if n := run(5 * 24 * time.Hour); n != 1 {
+		t.Fatalf("2 days before: %d events, want still 1", n)
+	}
+	if n := run(24 * time.Hour); n != 2 {
+		t.Fatalf("1 day before: %d events, want 2", n)
+	}
+	if n := run(24 * time.Hour); n != 3 {
+		t.Fatalf("after the expiry: %d events, want 3", n)
+	}
+	if n := run(2 * 24 * time.Hour); n != 3 {
+		t.Fatalf("days after: %d events, want still 3", n)
+	}
+}
