@@ -199,7 +199,9 @@ func TestOpenAPIDocument(t *testing.T) {
 		t.Errorf("security scheme clientBasic = %v, want http basic", s)
 	}
 
-	// Every $ref must resolve inside the document.
+	// Every $ref must resolve inside the document, and no schema may be a
+	// union of types (type: [string, array]), which code generators refuse;
+	// [T, "null"] is OpenAPI 3.1's nullable and is accepted.
 	var walk func(where string, v any)
 	walk = func(where string, v any) {
 		switch v := v.(type) {
@@ -208,6 +210,9 @@ func TestOpenAPIDocument(t *testing.T) {
 				if !resolves(doc, ref) {
 					t.Errorf("%s: $ref %q resolves to nothing", where, ref)
 				}
+			}
+			if types, ok := v["type"].([]any); ok && (len(types) != 2 || !slices.Contains(types, any("null"))) {
+				t.Errorf("%s: type %v is a union; use oneOf, or [T, \"null\"] for a nullable T", where, types)
 			}
 			for k, e := range v {
 				walk(where+"/"+k, e)
@@ -552,8 +557,10 @@ func TestOpenAPITokenExample(t *testing.T) {
 	doc := loadOpenAPI(t)
 	op := obj(t, doc, "paths", "/oauth2/token", "post")
 	req := obj(t, op, "requestBody", "content", "application/x-www-form-urlencoded", "example")
+	// audience may repeat, so it is a list: ["hub:api"] is the form field
+	// audience=hub:api of the document's request.
 	want := map[string]any{"grant_type": "client_credentials", "client_id": "YOUR_CLIENT_ID", "client_secret": "YOUR_CLIENT_SECRET",
-		"audience": "hub:api", "scope": "read:api_keys create:api_keys delete:api_keys"}
+		"audience": []any{"hub:api"}, "scope": "read:api_keys create:api_keys delete:api_keys"}
 	if !reflect.DeepEqual(req, want) {
 		t.Errorf("token request example = %v, want %v", req, want)
 	}
