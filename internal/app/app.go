@@ -239,12 +239,16 @@ func sqlitePath(dsn string) (string, bool) {
 }
 
 // mountCompat mounts the seed-compatible surfaces named by names (nil:
-// every one) beside the native API.
+// every one) beside the native API, each with its OpenAPI document at
+// /openapi/NAME.json.
 func mountCompat(api *httpapi.Server, d compat.Deps, names []string) error {
-	mount, err := surfaces.Select(names)
+	chosen, err := surfaces.Chosen(names)
 	if err != nil {
 		return err
 	}
-	mount(api.Mux(), d)
+	for _, s := range chosen {
+		s.Mount(api.Mux(), d)
+		api.AddDocument(s.Name+".json", s.OpenAPI)
+	}
 	return nil
 }
