@@ -15,12 +15,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/authn"
 	"github.com/keyhub/keyhub/internal/compat"
 	"github.com/keyhub/keyhub/internal/compat/surfaces"
 	"github.com/keyhub/keyhub/internal/config"
 	"github.com/keyhub/keyhub/internal/httpapi"
+	"github.com/keyhub/keyhub/internal/metrics"
 	"github.com/keyhub/keyhub/internal/oauth"
 	"github.com/keyhub/keyhub/internal/oauthapi"
 	"github.com/keyhub/keyhub/internal/secret"
@@ -64,9 +67,23 @@ type Config struct {
 	// Compat names the seed-compatible surfaces to mount (see
 	// surfaces.Names); nil mounts all of them, an empty list none.
 	Compat []string
+	// Metrics says where the Prometheus metrics are served: MetricsOn (or
+	// "") at GET /metrics beside the API, MetricsOff nowhere (nor
+	// collected), or a listen address for a plain-HTTP listener of their
+	// own, such as "127.0.0.1:9100".
+	Metrics string
+	// Registry receives the metrics; nil makes one (metrics.NewRegistry).
+	// Never the global registry.
+	Registry *prometheus.Registry
 	// OnListen, when set, is called with the bound address once listening.
 	OnListen func(addr string)
 }
+
+// The values of Config.Metrics that are not an address.
+const (
+	MetricsOn  = "on"
+	MetricsOff = "off"
+)
 
 // OpenStore opens the store named by dsn and runs its migrations.
 func OpenStore(ctx context.Context, dsn string) (keyhub.Store, error) {
@@ -99,11 +116,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
 	}
-	store, err := OpenStore(ctx, cfg.DB)
+	raw, err := OpenStore(ctx, cfg.DB)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer raw.Close()
 	master, err := loadMasterKey(cfg, log)
 	if err != nil {
 		return err
@@ -113,6 +130,20 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer ln.Close()
+	reg, metricsLn, err := openMetrics(cfg)
+	if err != nil {
+		return err
+	}
+	if metricsLn != nil {
+		defer metricsLn.Close()
+	}
+	// Every registration below goes to reg; with metrics off there is none.
+	var registerer prometheus.Registerer
+	store := raw
+	if reg != nil {
+		registerer = reg
+		store = metrics.NewStore(raw, reg)
+	}
 	issuer := cfg.Issuer
 	if issuer == "" {
 		issuer = "http://" + ln.Addr().String()
@@ -142,7 +173,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		aopts = append(aopts, authn.WithExternalProviders(providers))
 	}
-	core := NewCore(store, CoreConfig{Log: log, Cache: cfg.Cache, Audience: cfg.ManagementAudience,
+	core := NewCore(store, CoreConfig{Log: log, Cache: cfg.Cache, Audience: cfg.ManagementAudience, Metrics: registerer,
 		Auth: aopts, Manage: []service.Option{service.WithSigningKeys(keys)}})
 	defer core.Close()
 	for _, run := range []func(context.Context){keys.Run, deny.Run, core.Verifier.Run} {
@@ -150,9 +181,13 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	// Nodes on one PostgreSQL hear each other's changes; the caches' TTLs
 	// are only the safety net.
-	if pg, ok := store.(*postgres.Store); ok {
+	if pg, ok := raw.(*postgres.Store); ok {
+		var inv postgres.Invalidations = core
+		if reg != nil {
+			inv = metrics.NewListener(core, reg)
+		}
 		ready := make(chan struct{})
-		wg.Go(func() { pg.Listen(bg, core, log, ready) })
+		wg.Go(func() { pg.Listen(bg, inv, log, ready) })
 		select {
 		case <-ready:
 		case <-time.After(10 * time.Second):
@@ -171,13 +206,20 @@ func Run(ctx context.Context, cfg Config) error {
 
 	api := httpapi.New(core.Services(), log)
 	oauthapi.New(core.Auth, log).WithConfig(oauthapi.Config{Issuer: issuer, JWKS: keys.JWKS, Authenticate: api.Caller,
-		Scopes: core.Manage.CatalogueScopes}).Mount(api)
+		Scopes: core.Manage.CatalogueScopes, Metrics: registerer}).Mount(api)
 	deps := compat.Deps{Caller: api.Caller, Keys: core.Manage, Roles: core.Manage, Now: core.Manage.Now, Log: log}
 	if err := mountCompat(api, deps, cfg.Compat); err != nil {
 		return err
 	}
+	var handler http.Handler = api
+	if reg != nil {
+		handler = httpapi.NewHTTPMetrics(reg).Instrument(api)
+		if metricsLn == nil {
+			api.SetMetrics(metrics.Handler(reg))
+		}
+	}
 	srv := &http.Server{
-		Handler:           httpapi.Logged(log, api),
+		Handler:           httpapi.Logged(log, handler),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -189,8 +231,14 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.OnListen != nil {
 		cfg.OnListen(ln.Addr().String())
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	var msrv *http.Server
+	if metricsLn != nil {
+		msrv = metricsServer(reg, log)
+		log.Info("metrics listening", "addr", metricsLn.Addr().String())
+		go func() { errc <- msrv.Serve(metricsLn) }()
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -199,10 +247,46 @@ func Run(ctx context.Context, cfg Config) error {
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	if msrv != nil {
+		// Scrapes are short and hold nothing: they need no draining.
+		msrv.Close()
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// openMetrics returns the registry of cfg's metrics (nil when they are off)
+// and, when they have a listener of their own, that listener.
+func openMetrics(cfg Config) (*prometheus.Registry, net.Listener, error) {
+	if cfg.Metrics == MetricsOff {
+		return nil, nil, nil
+	}
+	reg := cfg.Registry
+	if reg == nil {
+		reg = metrics.NewRegistry()
+	}
+	if cfg.Metrics == "" || cfg.Metrics == MetricsOn {
+		return reg, nil, nil
+	}
+	ln, err := net.Listen("tcp", cfg.Metrics)
+	if err != nil {
+		return nil, nil, fmt.Errorf("metrics listener: %w", err)
+	}
+	return reg, ln, nil
+}
+
+// metricsServer serves GET /metrics alone, for a listener of its own.
+func metricsServer(reg *prometheus.Registry, log *slog.Logger) *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler(reg))
+	return &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // loadMasterKey reads the master key from the configuration or the file

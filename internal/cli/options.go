@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,6 +83,9 @@ func (o *serverOptions) serveRows() []config.Option {
 		{Name: "compat", Env: "KEYHUB_COMPAT", Default: "all",
 			Usage: "seed-compatible surfaces to serve: all, none, or a comma list of " + strings.Join(surfaces.Names(), ", "),
 			Set:   config.Parse(&o.cfg.Compat, surfaces.Parse)},
+		{Name: "metrics", Env: "KEYHUB_METRICS", Default: app.MetricsOn,
+			Usage: "Prometheus metrics: on (GET /metrics on the listen address), off, or HOST:PORT for a plain-HTTP listener of their own",
+			Set:   config.Parse(&o.cfg.Metrics, parseMetrics)},
 	}
 }
 
@@ -141,6 +146,20 @@ func parseSigningKeyMaxAge(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a duration of at least 1h, such as 30d", s)
 	}
 	return age, nil
+}
+
+// parseMetrics reads --metrics: on, off or a listen address.
+func parseMetrics(s string) (string, error) {
+	switch v := strings.ToLower(strings.TrimSpace(s)); v {
+	case app.MetricsOn, app.MetricsOff:
+		return v, nil
+	}
+	if _, port, err := net.SplitHostPort(s); err == nil {
+		if n, err := strconv.Atoi(port); err == nil && n >= 0 && n <= 65535 {
+			return s, nil
+		}
+	}
+	return "", fmt.Errorf("%q is not on, off or a listen address such as 127.0.0.1:9100", s)
 }
 
 // parseProviders reads the trusted issuers' JSON; no text means none.

@@ -175,7 +175,7 @@ var oauthOperations = []string{"POST /oauth2/token", "POST /oauth2/introspect", 
 // needs, and the problem answers every authenticated route can give.
 func TestOpenAPIOperations(t *testing.T) {
 	doc := loadOpenAPI(t)
-	public := []string{"GET /healthz", "GET /readyz", "GET /openapi.json", "GET /openapi/{document}",
+	public := []string{"GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json", "GET /openapi/{document}",
 		"GET /.well-known/jwks.json", "GET /.well-known/oauth-authorization-server"}
 	for _, o := range doc.Operations(t) {
 		name, op := o.Name, o.Op

@@ -25,6 +25,9 @@ type Server struct {
 	router *Routes
 	// docs are the OpenAPI documents of the other surfaces, by file name.
 	docs map[string][]byte
+	// metricsHandler serves GET /metrics, nil when metrics are not served
+	// here.
+	metricsHandler http.Handler
 }
 
 // New returns a Server over the services.
@@ -50,6 +53,7 @@ func (s *Server) routes() {
 	s.handle("GET /readyz", s.readyz)
 	s.handle("GET /openapi.json", s.openapi)
 	s.handle("GET /openapi/{document}", s.document)
+	s.handle("GET /metrics", s.metrics)
 
 	s.handle("POST /v1/tenants", s.authed(s.createTenant))
 	s.handle("GET /v1/tenants", s.authed(s.listTenants))
