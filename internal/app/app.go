@@ -53,8 +53,12 @@ type Config struct {
 	// MasterKeyFile defaults to keyhub.master.key beside the SQLite file.
 	MasterKeyFile string
 	// Issuer is the "iss" of keyhub's tokens and the base of its OAuth
-	// metadata; http://ADDR by default.
+	// metadata; http://ADDR by default, https://ADDR with TLS.
 	Issuer string
+	// TLSCert and TLSKey name PEM files of the certificate chain and its
+	// private key. With both, the listener serves HTTPS (TLS 1.2 or
+	// later), reading the files again whenever they change.
+	TLSCert, TLSKey string
 	// JWTAlgorithm signs new access tokens: ES256 (default), EdDSA, RS256.
 	JWTAlgorithm string
 	// SigningKeyMaxAge rotates the signing key automatically (default 30d).
@@ -125,6 +129,15 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	var certs *certReloader
+	switch {
+	case cfg.TLSCert != "" && cfg.TLSKey != "":
+		if certs, err = newCertReloader(cfg.TLSCert, cfg.TLSKey, log); err != nil {
+			return err
+		}
+	case cfg.TLSCert != "" || cfg.TLSKey != "":
+		return errors.New("TLS needs both a certificate and its key file")
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -146,7 +159,11 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	issuer := cfg.Issuer
 	if issuer == "" {
-		issuer = "http://" + ln.Addr().String()
+		scheme := "http://"
+		if certs != nil {
+			scheme = "https://"
+		}
+		issuer = scheme + ln.Addr().String()
 	}
 
 	// Background work stops only after the server has drained, so nothing
@@ -227,12 +244,17 @@ func Run(ctx context.Context, cfg Config) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("keyhub listening", "addr", ln.Addr().String(), "db", config.RedactURL(cfg.DB), "issuer", issuer)
+	log.Info("keyhub listening", "addr", ln.Addr().String(), "tls", certs != nil, "db", config.RedactURL(cfg.DB), "issuer", issuer)
 	if cfg.OnListen != nil {
 		cfg.OnListen(ln.Addr().String())
 	}
 	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(ln) }()
+	if certs != nil {
+		srv.TLSConfig = tlsConfig(certs)
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
 	var msrv *http.Server
 	if metricsLn != nil {
 		msrv = metricsServer(reg, log)
