@@ -76,11 +76,20 @@ func (r result) String() string {
 // (added to a clean one), with a generous timeout.
 func run(t *testing.T, env []string, args ...string) result {
 	t.Helper()
+	return runIn(t, env, "", args...)
+}
+
+// runIn is run with stdin as the command's standard input.
+func runIn(t *testing.T, env []string, stdin string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = cleanEnv(env...)
+	// A config file of the test's own, so that no profile of the machine's
+	// user is ever used; env may name another.
+	cmd.Env = cleanEnv(append([]string{"KEYHUB_CONFIG=" + filepath.Join(t.TempDir(), "config.json")}, env...)...)
 	cmd.Dir = t.TempDir()
+	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
