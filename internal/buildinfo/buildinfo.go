@@ -17,6 +17,10 @@ import (
 // knows its version without it.
 var Version string
 
+// Commit overrides the VCS commit when set at link time, for builds from a
+// tree without its .git, such as a container build (deploy/Dockerfile).
+var Commit string
+
 // Info describes the running binary.
 type Info struct {
 	// Version is the module version: a tag such as v1.2.3, a pseudo-version
@@ -45,6 +49,9 @@ func Read() Info {
 	}
 	if Version != "" {
 		info.Version = Version
+	}
+	if Commit != "" {
+		info.Commit = Commit
 	}
 	return info
 }

@@ -37,11 +37,11 @@ func TestFromBuildInfo(t *testing.T) {
 }
 
 func TestLinkTimeVersion(t *testing.T) {
-	saved := Version
-	t.Cleanup(func() { Version = saved })
-	Version = "v9.9.9"
-	if got := Read().Version; got != "v9.9.9" {
-		t.Errorf("Read().Version = %q with Version set, want v9.9.9", got)
+	savedV, savedC := Version, Commit
+	t.Cleanup(func() { Version, Commit = savedV, savedC })
+	Version, Commit = "v9.9.9", "fedcba9876543210"
+	if got := Read(); got.Version != "v9.9.9" || got.Commit != "fedcba9876543210" {
+		t.Errorf("Read() = %+v with Version and Commit set", got)
 	}
 }
 
