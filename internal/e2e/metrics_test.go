@@ -102,7 +102,7 @@ func TestMetrics(t *testing.T) {
 		}{
 			{"keyhub_verifications_total", []string{"code=VALID"}, 3},
 			{"keyhub_verifications_total", []string{"code=INSUFFICIENT_SCOPE"}, 1},
-			{"keyhub_verify_duration_seconds", nil, 4},
+			{"keyhub_verify_duration_seconds", nil, 0}, // one in 64 is timed
 			{"keyhub_verify_cache_hits_total", []string{"cache=keys"}, 3},
 			{"keyhub_verify_cache_misses_total", nil, 1},
 			{"keyhub_verify_cache_entries", []string{"cache=keys"}, 1},
