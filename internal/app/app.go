@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -129,41 +128,19 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	var certs *certReloader
-	switch {
-	case cfg.TLSCert != "" && cfg.TLSKey != "":
-		if certs, err = newCertReloader(cfg.TLSCert, cfg.TLSKey, log); err != nil {
-			return err
-		}
-	case cfg.TLSCert != "" || cfg.TLSKey != "":
-		return errors.New("TLS needs both a certificate and its key file")
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	l, err := listen(cfg, log)
 	if err != nil {
 		return err
 	}
-	defer ln.Close()
-	reg, metricsLn, err := openMetrics(cfg)
-	if err != nil {
-		return err
-	}
-	if metricsLn != nil {
-		defer metricsLn.Close()
-	}
-	// Every registration below goes to reg; with metrics off there is none.
-	var registerer prometheus.Registerer
+	defer l.close()
 	store := raw
-	if reg != nil {
-		registerer = reg
-		store = metrics.NewStore(raw, reg)
+	if l.reg != nil {
+		store = metrics.NewStore(raw, l.reg)
 	}
+	registerer := l.registerer()
 	issuer := cfg.Issuer
 	if issuer == "" {
-		scheme := "http://"
-		if certs != nil {
-			scheme = "https://"
-		}
-		issuer = scheme + ln.Addr().String()
+		issuer = l.defaultIssuer()
 	}
 
 	// Background work stops only after the server has drained, so nothing
@@ -200,8 +177,8 @@ func Run(ctx context.Context, cfg Config) error {
 	// are only the safety net.
 	if pg, ok := raw.(*postgres.Store); ok {
 		var inv postgres.Invalidations = core
-		if reg != nil {
-			inv = metrics.NewListener(core, reg)
+		if l.reg != nil {
+			inv = metrics.NewListener(core, l.reg)
 		}
 		ready := make(chan struct{})
 		wg.Go(func() { pg.Listen(bg, inv, log, ready) })
@@ -229,86 +206,17 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	var handler http.Handler = api
-	if reg != nil {
-		handler = httpapi.NewHTTPMetrics(reg).Instrument(api)
-		if metricsLn == nil {
-			api.SetMetrics(metrics.Handler(reg))
+	if l.reg != nil {
+		handler = httpapi.NewHTTPMetrics(l.reg).Instrument(api)
+		if l.metrics == nil {
+			api.SetMetrics(metrics.Handler(l.reg))
 		}
 	}
-	srv := &http.Server{
-		Handler:           httpapi.Logged(log, handler),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	log.Info("keyhub listening", "addr", ln.Addr().String(), "tls", certs != nil, "db", config.RedactURL(cfg.DB), "issuer", issuer)
+	log.Info("keyhub listening", "addr", l.api.Addr().String(), "tls", l.certs != nil, "db", config.RedactURL(cfg.DB), "issuer", issuer)
 	if cfg.OnListen != nil {
-		cfg.OnListen(ln.Addr().String())
+		cfg.OnListen(l.api.Addr().String())
 	}
-	errc := make(chan error, 2)
-	if certs != nil {
-		srv.TLSConfig = tlsConfig(certs)
-		go func() { errc <- srv.ServeTLS(ln, "", "") }()
-	} else {
-		go func() { errc <- srv.Serve(ln) }()
-	}
-	var msrv *http.Server
-	if metricsLn != nil {
-		msrv = metricsServer(reg, log)
-		log.Info("metrics listening", "addr", metricsLn.Addr().String())
-		go func() { errc <- msrv.Serve(metricsLn) }()
-	}
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if msrv != nil {
-		// Scrapes are short and hold nothing: they need no draining.
-		msrv.Close()
-	}
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
-}
-
-// openMetrics returns the registry of cfg's metrics (nil when they are off)
-// and, when they have a listener of their own, that listener.
-func openMetrics(cfg Config) (*prometheus.Registry, net.Listener, error) {
-	if cfg.Metrics == MetricsOff {
-		return nil, nil, nil
-	}
-	reg := cfg.Registry
-	if reg == nil {
-		reg = metrics.NewRegistry()
-	}
-	if cfg.Metrics == "" || cfg.Metrics == MetricsOn {
-		return reg, nil, nil
-	}
-	ln, err := net.Listen("tcp", cfg.Metrics)
-	if err != nil {
-		return nil, nil, fmt.Errorf("metrics listener: %w", err)
-	}
-	return reg, ln, nil
-}
-
-// metricsServer serves GET /metrics alone, for a listener of its own.
-func metricsServer(reg *prometheus.Registry, log *slog.Logger) *http.Server {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", metrics.Handler(reg))
-	return &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	return l.serve(ctx, cfg, httpapi.Logged(log, handler), log)
 }
 
 // loadMasterKey reads the master key from the configuration or the file
