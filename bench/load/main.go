@@ -128,6 +128,9 @@ func run(ctx context.Context, o options) error {
 
 	rep := newReport(o, srv.mode, dbKind, seedTime)
 	gen := generator{conc: o.conc, dur: o.dur, warmup: o.warmup}
+	if srv.pid != 0 {
+		gen.serverCPU = processCPU(srv.pid)
+	}
 
 	logf("scenario hello")
 	helloRes := gen.run(ctx, helloScenario(hello.URL))
@@ -137,13 +140,13 @@ func run(ctx context.Context, o options) error {
 	// -profile-scenario names.
 	profiled := func(name string, sc scenario) (result, error) {
 		if o.profiled != name {
-			return gen.run(ctx, sc), nil
+			return gen.runServer(ctx, sc), nil
 		}
 		prof, err := startProfile(o, srv, gen)
 		if err != nil {
 			return result{}, err
 		}
-		res := gen.run(ctx, sc)
+		res := gen.runServer(ctx, sc)
 		if err := prof.finish(); err != nil {
 			logf("cpu profile: %v", err)
 		}

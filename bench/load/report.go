@@ -82,14 +82,18 @@ func (r *report) writeTable(w io.Writer) {
 	fmt.Fprintf(w, "load:        %d connections, %s measured after %s warm-up per scenario\n\n",
 		r.Concurrency, r.Duration, r.Warmup)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\trequests/s\tp50\tp99\terrors\tvs hello\t")
+	fmt.Fprintln(tw, "scenario\trequests/s\tp50\tp99\terrors\tvs hello\tserver CPU/req\t")
 	for _, res := range r.Results {
 		if res.Skipped {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t\n", res.Scenario)
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t\n", res.Scenario)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%d\t%.2f\t\n", res.Scenario, res.RPS,
-			fmtMs(res.P50ms), fmtMs(res.P99ms), res.Errors, res.Ratio)
+		cpu := "-"
+		if res.ServerCPUus > 0 {
+			cpu = fmt.Sprintf("%.1fµs", res.ServerCPUus)
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%d\t%.2f\t%s\t\n", res.Scenario, res.RPS,
+			fmtMs(res.P50ms), fmtMs(res.P99ms), res.Errors, res.Ratio, cpu)
 	}
 	tw.Flush()
 	for _, res := range r.Results {

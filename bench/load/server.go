@@ -37,6 +37,7 @@ type server struct {
 	url   string // http://127.0.0.1:port
 	opKey string // bootstrap operator key
 	pprof bool   // whether url serves /debug/pprof/
+	pid   int    // the server's process, 0 when it runs in this one
 	stop  func()
 }
 
@@ -121,7 +122,7 @@ func startProcess(ctx context.Context, metrics, dsn, tmp string) (*server, error
 	}
 	select {
 	case key := <-keyc:
-		return &server{mode: "process", url: "http://" + addr, opKey: key, stop: stop}, nil
+		return &server{mode: "process", url: "http://" + addr, opKey: key, pid: cmd.Process.Pid, stop: stop}, nil
 	case <-exited:
 		return nil, errors.New("keyhub exited before printing its operator key")
 	case <-time.After(startTimeout):
