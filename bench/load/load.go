@@ -25,6 +25,9 @@ type generator struct {
 	conc   int
 	dur    time.Duration
 	warmup time.Duration
+	// serverCPU, when set, reads the CPU time the server has used, for
+	// ServerCPUus of the keyhub scenarios.
+	serverCPU func() time.Duration
 }
 
 // result is what one scenario measured.
@@ -38,10 +41,13 @@ type result struct {
 	MaxMs    float64 `json:"max_ms"`
 	Errors   int64   `json:"errors"`
 	// Ratio is RPS over the hello scenario's RPS.
-	Ratio      float64 `json:"ratio_to_hello"`
-	FirstError string  `json:"first_error,omitempty"`
-	Skipped    bool    `json:"skipped,omitempty"`
-	Note       string  `json:"note,omitempty"`
+	Ratio float64 `json:"ratio_to_hello"`
+	// ServerCPUus is the CPU time keyhub spent per request of the measured
+	// window, in µs (separate-process runs only).
+	ServerCPUus float64 `json:"server_cpu_us_per_request,omitempty"`
+	FirstError  string  `json:"first_error,omitempty"`
+	Skipped     bool    `json:"skipped,omitempty"`
+	Note        string  `json:"note,omitempty"`
 }
 
 // workerStats are one worker's counts; only that worker writes them.
@@ -53,7 +59,15 @@ type workerStats struct {
 
 // run warms up for g.warmup, then measures for g.dur. A request counts in
 // the window it completes in; every worker stops at the end of the window.
-func (g generator) run(ctx context.Context, sc scenario) result {
+// With cpu set, the server's CPU time over the window is read too.
+func (g generator) run(ctx context.Context, sc scenario) result { return g.runCPU(ctx, sc, nil) }
+
+// runServer is run with the server's CPU time measured.
+func (g generator) runServer(ctx context.Context, sc scenario) result {
+	return g.runCPU(ctx, sc, g.serverCPU)
+}
+
+func (g generator) runCPU(ctx context.Context, sc scenario, cpu func() time.Duration) result {
 	tr := &http.Transport{
 		Proxy:               nil, // traffic stays on 127.0.0.1
 		MaxIdleConns:        2 * g.conc,
@@ -73,6 +87,15 @@ func (g generator) run(ctx context.Context, sc scenario) result {
 	for w := range stats {
 		wg.Go(func() { g.work(ctx, client, sc, w, from, end, &stats[w]) })
 	}
+	var cpuUsed time.Duration
+	if cpu != nil {
+		wg.Go(func() {
+			time.Sleep(time.Until(from))
+			c0 := cpu()
+			time.Sleep(time.Until(end))
+			cpuUsed = cpu() - c0
+		})
+	}
 	wg.Wait()
 
 	var h histogram
@@ -86,6 +109,9 @@ func (g generator) run(ctx context.Context, sc scenario) result {
 		}
 	}
 	res.RPS = float64(res.Requests) / g.dur.Seconds()
+	if cpu != nil && res.Requests > 0 {
+		res.ServerCPUus = float64(cpuUsed) / float64(time.Microsecond) / float64(res.Requests)
+	}
 	res.P50ms = ms(h.quantile(0.50))
 	res.P90ms = ms(h.quantile(0.90))
 	res.P99ms = ms(h.quantile(0.99))

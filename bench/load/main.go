@@ -35,6 +35,7 @@ type options struct {
 	cpuprofile string
 	profiled   string
 	inprocess  bool
+	metrics    string
 }
 
 func main() {
@@ -50,6 +51,7 @@ func main() {
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the server during one scenario (-profile-scenario) to this file")
 	flag.StringVar(&o.profiled, "profile-scenario", "verify", "scenario -cpuprofile covers: verify or token")
 	flag.BoolVar(&o.inprocess, "inprocess", false, "run keyhub via app.Run inside this process instead of as a separate binary")
+	flag.StringVar(&o.metrics, "metrics", "on", "the server's --metrics: on or off, to measure what metrics cost")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -73,6 +75,8 @@ func (o *options) check() error {
 		return errors.New("-d must be positive")
 	case o.warmup < 0:
 		return errors.New("-warmup must not be negative")
+	case o.metrics != "on" && o.metrics != "off":
+		return errors.New("-metrics must be on or off")
 	}
 	o.sample = min(o.sample, o.keys)
 	return nil
@@ -99,7 +103,7 @@ func run(ctx context.Context, o options) error {
 	}
 	defer dropDB() // after the server has stopped: deferred first, runs last
 
-	srv, err := startServer(ctx, o.inprocess, dsn, tmp)
+	srv, err := startServer(ctx, o.inprocess, o.metrics, dsn, tmp)
 	if err != nil {
 		return err
 	}
@@ -124,6 +128,9 @@ func run(ctx context.Context, o options) error {
 
 	rep := newReport(o, srv.mode, dbKind, seedTime)
 	gen := generator{conc: o.conc, dur: o.dur, warmup: o.warmup}
+	if srv.pid != 0 {
+		gen.serverCPU = processCPU(srv.pid)
+	}
 
 	logf("scenario hello")
 	helloRes := gen.run(ctx, helloScenario(hello.URL))
@@ -133,13 +140,13 @@ func run(ctx context.Context, o options) error {
 	// -profile-scenario names.
 	profiled := func(name string, sc scenario) (result, error) {
 		if o.profiled != name {
-			return gen.run(ctx, sc), nil
+			return gen.runServer(ctx, sc), nil
 		}
 		prof, err := startProfile(o, srv, gen)
 		if err != nil {
 			return result{}, err
 		}
-		res := gen.run(ctx, sc)
+		res := gen.runServer(ctx, sc)
 		if err := prof.finish(); err != nil {
 			logf("cpu profile: %v", err)
 		}

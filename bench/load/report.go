@@ -17,7 +17,8 @@ type report struct {
 	Date        string   `json:"date"`
 	Machine     machine  `json:"machine"`
 	GoVersion   string   `json:"go_version"`
-	Server      string   `json:"server"` // "process" or "inprocess"
+	Server      string   `json:"server"`  // "process" or "inprocess"
+	Metrics     string   `json:"metrics"` // the server's --metrics
 	DB          string   `json:"db"`
 	Keys        int      `json:"keys"`
 	Sample      int      `json:"sample_keys"`
@@ -43,7 +44,7 @@ func newReport(o options, mode, db string, seed time.Duration) *report {
 			CPUs: runtime.NumCPU(), OS: runtime.GOOS, Arch: runtime.GOARCH,
 			CPU: cpuModel(), Kernel: kernel(),
 		},
-		GoVersion: runtime.Version(), Server: mode, DB: db,
+		GoVersion: runtime.Version(), Server: mode, Metrics: o.metrics, DB: db,
 		Keys: o.keys, Sample: o.sample, SeedSeconds: seed.Seconds(),
 		Concurrency: o.conc, Duration: o.dur.String(), Warmup: o.warmup.String(),
 	}
@@ -76,19 +77,23 @@ func (r *report) writeTable(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "go:          %s\n", r.GoVersion)
-	fmt.Fprintf(w, "server:      %s, %s store\n", r.Server, r.DB)
+	fmt.Fprintf(w, "server:      %s, %s store, metrics %s\n", r.Server, r.DB, r.Metrics)
 	fmt.Fprintf(w, "keys:        %d seeded in %.1fs, %d verified round-robin\n", r.Keys, r.SeedSeconds, r.Sample)
 	fmt.Fprintf(w, "load:        %d connections, %s measured after %s warm-up per scenario\n\n",
 		r.Concurrency, r.Duration, r.Warmup)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\trequests/s\tp50\tp99\terrors\tvs hello\t")
+	fmt.Fprintln(tw, "scenario\trequests/s\tp50\tp99\terrors\tvs hello\tserver CPU/req\t")
 	for _, res := range r.Results {
 		if res.Skipped {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t\n", res.Scenario)
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t\n", res.Scenario)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%d\t%.2f\t\n", res.Scenario, res.RPS,
-			fmtMs(res.P50ms), fmtMs(res.P99ms), res.Errors, res.Ratio)
+		cpu := "-"
+		if res.ServerCPUus > 0 {
+			cpu = fmt.Sprintf("%.1fµs", res.ServerCPUus)
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%d\t%.2f\t%s\t\n", res.Scenario, res.RPS,
+			fmtMs(res.P50ms), fmtMs(res.P99ms), res.Errors, res.Ratio, cpu)
 	}
 	tw.Flush()
 	for _, res := range r.Results {

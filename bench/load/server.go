@@ -37,18 +37,19 @@ type server struct {
 	url   string // http://127.0.0.1:port
 	opKey string // bootstrap operator key
 	pprof bool   // whether url serves /debug/pprof/
+	pid   int    // the server's process, 0 when it runs in this one
 	stop  func()
 }
 
 // startServer starts keyhub on dsn, as a child process or in this process,
 // and waits until it answers /healthz.
-func startServer(ctx context.Context, inprocess bool, dsn, tmp string) (*server, error) {
+func startServer(ctx context.Context, inprocess bool, metrics, dsn, tmp string) (*server, error) {
 	var s *server
 	var err error
 	if inprocess {
-		s, err = startInProcess(ctx, dsn, tmp)
+		s, err = startInProcess(ctx, metrics, dsn, tmp)
 	} else {
-		s, err = startProcess(ctx, dsn, tmp)
+		s, err = startProcess(ctx, metrics, dsn, tmp)
 	}
 	if err != nil {
 		return nil, err
@@ -82,7 +83,7 @@ func buildKeyhub(ctx context.Context, dir string) (string, error) {
 	return bin, nil
 }
 
-func startProcess(ctx context.Context, dsn, tmp string) (*server, error) {
+func startProcess(ctx context.Context, metrics, dsn, tmp string) (*server, error) {
 	logf("building keyhub")
 	bin, err := buildKeyhub(ctx, tmp)
 	if err != nil {
@@ -93,7 +94,7 @@ func startProcess(ctx context.Context, dsn, tmp string) (*server, error) {
 		return nil, err
 	}
 	cmd := exec.Command(bin, "serve", "--addr", addr, "--db", dsn, "--log-level", "warn",
-		"--master-key-file", filepath.Join(tmp, masterKeyFile))
+		"--master-key-file", filepath.Join(tmp, masterKeyFile), "--metrics", metrics)
 	cmd.Stdout = os.Stderr
 	pipe, err := cmd.StderrPipe()
 	if err != nil {
@@ -121,7 +122,7 @@ func startProcess(ctx context.Context, dsn, tmp string) (*server, error) {
 	}
 	select {
 	case key := <-keyc:
-		return &server{mode: "process", url: "http://" + addr, opKey: key, stop: stop}, nil
+		return &server{mode: "process", url: "http://" + addr, opKey: key, pid: cmd.Process.Pid, stop: stop}, nil
 	case <-exited:
 		return nil, errors.New("keyhub exited before printing its operator key")
 	case <-time.After(startTimeout):
@@ -148,7 +149,7 @@ func scanKeyLines(r io.Reader, keyc chan<- string) {
 	_, _ = io.Copy(io.Discard, r)
 }
 
-func startInProcess(ctx context.Context, dsn, tmp string) (*server, error) {
+func startInProcess(ctx context.Context, metrics, dsn, tmp string) (*server, error) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	pr, pw := io.Pipe()
 	keyc := make(chan string, 1)
@@ -159,8 +160,8 @@ func startInProcess(ctx context.Context, dsn, tmp string) (*server, error) {
 	go func() {
 		errc <- app.Run(sctx, app.Config{
 			Addr: "127.0.0.1:0", DB: dsn, Log: log, Stderr: pw,
-			MasterKeyFile: filepath.Join(tmp, masterKeyFile),
-			OnListen:      func(a string) { addrc <- a },
+			MasterKeyFile: filepath.Join(tmp, masterKeyFile), Metrics: metrics,
+			OnListen: func(a string) { addrc <- a },
 		})
 		pw.Close()
 	}()

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -75,11 +76,20 @@ func (r result) String() string {
 // (added to a clean one), with a generous timeout.
 func run(t *testing.T, env []string, args ...string) result {
 	t.Helper()
+	return runIn(t, env, "", args...)
+}
+
+// runIn is run with stdin as the command's standard input.
+func runIn(t *testing.T, env []string, stdin string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = cleanEnv(env...)
+	// A config file of the test's own, so that no profile of the machine's
+	// user is ever used; env may name another.
+	cmd.Env = cleanEnv(append([]string{"KEYHUB_CONFIG=" + filepath.Join(t.TempDir(), "config.json")}, env...)...)
 	cmd.Dir = t.TempDir()
+	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -119,6 +129,22 @@ type serveOpts struct {
 	env []string // extra environment
 	// addrFromEnv passes the address as KEYHUB_ADDR instead of --addr.
 	addrFromEnv bool
+	// tls, when set, is served with --tls-cert and --tls-key, and the
+	// client trusts its certificate.
+	tls *tlsFiles
+}
+
+// tlsFiles are a certificate and its key, written by apitest.WriteCert.
+type tlsFiles struct {
+	cert, key string
+	x509      *x509.Certificate
+}
+
+// newTLSFiles writes a certificate and its key into dir.
+func newTLSFiles(t *testing.T, dir string) *tlsFiles {
+	f := &tlsFiles{cert: filepath.Join(dir, "tls.crt"), key: filepath.Join(dir, "tls.key")}
+	f.x509 = apitest.WriteCert(t, f.cert, f.key)
+	return f
 }
 
 // startServer starts `keyhub serve` on a free port and waits until it
@@ -158,6 +184,10 @@ func tryStart(t *testing.T, o serveOpts, addr string) (*server, string) {
 		args = append(args, "--db", o.db)
 	}
 	s := &server{Client: apitest.NewClient(t, "http://"+addr, ""), t: t, Dir: o.dir, stderr: &apitest.SyncBuffer{}, done: make(chan struct{})}
+	if o.tls != nil {
+		args = append(args, "--tls-cert", o.tls.cert, "--tls-key", o.tls.key)
+		s.URL, s.HTTP = "https://"+addr, apitest.TLSClient(o.tls.x509)
+	}
 	s.cmd = exec.Command(binary, args...)
 	s.cmd.Dir = o.dir
 	s.cmd.Env = cleanEnv(env...)
@@ -207,7 +237,9 @@ func freePort(t *testing.T) string {
 // healthy reports whether the server answers /healthz with 200.
 func (s *server) healthy() bool {
 	c := s.For(s.t)
-	c.HTTP = &http.Client{Timeout: time.Second}
+	if c.HTTP == nil {
+		c.HTTP = &http.Client{Timeout: time.Second}
+	}
 	r, err := c.Send("GET", "/healthz", nil)
 	return err == nil && r.Status == http.StatusOK
 }

@@ -124,7 +124,11 @@ func TestExitCodes(t *testing.T) {
 		{"KeysCreateWithoutName", good, []string{"keys", "create", "--scope", "a:b"}, 2, `missing required flag --name`},
 		{"ExpiresNonsense", good, []string{"keys", "create", "--name", "x", "--expires", "nonsense"}, 2, `"nonsense".*--expires`},
 		{"WrongAPIKey", s.cliEnv("kh_op_wrongwrongwrong", ""), []string{"tenants", "list"}, 1, `401`},
-		{"ServerNotRunning", []string{"KEYHUB_URL=http://" + closed, "KEYHUB_API_KEY=" + s.Operator}, []string{"tenants", "list"}, 1, regexp.QuoteMeta(closed)},
+		{"ServerNotRunning", []string{"KEYHUB_URL=http://" + closed, "KEYHUB_API_KEY=" + s.Operator}, []string{"tenants", "list"}, 1,
+			regexp.QuoteMeta("connection refused; is `keyhub serve` running at http://" + closed + "?")},
+		{"NoCredential", []string{"KEYHUB_URL=" + s.URL}, []string{"tenants", "list"}, 1, `no credential for .*run keyhub login`},
+		{"TenantRequired", good, []string{"keys", "list"}, 1, `give --tenant or set KEYHUB_TENANT`},
+		{"TenantNotAnID", good, []string{"keys", "list", "--tenant", "acme"}, 1, `--tenant \(KEYHUB_TENANT\) "acme" is not a tenant id`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -2,7 +2,10 @@ package apitest
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"log/slog"
+	"os"
 	"regexp"
 	"slices"
 	"testing"
@@ -32,7 +35,8 @@ const startTimeout = 30 * time.Second
 
 // Start runs app.Run on dsn until t ends and fails t if it does not start
 // or stops with an error. Logs and stderr go to Server.Log; PostgreSQL
-// servers get the MasterKey of dsn. opts run after these defaults and may
+// servers get the MasterKey of dsn. A server given TLSCert is called over
+// HTTPS, trusting that certificate. opts run after these defaults and may
 // change anything (replacing Stderr loses the bootstrap key). The server's
 // Client uses the bootstrap key as its operator key.
 func Start(t testing.TB, dsn string, opts ...func(*app.Config)) *Server {
@@ -78,11 +82,35 @@ func Start(t testing.TB, dsn string, opts ...func(*app.Config)) *Server {
 		}
 	})
 	key := BootstrapKeyIn(out.String())
+	c := NewClient(t, "http://"+addr, key)
+	if cfg.TLSCert != "" {
+		// The client trusts the certificate the server started with.
+		c.URL = "https://" + addr
+		c.HTTP = TLSClient(readCert(t, cfg.TLSCert))
+	}
 	return &Server{
-		Client: NewClient(t, "http://"+addr, key),
+		Client: c,
 		DSN:    dsn, BootstrapKey: key, Log: out,
 		opts: slices.Clone(opts),
 	}
+}
+
+// readCert reads the first certificate of a PEM file.
+func readCert(t testing.TB, file string) *x509.Certificate {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		t.Fatalf("%s holds no PEM block", file)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
 }
 
 // Node starts another node of s's deployment until t ends: the same DSN,

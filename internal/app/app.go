@@ -8,12 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/authn"
@@ -22,6 +23,7 @@ import (
 	"github.com/keyhub/keyhub/internal/config"
 	"github.com/keyhub/keyhub/internal/ghscan"
 	"github.com/keyhub/keyhub/internal/httpapi"
+	"github.com/keyhub/keyhub/internal/metrics"
 	"github.com/keyhub/keyhub/internal/oauth"
 	"github.com/keyhub/keyhub/internal/oauthapi"
 	"github.com/keyhub/keyhub/internal/secret"
@@ -52,8 +54,12 @@ type Config struct {
 	// MasterKeyFile defaults to keyhub.master.key beside the SQLite file.
 	MasterKeyFile string
 	// Issuer is the "iss" of keyhub's tokens and the base of its OAuth
-	// metadata; http://ADDR by default.
+	// metadata; http://ADDR by default, https://ADDR with TLS.
 	Issuer string
+	// TLSCert and TLSKey name PEM files of the certificate chain and its
+	// private key. With both, the listener serves HTTPS (TLS 1.2 or
+	// later), reading the files again whenever they change.
+	TLSCert, TLSKey string
 	// JWTAlgorithm signs new access tokens: ES256 (default), EdDSA, RS256.
 	JWTAlgorithm string
 	// SigningKeyMaxAge rotates the signing key automatically (default 30d).
@@ -75,9 +81,23 @@ type Config struct {
 	WebhookAllowPrivate bool
 	// WebhookTimeout bounds one delivery attempt (default 10s).
 	WebhookTimeout time.Duration
+	// Metrics says where the Prometheus metrics are served: MetricsOn (or
+	// "") at GET /metrics beside the API, MetricsOff nowhere (nor
+	// collected), or a listen address for a plain-HTTP listener of their
+	// own, such as "127.0.0.1:9100".
+	Metrics string
+	// Registry receives the metrics; nil makes one (metrics.NewRegistry).
+	// Never the global registry.
+	Registry *prometheus.Registry
 	// OnListen, when set, is called with the bound address once listening.
 	OnListen func(addr string)
 }
+
+// The values of Config.Metrics that are not an address.
+const (
+	MetricsOn  = "on"
+	MetricsOff = "off"
+)
 
 // OpenStore opens the store named by dsn and runs its migrations.
 func OpenStore(ctx context.Context, dsn string) (keyhub.Store, error) {
@@ -110,23 +130,28 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
 	}
-	store, err := OpenStore(ctx, cfg.DB)
+	raw, err := OpenStore(ctx, cfg.DB)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer raw.Close()
 	master, err := loadMasterKey(cfg, log)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	l, err := listen(cfg, log)
 	if err != nil {
 		return err
 	}
-	defer ln.Close()
+	defer l.close()
+	store := raw
+	if l.reg != nil {
+		store = metrics.NewStore(raw, l.reg)
+	}
+	registerer := l.registerer()
 	issuer := cfg.Issuer
 	if issuer == "" {
-		issuer = "http://" + ln.Addr().String()
+		issuer = l.defaultIssuer()
 	}
 
 	// Background work stops only after the server has drained, so nothing
@@ -153,7 +178,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		aopts = append(aopts, authn.WithExternalProviders(providers))
 	}
-	core := NewCore(store, CoreConfig{Log: log, Cache: cfg.Cache, Audience: cfg.ManagementAudience, Master: master,
+	core := NewCore(store, CoreConfig{Log: log, Cache: cfg.Cache, Audience: cfg.ManagementAudience, Master: master, Metrics: registerer,
 		Auth: aopts, Manage: []service.Option{service.WithSigningKeys(keys), service.WithWebhookAllowPrivate(cfg.WebhookAllowPrivate)}})
 	defer core.Close()
 	hooks := webhook.New(webhook.Config{Store: core.Store, Master: master, Log: log,
@@ -163,9 +188,13 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	// Nodes on one PostgreSQL hear each other's changes; the caches' TTLs
 	// are only the safety net.
-	if pg, ok := store.(*postgres.Store); ok {
+	if pg, ok := raw.(*postgres.Store); ok {
+		var inv postgres.Invalidations = core
+		if l.reg != nil {
+			inv = metrics.NewListener(core, l.reg)
+		}
 		ready := make(chan struct{})
-		wg.Go(func() { pg.Listen(bg, core, log, ready) })
+		wg.Go(func() { pg.Listen(bg, inv, log, ready) })
 		select {
 		case <-ready:
 		case <-time.After(10 * time.Second):
@@ -189,38 +218,23 @@ func Run(ctx context.Context, cfg Config) error {
 	svcs.GitHub = ghscan.NewKeys(cfg.GitHubKeysURL, nil)
 	api := httpapi.New(svcs, log)
 	oauthapi.New(core.Auth, log).WithConfig(oauthapi.Config{Issuer: issuer, JWKS: keys.JWKS, Authenticate: api.Caller,
-		Scopes: core.Manage.CatalogueScopes}).Mount(api)
+		Scopes: core.Manage.CatalogueScopes, Metrics: registerer}).Mount(api)
 	deps := compat.Deps{Caller: api.Caller, Keys: core.Manage, Roles: core.Manage, Now: core.Manage.Now, Log: log}
 	if err := mountCompat(api, deps, cfg.Compat); err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           httpapi.Logged(log, api),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	var handler http.Handler = api
+	if l.reg != nil {
+		handler = httpapi.NewHTTPMetrics(l.reg).Instrument(api)
+		if l.metrics == nil {
+			api.SetMetrics(metrics.Handler(l.reg))
+		}
 	}
-	log.Info("keyhub listening", "addr", ln.Addr().String(), "db", config.RedactURL(cfg.DB), "issuer", issuer)
+	log.Info("keyhub listening", "addr", l.api.Addr().String(), "tls", l.certs != nil, "db", config.RedactURL(cfg.DB), "issuer", issuer)
 	if cfg.OnListen != nil {
-		cfg.OnListen(ln.Addr().String())
+		cfg.OnListen(l.api.Addr().String())
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
+	return l.serve(ctx, cfg, httpapi.Logged(log, handler), log)
 }
 
 // loadMasterKey reads the master key from the configuration or the file
@@ -257,12 +271,16 @@ func sqlitePath(dsn string) (string, bool) {
 }
 
 // mountCompat mounts the seed-compatible surfaces named by names (nil:
-// every one) beside the native API.
+// every one) beside the native API, each with its OpenAPI document at
+// /openapi/NAME.json.
 func mountCompat(api *httpapi.Server, d compat.Deps, names []string) error {
-	mount, err := surfaces.Select(names)
+	chosen, err := surfaces.Chosen(names)
 	if err != nil {
 		return err
 	}
-	mount(api.Mux(), d)
+	for _, s := range chosen {
+		s.Mount(api.Mux(), d)
+		api.AddDocument(s.Name+".json", s.OpenAPI)
+	}
 	return nil
 }

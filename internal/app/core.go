@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/authn"
 	"github.com/keyhub/keyhub/internal/httpapi"
@@ -22,6 +24,8 @@ type CoreConfig struct {
 	Master []byte
 	Auth   []authn.Option
 	Manage []service.Option
+	// Metrics, when set, receives the verifier's metrics.
+	Metrics prometheus.Registerer
 }
 
 // Core is one node's services over one store: the verifier and its cache,
@@ -44,7 +48,7 @@ func NewCore(raw keyhub.Store, cfg CoreConfig) *Core {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	ver := verify.New(raw, verify.Config{Log: cfg.Log, Cache: cfg.Cache, Now: cfg.Now})
+	ver := verify.New(raw, verify.Config{Log: cfg.Log, Cache: cfg.Cache, Now: cfg.Now, Metrics: cfg.Metrics})
 	aopts := []authn.Option{authn.WithLogger(cfg.Log), authn.WithClock(cfg.Now)}
 	mopts := []service.Option{service.WithLogger(cfg.Log), service.WithClock(cfg.Now),
 		service.WithRenderer(httpapi.EventData), service.WithMasterKey(cfg.Master)}

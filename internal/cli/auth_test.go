@@ -42,7 +42,7 @@ func TestAuthAPIKeyCreate(t *testing.T) {
 			method: "POST", path: "/v1/api-keys", body: `{"name":"my-integration"}`,
 			exactOut: strings.Replace(hubifyDoc, `["labs:read", "experiments:*"]`, `[]`, 1)},
 		{name: "MissingName", args: []string{"auth", "api-key", "create", "--scope", "labs:read"}, code: 2,
-			errOut: []string{"keyhub auth api-key create: missing required flag --name"}},
+			errOut: []string{"keyhub: missing required flag --name\nRun 'keyhub auth api-key create --help' for usage.\n"}},
 		{name: "ServerError", args: []string{"auth", "api-key", "create", "--name", "x", "--scope", "a::b"}, status: 422,
 			resp:   `{"status":422,"code":"validation_failed","detail":"request has invalid fields","errors":[{"field":"scopes[0]","message":"bad"}]}`,
 			method: "POST", path: "/v1/api-keys", body: `{"name":"x","scopes":["a::b"]}`, code: 1, exactOut: "",

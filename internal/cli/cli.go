@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keyhub/keyhub/client"
+	"github.com/keyhub/keyhub/internal/buildinfo"
 )
 
 // Exit codes of Run.
@@ -39,6 +40,17 @@ type env struct {
 	url, apiKey, tenant    string
 	clientID, clientSecret string
 	json                   bool
+
+	// urlSource is where url came from ("--url", "KEYHUB_URL", "profile
+	// NAME"), "" while it is the default.
+	urlSource string
+	// profile is the profile in use; profileGiven whether --profile or
+	// KEYHUB_PROFILE named it.
+	profile      string
+	profileGiven bool
+	// otherProfile says why the profile's credential was not used: it is
+	// for another server.
+	otherProfile string
 
 	// cred is the credential the flags and environment give; cl the client
 	// made with it.
@@ -70,16 +82,15 @@ func (e *env) run(ctx context.Context, args []string) int {
 	if errors.As(err, &quiet) {
 		return quiet.code
 	}
-	fmt.Fprintf(e.stderr, "keyhub: %v\n", err)
+	// One line, prefixed with the program's name once; messages never name
+	// the command again (usage errors get their hint on a second line).
 	var usage *usageError
 	if errors.As(err, &usage) {
+		fmt.Fprintf(e.stderr, "keyhub: %s\n", oneLine(err.Error()))
 		fmt.Fprintf(e.stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		return exitUsage
 	}
-	var ce *client.Error
-	if errors.As(err, &ce) && ce.Status == 401 && e.cred.none() {
-		fmt.Fprintln(e.stderr, "keyhub: no credentials given: set --api-key or KEYHUB_API_KEY, KEYHUB_TOKEN, or KEYHUB_CLIENT_ID and KEYHUB_CLIENT_SECRET")
-	}
+	fmt.Fprintf(e.stderr, "keyhub: %s\n", e.explain(err))
 	return exitError
 }
 
@@ -91,17 +102,21 @@ func newRootCmd(e *env) *cobra.Command {
 
 "keyhub serve" runs the server. The other commands are clients of a running
 server, configured by flags or the environment: KEYHUB_URL, a credential and,
-for operator credentials acting on a tenant, KEYHUB_TENANT.
+for operator credentials acting on a tenant, KEYHUB_TENANT; or by a profile
+saved with "keyhub login". "keyhub completion bash|zsh|fish|powershell"
+prints a shell completion script.
 
 ` + credentialHelp,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          cobra.ArbitraryArgs,
 		RunE:          runGroup,
+		Version:       versionLine(buildinfo.Read()),
 	}
-	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetVersionTemplate("{{.Version}}\n")
 	pf := root.PersistentFlags()
-	pf.StringVar(&e.url, "url", defaultURL, "server URL (env KEYHUB_URL)")
+	pf.StringVar(&e.url, "url", defaultURL, "server URL (env KEYHUB_URL; default: the profile's)")
+	pf.StringVar(&e.profile, "profile", defaultProfile, "profile saved by keyhub login to use (env KEYHUB_PROFILE)")
 	pf.StringVar(&e.apiKey, "api-key", "", "API key to authenticate with (env KEYHUB_API_KEY)")
 	pf.StringVar(&e.clientID, "client-id", "", "OAuth client id to authenticate with (env KEYHUB_CLIENT_ID)")
 	pf.StringVar(&e.clientSecret, "client-secret", "", "OAuth client secret (env KEYHUB_CLIENT_SECRET)")
@@ -111,23 +126,55 @@ for operator credentials acting on a tenant, KEYHUB_TENANT.
 	// Resolve the environment before any command runs; an explicit flag
 	// wins over the environment variable.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
-		fromEnv(cmd, "url", "KEYHUB_URL", &e.url, e.getenv)
+		switch {
+		case cmd.Flags().Changed("url"):
+			e.urlSource = "--url"
+		case e.getenv("KEYHUB_URL") != "":
+			e.url, e.urlSource = e.getenv("KEYHUB_URL"), "KEYHUB_URL"
+		}
 		fromEnv(cmd, "tenant", "KEYHUB_TENANT", &e.tenant, e.getenv)
+		e.profileGiven = cmd.Flags().Changed("profile")
+		if !e.profileGiven && e.getenv("KEYHUB_PROFILE") != "" {
+			e.profile, e.profileGiven = e.getenv("KEYHUB_PROFILE"), true
+		}
+		if err := validProfileName(e.profile); err != nil {
+			return err
+		}
 		if !needsServer(cmd) {
 			return nil
 		}
 		var err error
-		e.cred, err = e.resolveCredential(cmd)
-		return err
+		if e.cred, err = e.resolveCredential(cmd); err != nil {
+			return err
+		}
+		if err := e.useProfile(cmd); err != nil {
+			return err
+		}
+		if e.cred.none() {
+			return e.noCredential()
+		}
+		return nil
 	}
-	serve, migrate := newServeCmd(e), newMigrateCmd(e)
-	for _, c := range []*cobra.Command{serve, migrate} {
-		c.Annotations = map[string]string{localAnnotation: "true"}
-	}
+	serve, migrate, version := newServeCmd(e), newMigrateCmd(e), newVersionCmd(e)
+	login, logout, profiles := newLoginCmd(e), newLogoutCmd(e), newProfilesCmd(e)
+	local(serve, migrate, version, login, logout, profiles)
 	root.AddCommand(
 		newTenantsCmd(e), newScopesCmd(e), newKeysCmd(e), newRolesCmd(e), newClientsCmd(e),
-		newSigningKeysCmd(e), newAuditCmd(e), newVerifyCmd(e), newAuthCmd(e), newScanCmd(e), newWebhooksCmd(e), serve, migrate,
+		newSigningKeysCmd(e), newAuditCmd(e), newVerifyCmd(e), newAuthCmd(e), newScanCmd(e), newWebhooksCmd(e),
+		login, logout, profiles, serve, migrate, version,
 	)
+	// Shell completion: keyhub completion bash|zsh|fish|powershell. Made
+	// now rather than by cobra at run time, so that it is marked local;
+	// cobra takes the writer of the scripts when it makes the commands.
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			local(c)
+		}
+	}
+	registerCompletions(e, root)
 	return root
 }
 
@@ -189,9 +236,9 @@ func args(names ...string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, a []string) error {
 		switch {
 		case len(a) < len(names):
-			return usagef("%s: missing argument %s", cmd.CommandPath(), names[len(a)])
+			return usagef("missing argument %s", names[len(a)])
 		case len(a) > len(names):
-			return usagef("%s: unexpected argument %q", cmd.CommandPath(), a[len(names)])
+			return usagef("unexpected argument %q", a[len(names)])
 		}
 		return nil
 	}
@@ -201,7 +248,7 @@ func args(names ...string) cobra.PositionalArgs {
 func required(cmd *cobra.Command, flags ...string) error {
 	for _, f := range flags {
 		if !cmd.Flags().Changed(f) {
-			return usagef("%s: missing required flag --%s", cmd.CommandPath(), f)
+			return usagef("missing required flag --%s", f)
 		}
 	}
 	return nil

@@ -177,7 +177,7 @@ func TestUsage(t *testing.T) {
 			errOut: []string{`keyhub: unknown command "tenents" for "keyhub"; did you mean tenants?`, "Run 'keyhub --help' for usage."}},
 		{name: "UnknownSubcommand", args: []string{"keys", "destroy"}, code: 2, errOut: []string{`unknown command "destroy" for "keyhub keys"`}},
 		{name: "UnknownFlag", args: []string{"keys", "list", "--bogus"}, code: 2, errOut: []string{"unknown flag: --bogus", "keyhub keys list --help"}},
-		{name: "MissingArg", args: []string{"keys", "get"}, code: 2, errOut: []string{"keyhub keys get: missing argument ID"}},
+		{name: "MissingArg", args: []string{"keys", "get"}, code: 2, errOut: []string{"keyhub: missing argument ID\nRun 'keyhub keys get --help' for usage.\n"}},
 		{name: "ExtraArg", args: []string{"keys", "get", "a", "b"}, code: 2, errOut: []string{`unexpected argument "b"`}},
 		{name: "BadInt", args: []string{"keys", "list", "--limit", "many"}, code: 2, errOut: []string{`"--limit"`}},
 		{name: "LimitRange", args: []string{"keys", "list", "--limit", "500"}, code: 2, errOut: []string{"--limit: want 1 to 200"}},
@@ -228,14 +228,28 @@ func TestErrorOutputIsOneLine(t *testing.T) {
 	}
 }
 
-func TestUnauthorizedHint(t *testing.T) {
-	f := newFake(t, 401, `{"title":"Unauthorized","status":401,"detail":"missing credential","code":"unauthorized"}`, nil)
+// TestNoCredential says so in one line and sends nothing: the server could
+// only refuse.
+func TestNoCredential(t *testing.T) {
+	f := newFake(t, 200, `{"data":[]}`, nil)
 	res := run(t, f.URL, map[string]string{"KEYHUB_API_KEY": ""}, "", "roles", "list")
-	if res.code != 1 || !strings.Contains(res.stderr, "set --api-key or KEYHUB_API_KEY") {
-		t.Errorf("code %d stderr %q", res.code, res.stderr)
+	want := "keyhub: no credential for " + f.URL + ": run keyhub login, or set KEYHUB_API_KEY (or --api-key, KEYHUB_TOKEN, or KEYHUB_CLIENT_ID and KEYHUB_CLIENT_SECRET)\n"
+	if res.code != 1 || res.stderr != want || res.stdout != "" {
+		t.Errorf("code %d stdout %q stderr %q, want 1 and %q", res.code, res.stdout, res.stderr, want)
 	}
-	if _, ok := f.reqs[0].Header["Authorization"]; ok {
-		t.Error("sent an Authorization header without a key")
+	if len(f.reqs) != 0 {
+		t.Errorf("sent %d requests without a credential", len(f.reqs))
+	}
+}
+
+// TestUnauthorizedNamesTheCredential says which credential the server
+// refused.
+func TestUnauthorizedNamesTheCredential(t *testing.T) {
+	f := newFake(t, 401, `{"title":"Unauthorized","status":401,"detail":"the credential is invalid, revoked, disabled or expired","code":"invalid_token"}`, nil)
+	res := run(t, f.URL, nil, "", "roles", "list")
+	want := "keyhub: 401 invalid_token: the credential is invalid, revoked, disabled or expired (the credential from KEYHUB_API_KEY)\n"
+	if res.code != 1 || res.stderr != want {
+		t.Errorf("code %d stderr %q, want %q", res.code, res.stderr, want)
 	}
 }
 

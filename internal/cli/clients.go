@@ -123,7 +123,7 @@ func newClientsUpdateCmd(e *env) *cobra.Command {
 			var in client.ClientUpdate
 			changed := cmd.Flags().Changed
 			if enable && disable {
-				return usagef("%s: --enable and --disable exclude each other", cmd.CommandPath())
+				return usagef("--enable and --disable exclude each other")
 			}
 			if changed("name") {
 				in.Name = &f.name
@@ -142,8 +142,7 @@ func newClientsUpdateCmd(e *env) *cobra.Command {
 				in.Enabled = &enable
 			}
 			if !anyChanged(cmd, "name", "scope", "audience", "ttl", "enable", "disable") {
-				return usagef("%s: nothing to change: give at least one of --name, --scope, --audience, --ttl, --enable, --disable",
-					cmd.CommandPath())
+				return usagef("nothing to change: give at least one of --name, --scope, --audience, --ttl, --enable, --disable")
 			}
 			cl, err := e.client().Clients.Update(cmd.Context(), a[0], in)
 			if err != nil {

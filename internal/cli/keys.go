@@ -80,7 +80,7 @@ func newKeysCreateCmd(e *env) *cobra.Command {
 			}
 			withCredits := anyChanged(cmd, "credits") && !f.credits.none
 			if anyChanged(cmd, "refill") && !withCredits {
-				return usagef("%s: --refill needs --credits, the balance to start with", cmd.CommandPath())
+				return usagef("--refill needs --credits, the balance to start with")
 			}
 			if withCredits {
 				in.Credits = &client.Credits{Remaining: f.credits.n, Refill: f.refill.r}
@@ -182,7 +182,7 @@ func keyUpdate(cmd *cobra.Command, f *keyFlags, enable, disable bool) (client.AP
 	var in client.APIKeyUpdate
 	changed := cmd.Flags().Changed
 	if enable && disable {
-		return in, usagef("%s: --enable and --disable exclude each other", cmd.CommandPath())
+		return in, usagef("--enable and --disable exclude each other")
 	}
 	if changed("name") {
 		in.Name = &f.name
@@ -217,8 +217,8 @@ func keyUpdate(cmd *cobra.Command, f *keyFlags, enable, disable bool) (client.AP
 	}
 	if !anyChanged(cmd, "name", "scope", "ip", "role", "expires", "meta", "enable", "disable",
 		"ratelimit", "credits", "refill", "add-credits") {
-		return in, usagef("%s: nothing to change: give at least one of --name, --scope, --ip, --role, --expires, --meta, "+
-			"--enable, --disable, --ratelimit, --credits, --refill, --add-credits", cmd.CommandPath())
+		return in, usagef("nothing to change: give at least one of --name, --scope, --ip, --role, --expires, --meta, " +
+			"--enable, --disable, --ratelimit, --credits, --refill, --add-credits")
 	}
 	return in, nil
 }
@@ -228,7 +228,7 @@ func creditsUpdate(cmd *cobra.Command, f *keyFlags, in *client.APIKeyUpdate) err
 	changed := cmd.Flags().Changed
 	if f.credits.none {
 		if anyChanged(cmd, "refill", "add-credits") {
-			return usagef("%s: --credits none excludes --refill and --add-credits", cmd.CommandPath())
+			return usagef("--credits none excludes --refill and --add-credits")
 		}
 		in.ClearCredits = true
 		return nil

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,13 +61,18 @@ func (o *serverOptions) serveRows() []config.Option {
 	return []config.Option{
 		{Name: "addr", Env: "KEYHUB_ADDR", Default: "127.0.0.1:8080", Usage: "listen address",
 			Set: config.String(&o.cfg.Addr)},
+		{Name: "tls-cert", Env: "KEYHUB_TLS_CERT",
+			Usage: "PEM file of the TLS certificate chain; with --tls-key the listen address serves HTTPS (TLS 1.2 or later), and both files are read again when they change",
+			Set:   config.String(&o.cfg.TLSCert)},
+		{Name: "tls-key", Env: "KEYHUB_TLS_KEY", Usage: "PEM file of the private key of --tls-cert",
+			Set: config.String(&o.cfg.TLSKey)},
 		// The app reads the key file itself: on SQLite it creates it on
 		// first start, and waits for a node creating it at the same time.
 		{Name: "master-key", Env: "KEYHUB_MASTER_KEY", FileFlag: "master-key-file", Secret: true,
 			DefaultDoc: "keyhub.master.key beside the SQLite file",
 			Usage:      "file holding the base64 master key (32 bytes), created on first start if missing; PostgreSQL nodes must all be given the same key",
 			Set:        config.String(&o.cfg.MasterKey), SetPath: config.String(&o.cfg.MasterKeyFile)},
-		{Name: "issuer", Env: "KEYHUB_ISSUER", DefaultDoc: "http://ADDR",
+		{Name: "issuer", Env: "KEYHUB_ISSUER", DefaultDoc: "http://ADDR, https://ADDR with TLS",
 			Usage: "issuer URL of keyhub's tokens and base of its OAuth metadata; set it to the public URL",
 			Set:   config.String(&o.cfg.Issuer)},
 		{Name: "jwt-alg", Env: "KEYHUB_JWT_ALG", Default: "ES256", Usage: "signing algorithm of new signing keys: ES256, EdDSA or RS256",
@@ -91,6 +98,9 @@ func (o *serverOptions) serveRows() []config.Option {
 		{Name: "webhook-timeout", Env: "KEYHUB_WEBHOOK_TIMEOUT", Default: "10s",
 			Usage: "how long one webhook delivery attempt may take",
 			Set:   config.Parse(&o.cfg.WebhookTimeout, parseWebhookTimeout)},
+		{Name: "metrics", Env: "KEYHUB_METRICS", Default: app.MetricsOn,
+			Usage: "Prometheus metrics: on (GET /metrics on the listen address), off, or HOST:PORT for a plain-HTTP listener of their own",
+			Set:   config.Parse(&o.cfg.Metrics, parseMetrics)},
 	}
 }
 
@@ -112,6 +122,9 @@ func (o *serverOptions) resolve(ctx context.Context, e *env) (*slog.Logger, erro
 			return nil, &usageError{err}
 		}
 		return nil, err
+	}
+	if (o.cfg.TLSCert == "") != (o.cfg.TLSKey == "") {
+		return nil, usagef("--tls-cert and --tls-key go together (KEYHUB_TLS_CERT and KEYHUB_TLS_KEY): set both, or neither for plain HTTP")
 	}
 	log := newLogger(e.stderr, o.logFormat, o.logLevel)
 	log.LogAttrs(ctx, slog.LevelInfo, "configuration", o.set.Attrs()...)
@@ -159,6 +172,20 @@ func parseSigningKeyMaxAge(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a duration of at least 1h, such as 30d", s)
 	}
 	return age, nil
+}
+
+// parseMetrics reads --metrics: on, off or a listen address.
+func parseMetrics(s string) (string, error) {
+	switch v := strings.ToLower(strings.TrimSpace(s)); v {
+	case app.MetricsOn, app.MetricsOff:
+		return v, nil
+	}
+	if _, port, err := net.SplitHostPort(s); err == nil {
+		if n, err := strconv.Atoi(port); err == nil && n >= 0 && n <= 65535 {
+			return s, nil
+		}
+	}
+	return "", fmt.Errorf("%q is not on, off or a listen address such as 127.0.0.1:9100", s)
 }
 
 // parseProviders reads the trusted issuers' JSON; no text means none.

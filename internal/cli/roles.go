@@ -100,7 +100,7 @@ func newRolesUpdateCmd(e *env) *cobra.Command {
 				in.Scopes = nonNil(scopes)
 			}
 			if !anyChanged(cmd, "name", "description", "scope") {
-				return usagef("%s: nothing to change: give --name, --description or --scope", cmd.CommandPath())
+				return usagef("nothing to change: give --name, --description or --scope")
 			}
 			r, err := e.client().Roles.Update(cmd.Context(), a[0], in)
 			if err != nil {

@@ -88,7 +88,7 @@ func newTenantsUpdateCmd(e *env) *cobra.Command {
 				in.KeyPrefixes = pre
 			}
 			if in.Name == nil && in.KeyPrefixes == nil {
-				return usagef("%s: nothing to change: give --name or --prefix", cmd.CommandPath())
+				return usagef("nothing to change: give --name or --prefix")
 			}
 			t, err := e.client().Tenants.Update(cmd.Context(), a[0], in)
 			if err != nil {

@@ -28,7 +28,7 @@ key from standard input, which keeps it out of the shell history.`,
 		RunE: func(cmd *cobra.Command, a []string) error {
 			if cmd.Flags().Changed("cost") {
 				if cost < 0 {
-					return usagef("%s: --cost must be 0 or more", cmd.CommandPath())
+					return usagef("--cost must be 0 or more")
 				}
 				in.Cost = &cost
 			}

@@ -1,91 +1,85 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
-	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/authn"
 	"github.com/keyhub/keyhub/internal/oauthapi"
+	"github.com/keyhub/keyhub/internal/openapitest"
 	"github.com/keyhub/keyhub/internal/service"
 )
 
 // The tests below hold the hand-written openapi.json to the code: the routes
-// registered in routes() and by the OAuth endpoints (internal/oauthapi), and the json tags of every type a request body
-// decodes into or an answer encodes from.
-
-// httpMethods are the operation keys of an OpenAPI path item.
-var httpMethods = map[string]bool{"get": true, "put": true, "post": true, "delete": true,
-	"options": true, "head": true, "patch": true, "trace": true}
+// registered in routes() and by the OAuth endpoints (internal/oauthapi), and
+// the json tags of every type a request body decodes into or an answer
+// encodes from, with the checks of internal/openapitest that every document
+// keyhub serves passes.
 
 // openapiSchemas names, for every object schema in the document, the Go type
-// it describes. request marks request bodies, which must refuse unknown
-// fields as decode does.
-var openapiSchemas = map[string]struct {
-	typ     reflect.Type
-	request bool
-}{
-	"TenantCreate":   {reflect.TypeFor[service.TenantCreate](), true},
-	"TenantPatch":    {reflect.TypeFor[service.TenantPatch](), true},
-	"ScopeCreate":    {reflect.TypeFor[service.ScopeCreate](), true},
-	"KeyCreate":      {reflect.TypeFor[service.KeyCreate](), true},
-	"KeyPatch":       {reflect.TypeFor[service.KeyPatch](), true},
-	"RoleCreate":     {reflect.TypeFor[service.RoleCreate](), true},
-	"RolePatch":      {reflect.TypeFor[service.RolePatch](), true},
-	"VerifyRequest":  {reflect.TypeFor[authn.VerifyRequest](), true},
-	"RotateRequest":  {reflect.TypeFor[service.RotateRequest](), true},
-	"ClientCreate":   {reflect.TypeFor[service.ClientCreate](), true},
-	"ClientPatch":    {reflect.TypeFor[service.ClientPatch](), true},
-	"SecretRotation": {reflect.TypeFor[service.SecretRotation](), true},
-	"RevokeRequest":  {reflect.TypeFor[revokeRequest](), true},
-	"RateLimitInput": {reflect.TypeFor[service.RateLimitInput](), true},
-	"CreditsInput":   {reflect.TypeFor[service.CreditsInput](), true},
-	"CreditsPatch":   {reflect.TypeFor[service.CreditsPatch](), true},
-	"RefillInput":    {reflect.TypeFor[service.RefillInput](), true},
-	"LeakReport":     {reflect.TypeFor[service.LeakReport](), true},
-	"GitHubMatch":    {reflect.TypeFor[githubMatch](), true},
-	"WebhookCreate":  {reflect.TypeFor[service.WebhookCreate](), true},
-	"WebhookPatch":   {reflect.TypeFor[service.WebhookPatch](), true},
+// it describes; request bodies must refuse unknown fields as decode does.
+var openapiSchemas = map[string]openapitest.Type{
+	"TenantCreate":   openapitest.TypeOf[service.TenantCreate](true),
+	"TenantPatch":    openapitest.TypeOf[service.TenantPatch](true),
+	"ScopeCreate":    openapitest.TypeOf[service.ScopeCreate](true),
+	"KeyCreate":      openapitest.TypeOf[service.KeyCreate](true),
+	"KeyPatch":       openapitest.TypeOf[service.KeyPatch](true),
+	"RoleCreate":     openapitest.TypeOf[service.RoleCreate](true),
+	"RolePatch":      openapitest.TypeOf[service.RolePatch](true),
+	"VerifyRequest":  openapitest.TypeOf[authn.VerifyRequest](true),
+	"RotateRequest":  openapitest.TypeOf[service.RotateRequest](true),
+	"ClientCreate":   openapitest.TypeOf[service.ClientCreate](true),
+	"ClientPatch":    openapitest.TypeOf[service.ClientPatch](true),
+	"SecretRotation": openapitest.TypeOf[service.SecretRotation](true),
+	"RevokeRequest":  openapitest.TypeOf[revokeRequest](true),
+	"RateLimitInput": openapitest.TypeOf[service.RateLimitInput](true),
+	"CreditsInput":   openapitest.TypeOf[service.CreditsInput](true),
+	"CreditsPatch":   openapitest.TypeOf[service.CreditsPatch](true),
+	"RefillInput":    openapitest.TypeOf[service.RefillInput](true),
+	"LeakReport":     openapitest.TypeOf[service.LeakReport](true),
+	"GitHubMatch":    openapitest.TypeOf[githubMatch](true),
+	"WebhookCreate":  openapitest.TypeOf[service.WebhookCreate](true),
+	"WebhookPatch":   openapitest.TypeOf[service.WebhookPatch](true),
 
-	"Tenant":          {reflect.TypeFor[keyhub.Tenant](), false},
-	"ScopeEntry":      {reflect.TypeFor[keyhub.ScopeEntry](), false},
-	"Role":            {reflect.TypeFor[keyhub.Role](), false},
-	"Actor":           {reflect.TypeFor[keyhub.Actor](), false},
-	"AuditEvent":      {reflect.TypeFor[keyhub.AuditEvent](), false},
-	"Refill":          {reflect.TypeFor[keyhub.Refill](), false},
-	"FieldError":      {reflect.TypeFor[keyhub.FieldError](), false},
-	"Problem":         {reflect.TypeFor[Problem](), false},
-	"KeyView":         {reflect.TypeFor[KeyView](), false},
-	"RateLimitView":   {reflect.TypeFor[rateLimitView](), false},
-	"CreditsView":     {reflect.TypeFor[creditsView](), false},
-	"ClientView":      {reflect.TypeFor[ClientView](), false},
-	"VerifyAnswer":    {reflect.TypeFor[verifyAnswer](), false},
-	"VerifyKeyInfo":   {reflect.TypeFor[verifyKeyInfo](), false},
-	"VerifyRole":      {reflect.TypeFor[verifyRole](), false},
-	"VerifyRateLimit": {reflect.TypeFor[verifyRateLimit](), false},
-	"VerifyCredits":   {reflect.TypeFor[verifyCredits](), false},
-	"UsageBucket":     {reflect.TypeFor[service.UsageBucket](), false},
-	"SigningKey":      {reflect.TypeFor[signingKeyView](), false},
-	"TenantList":      {reflect.TypeFor[list[*keyhub.Tenant]](), false},
-	"ScopeList":       {reflect.TypeFor[list[*keyhub.ScopeEntry]](), false},
-	"RoleList":        {reflect.TypeFor[list[*keyhub.Role]](), false},
-	"KeyList":         {reflect.TypeFor[list[KeyView]](), false},
-	"ClientList":      {reflect.TypeFor[list[ClientView]](), false},
-	"AuditEventList":  {reflect.TypeFor[list[*keyhub.AuditEvent]](), false},
-	"Leak":            {reflect.TypeFor[service.Leak](), false},
-	"LeakList":        {reflect.TypeFor[leakList](), false},
-	"GitHubLabel":     {reflect.TypeFor[githubLabel](), false},
-	"WebhookView":     {reflect.TypeFor[WebhookView](), false},
-	"WebhookList":     {reflect.TypeFor[list[WebhookView]](), false},
-	"Delivery":        {reflect.TypeFor[keyhub.Delivery](), false},
-	"DeliveryList":    {reflect.TypeFor[list[*keyhub.Delivery]](), false},
+	"Tenant":     openapitest.TypeOf[keyhub.Tenant](false),
+	"ScopeEntry": openapitest.TypeOf[keyhub.ScopeEntry](false),
+	"Role":       openapitest.TypeOf[keyhub.Role](false),
+	"Actor":      openapitest.TypeOf[keyhub.Actor](false),
+	"AuditEvent": openapitest.TypeOf[keyhub.AuditEvent](false),
+	"Refill":     openapitest.TypeOf[keyhub.Refill](false),
+	"FieldError": openapitest.TypeOf[keyhub.FieldError](false),
+	// scope and member_count are RFC 9457 extension members the code sets
+	// through keyhub.Error.Extra, which no json tag shows.
+	"Problem":         openapitest.TypeOf[Problem](false, "scope", "member_count"),
+	"KeyView":         openapitest.TypeOf[KeyView](false),
+	"RateLimitView":   openapitest.TypeOf[rateLimitView](false),
+	"CreditsView":     openapitest.TypeOf[creditsView](false),
+	"ClientView":      openapitest.TypeOf[ClientView](false),
+	"VerifyAnswer":    openapitest.TypeOf[verifyAnswer](false),
+	"VerifyKeyInfo":   openapitest.TypeOf[verifyKeyInfo](false),
+	"VerifyRole":      openapitest.TypeOf[verifyRole](false),
+	"VerifyRateLimit": openapitest.TypeOf[verifyRateLimit](false),
+	"VerifyCredits":   openapitest.TypeOf[verifyCredits](false),
+	"UsageBucket":     openapitest.TypeOf[service.UsageBucket](false),
+	"SigningKey":      openapitest.TypeOf[signingKeyView](false),
+	"TenantList":      openapitest.TypeOf[list[*keyhub.Tenant]](false),
+	"ScopeList":       openapitest.TypeOf[list[*keyhub.ScopeEntry]](false),
+	"RoleList":        openapitest.TypeOf[list[*keyhub.Role]](false),
+	"KeyList":         openapitest.TypeOf[list[KeyView]](false),
+	"ClientList":      openapitest.TypeOf[list[ClientView]](false),
+	"AuditEventList":  openapitest.TypeOf[list[*keyhub.AuditEvent]](false),
+	"Leak":            openapitest.TypeOf[service.Leak](false),
+	"LeakList":        openapitest.TypeOf[leakList](false),
+	"GitHubLabel":     openapitest.TypeOf[githubLabel](false),
+	"WebhookView":     openapitest.TypeOf[WebhookView](false),
+	"WebhookList":     openapitest.TypeOf[list[WebhookView]](false),
+	"Delivery":        openapitest.TypeOf[keyhub.Delivery](false),
+	"DeliveryList":    openapitest.TypeOf[list[*keyhub.Delivery]](false),
 }
 
 // openapiOtherSchemas are the schemas that describe no Go struct: ids,
@@ -103,223 +97,28 @@ var openapiOtherSchemas = []string{"TenantId", "KeyId", "RoleId", "ClientId", "E
 	"OAuthTokenRequest", "OAuthIntrospectionRequest", "OAuthRevocationRequest", "OAuthIntrospection",
 	"JWKSet", "JWK", "AuthorizationServerMetadata", "OAuthTokenResponse", "OAuthError"}
 
-// problemExtensions are the RFC 9457 extension members the code sets through
-// keyhub.Error.Extra, which no json tag shows.
-var problemExtensions = []string{"scope", "member_count"}
-
 // loadOpenAPI parses the embedded document.
-func loadOpenAPI(t *testing.T) map[string]any {
-	t.Helper()
-	var doc map[string]any
-	if err := json.Unmarshal(openapiDoc, &doc); err != nil {
-		t.Fatalf("openapi.json is not JSON: %v", err)
-	}
-	return doc
-}
-
-// obj returns m[key] as an object, failing the test when it is not one.
-func obj(t *testing.T, m map[string]any, path ...string) map[string]any {
-	t.Helper()
-	cur := m
-	for i, k := range path {
-		next, ok := cur[k].(map[string]any)
-		if !ok {
-			t.Fatalf("openapi.json: %s is not an object", strings.Join(path[:i+1], "."))
-		}
-		cur = next
-	}
-	return cur
-}
-
-// stringList returns v as a list of strings ([] for nil).
-func stringList(t *testing.T, where string, v any) []string {
-	t.Helper()
-	if v == nil {
-		return []string{}
-	}
-	l, ok := v.([]any)
-	if !ok {
-		t.Fatalf("openapi.json: %s is not an array", where)
-	}
-	out := make([]string, 0, len(l))
-	for _, e := range l {
-		s, ok := e.(string)
-		if !ok {
-			t.Fatalf("openapi.json: %s holds %v, not a string", where, e)
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-// difference returns the elements of a missing from b, sorted.
-func difference(a, b []string) []string {
-	var out []string
-	for _, s := range a {
-		if !slices.Contains(b, s) {
-			out = append(out, s)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// jsonFields returns the JSON member names of struct type t, and which of
-// them are always present (no omitempty or omitzero).
-func jsonFields(t reflect.Type) (names []string, always map[string]bool) {
-	always = map[string]bool{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		tag, hasTag := f.Tag.Lookup("json")
-		name, opts, _ := strings.Cut(tag, ",")
-		if name == "-" && opts == "" {
-			continue
-		}
-		if f.Anonymous && !hasTag && f.Type.Kind() == reflect.Struct {
-			n, a := jsonFields(f.Type)
-			names = append(names, n...)
-			for k, v := range a {
-				always[k] = v
-			}
-			continue
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		names = append(names, name)
-		always[name] = !strings.Contains(","+opts+",", ",omitempty,") && !strings.Contains(","+opts+",", ",omitzero,")
-	}
-	return names, always
-}
+func loadOpenAPI(t *testing.T) openapitest.Doc { return openapitest.Parse(t, openapiDoc) }
 
 func TestOpenAPIDocument(t *testing.T) {
 	doc := loadOpenAPI(t)
-	if v, _ := doc["openapi"].(string); !strings.HasPrefix(v, "3.1.") {
-		t.Errorf("openapi = %q, want 3.1.x", v)
-	}
-	info := obj(t, doc, "info")
-	if info["title"] == "" || info["version"] == "" {
-		t.Errorf("info lacks title or version: %v", info)
-	}
-	if s := obj(t, doc, "components", "securitySchemes", "bearer"); s["type"] != "http" || s["scheme"] != "bearer" {
+	openapitest.CheckDocument(t, doc)
+	if s := doc.Obj(t, "components", "securitySchemes", "bearer"); s["type"] != "http" || s["scheme"] != "bearer" {
 		t.Errorf("security scheme bearer = %v, want http bearer", s)
 	}
-	if s := obj(t, doc, "components", "securitySchemes", "clientBasic"); s["type"] != "http" || s["scheme"] != "basic" {
+	if s := doc.Obj(t, "components", "securitySchemes", "clientBasic"); s["type"] != "http" || s["scheme"] != "basic" {
 		t.Errorf("security scheme clientBasic = %v, want http basic", s)
 	}
-
-	// Every $ref must resolve inside the document.
-	var walk func(where string, v any)
-	walk = func(where string, v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			if ref, ok := v["$ref"].(string); ok {
-				if !resolves(doc, ref) {
-					t.Errorf("%s: $ref %q resolves to nothing", where, ref)
-				}
-			}
-			for k, e := range v {
-				walk(where+"/"+k, e)
-			}
-		case []any:
-			for _, e := range v {
-				walk(where, e)
-			}
-		}
-	}
-	walk("#", doc)
-}
-
-// resolves reports whether the local JSON pointer ref names a value of doc.
-func resolves(doc map[string]any, ref string) bool {
-	p, ok := strings.CutPrefix(ref, "#/")
-	if !ok {
-		return false
-	}
-	var cur any = doc
-	for _, k := range strings.Split(p, "/") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return false
-		}
-		k = strings.ReplaceAll(strings.ReplaceAll(k, "~1", "/"), "~0", "~")
-		if cur, ok = m[k]; !ok {
-			return false
-		}
-	}
-	return true
 }
 
 // TestOpenAPIRoutes checks that the document and the router (routes() and
 // the OAuth endpoints mounted on it) name the same operations, and that each
-// path's parameters are the path's wildcards. The compat surfaces are not
-// part of the document.
+// path's parameters are the path's wildcards. The compat surfaces have
+// documents of their own.
 func TestOpenAPIRoutes(t *testing.T) {
-	doc := loadOpenAPI(t)
 	s := New(Services{}, nil)
 	oauthapi.New(nil, nil).Mount(s)
-
-	var registered, documented []string
-	for path, methods := range s.router.Paths() {
-		for _, m := range methods {
-			registered = append(registered, m+" "+path)
-		}
-	}
-	wildcard := regexp.MustCompile(`\{([^}]+)\}`)
-	for path, v := range obj(t, doc, "paths") {
-		item, ok := v.(map[string]any)
-		if !ok {
-			t.Fatalf("paths.%s is not an object", path)
-		}
-		var want []string
-		for _, m := range wildcard.FindAllStringSubmatch(path, -1) {
-			want = append(want, strings.TrimSuffix(m[1], "..."))
-		}
-		for method, op := range item {
-			if !httpMethods[method] {
-				continue
-			}
-			documented = append(documented, strings.ToUpper(method)+" "+path)
-			got := pathParams(t, doc, item["parameters"], op.(map[string]any)["parameters"])
-			if d1, d2 := difference(want, got), difference(got, want); d1 != nil || d2 != nil {
-				t.Errorf("%s %s: path wildcards without a path parameter: %v; path parameters without a wildcard: %v",
-					strings.ToUpper(method), path, d1, d2)
-			}
-		}
-	}
-	if d := difference(registered, documented); d != nil {
-		t.Errorf("routes registered in routes() or by oauthapi but missing from openapi.json:\n\t%s", strings.Join(d, "\n\t"))
-	}
-	if d := difference(documented, registered); d != nil {
-		t.Errorf("operations in openapi.json that neither routes() nor oauthapi registers:\n\t%s", strings.Join(d, "\n\t"))
-	}
-}
-
-// pathParams returns the names of the "in: path" parameters of a path item
-// and an operation, following $refs.
-func pathParams(t *testing.T, doc map[string]any, lists ...any) []string {
-	t.Helper()
-	var out []string
-	for _, l := range lists {
-		ps, _ := l.([]any)
-		for _, p := range ps {
-			pm, _ := p.(map[string]any)
-			if ref, ok := pm["$ref"].(string); ok {
-				name, _ := strings.CutPrefix(ref, "#/components/parameters/")
-				pm = obj(t, doc, "components", "parameters", name)
-			}
-			if pm["in"] == "path" {
-				if pm["required"] != true {
-					t.Errorf("path parameter %v is not required", pm["name"])
-				}
-				out = append(out, pm["name"].(string))
-			}
-		}
-	}
-	return out
+	openapitest.CheckRoutes(t, loadOpenAPI(t), s.router.Paths())
 }
 
 // TestOpenAPISchemasMatchJSONTags checks that each object schema has exactly
@@ -327,64 +126,7 @@ func pathParams(t *testing.T, doc map[string]any, lists ...any) []string {
 // the members always present, and that request bodies refuse unknown
 // members.
 func TestOpenAPISchemasMatchJSONTags(t *testing.T) {
-	doc := loadOpenAPI(t)
-	schemas := obj(t, doc, "components", "schemas")
-	for name := range schemas {
-		if _, ok := openapiSchemas[name]; !ok && !slices.Contains(openapiOtherSchemas, name) {
-			t.Errorf("schema %s is tied to no Go type: add it to openapiSchemas or openapiOtherSchemas", name)
-		}
-	}
-	for name, tt := range openapiSchemas {
-		t.Run(name, func(t *testing.T) {
-			if _, ok := schemas[name]; !ok {
-				t.Fatalf("schema %s (for %v) is missing from openapi.json", name, tt.typ)
-			}
-			checkSchemaAgainstType(t, obj(t, schemas, name), name, tt.typ, tt.request)
-		})
-	}
-}
-
-func checkSchemaAgainstType(t *testing.T, schema map[string]any, name string, typ reflect.Type, request bool) {
-	t.Helper()
-	fields, always := jsonFields(typ)
-	if typ == reflect.TypeFor[Problem]() {
-		fields = append(fields, problemExtensions...)
-	}
-	props := obj(t, schema, "properties")
-	var documented []string
-	for p := range props {
-		documented = append(documented, p)
-	}
-	if d := difference(fields, documented); d != nil {
-		t.Errorf("schema %s lacks json fields of %v: %v", name, typ, d)
-	}
-	if d := difference(documented, fields); d != nil {
-		t.Errorf("schema %s has properties that %v does not have: %v", name, typ, d)
-	}
-	required := stringList(t, name+".required", schema["required"])
-	if d := difference(required, fields); d != nil {
-		t.Errorf("schema %s requires properties it does not have: %v", name, d)
-	}
-	if request {
-		if schema["additionalProperties"] != false {
-			t.Errorf("request schema %s must set additionalProperties: false (decode refuses unknown fields)", name)
-		}
-		return
-	}
-	// An answer always holds a member without omitempty, and may lack one
-	// with it: required must say exactly that.
-	var want []string
-	for f, a := range always {
-		if a {
-			want = append(want, f)
-		}
-	}
-	if d := difference(want, required); d != nil {
-		t.Errorf("schema %s: %v always encodes %v, which are not required", name, typ, d)
-	}
-	if d := difference(required, want); d != nil {
-		t.Errorf("schema %s requires %v, which %v omits when empty", name, d, typ)
-	}
+	openapitest.CheckSchemas(t, loadOpenAPI(t), openapiSchemas, openapiOtherSchemas)
 }
 
 // TestOpenAPIKeyView checks the KeyView schema on its own, as it is the
@@ -392,32 +134,32 @@ func checkSchemaAgainstType(t *testing.T, schema map[string]any, name string, ty
 // secret) only in the answers to create and rotate.
 func TestOpenAPIKeyView(t *testing.T) {
 	doc := loadOpenAPI(t)
-	schemas := obj(t, doc, "components", "schemas")
-	kv := obj(t, schemas, "KeyView")
-	fields, _ := jsonFields(reflect.TypeFor[KeyView]())
+	schemas := doc.Obj(t, "components", "schemas")
+	kv := openapitest.Obj(t, schemas, "KeyView")
+	fields, _ := openapitest.JSONFields(reflect.TypeFor[KeyView]())
 	var props []string
-	for p := range obj(t, kv, "properties") {
+	for p := range openapitest.Obj(t, kv, "properties") {
 		props = append(props, p)
 	}
-	if d := difference(fields, props); d != nil {
+	if d := openapitest.Difference(fields, props); d != nil {
 		t.Errorf("KeyView json tags missing from the KeyView schema: %v", d)
 	}
-	if d := difference(props, fields); d != nil {
+	if d := openapitest.Difference(props, fields); d != nil {
 		t.Errorf("KeyView schema properties that KeyView lacks: %v", d)
 	}
-	if slices.Contains(stringList(t, "KeyView.required", kv["required"]), "key") {
+	if slices.Contains(openapitest.StringList(t, "KeyView.required", kv["required"]), "key") {
 		t.Error("KeyView schema requires key, which only create and rotate answer")
 	}
 
 	for schema, secret := range map[string]string{"KeyWithSecret": "key", "ClientWithSecret": "client_secret"} {
-		all, _ := obj(t, schemas, schema)["allOf"].([]any)
+		all, _ := openapitest.Obj(t, schemas, schema)["allOf"].([]any)
 		var refs, req []string
 		for _, a := range all {
 			m, _ := a.(map[string]any)
 			if r, ok := m["$ref"].(string); ok {
 				refs = append(refs, r)
 			}
-			req = append(req, stringList(t, schema+".allOf.required", m["required"])...)
+			req = append(req, openapitest.StringList(t, schema+".allOf.required", m["required"])...)
 		}
 		base := strings.TrimSuffix(schema, "WithSecret") + "View"
 		if !slices.Equal(refs, []string{"#/components/schemas/" + base}) || !slices.Equal(req, []string{secret}) {
@@ -425,10 +167,10 @@ func TestOpenAPIKeyView(t *testing.T) {
 		}
 	}
 
-	paths := obj(t, doc, "paths")
+	paths := doc.Obj(t, "paths")
 	for _, op := range []string{"/v1/api-keys post", "/v1/api-keys/{id}/rotate post"} {
 		path, method, _ := strings.Cut(op, " ")
-		ref := obj(t, paths, path, method, "responses", "201", "content", "application/json", "schema")["$ref"]
+		ref := openapitest.Obj(t, paths, path, method, "responses", "201", "content", "application/json", "schema")["$ref"]
 		if ref != "#/components/schemas/KeyWithSecret" {
 			t.Errorf("%s %s answers 201 with %v, want KeyWithSecret", method, path, ref)
 		}
@@ -447,60 +189,46 @@ func TestOpenAPIOperations(t *testing.T) {
 	doc := loadOpenAPI(t)
 	// public operations need no credential; POST /v1/leaks/github is
 	// authenticated by GitHub's signature instead.
-	public := []string{"GET /healthz", "GET /readyz", "GET /openapi.json",
+	public := []string{"GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json", "GET /openapi/{document}",
 		"GET /.well-known/jwks.json", "GET /.well-known/oauth-authorization-server", "POST /v1/leaks/github"}
-	ids := map[string]string{}
-	for path, v := range obj(t, doc, "paths") {
-		for method, o := range v.(map[string]any) {
-			if !httpMethods[method] {
-				continue
+	for _, o := range doc.Operations(t) {
+		name, op := o.Name, o.Op
+		scopes := openapitest.StringList(t, name+".x-required-scopes", op["x-required-scopes"])
+		if _, ok := op["x-required-scopes"]; !ok {
+			t.Errorf("%s lacks x-required-scopes", name)
+		}
+		for _, sc := range scopes {
+			if !keyhub.IsManagementScope(sc) {
+				t.Errorf("%s requires %q, which is not a management scope", name, sc)
 			}
-			name := strings.ToUpper(method) + " " + path
-			op := o.(map[string]any)
-			if id, _ := op["operationId"].(string); id == "" {
-				t.Errorf("%s has no operationId", name)
-			} else if prev, dup := ids[id]; dup {
-				t.Errorf("operationId %s is used by %s and %s", id, prev, name)
-			} else {
-				ids[id] = name
+		}
+		sec, _ := op["security"].([]any)
+		if slices.Contains(public, name) {
+			if sec == nil || len(sec) != 0 || len(scopes) != 0 {
+				t.Errorf("%s needs no credential: want security: [] and x-required-scopes: []", name)
 			}
-			scopes := stringList(t, name+".x-required-scopes", op["x-required-scopes"])
-			if _, ok := op["x-required-scopes"]; !ok {
-				t.Errorf("%s lacks x-required-scopes", name)
-			}
-			for _, sc := range scopes {
-				if !keyhub.IsManagementScope(sc) {
-					t.Errorf("%s requires %q, which is not a management scope", name, sc)
-				}
-			}
-			sec, _ := op["security"].([]any)
-			if slices.Contains(public, name) {
-				if sec == nil || len(sec) != 0 || len(scopes) != 0 {
-					t.Errorf("%s needs no credential: want security: [] and x-required-scopes: []", name)
-				}
-				continue
-			}
-			if slices.Contains(oauthOperations, name) {
-				checkOAuthOperation(t, name, op, sec, scopes)
-				continue
-			}
-			if len(sec) != 1 {
-				t.Errorf("%s: want one security requirement (bearer), have %v", name, op["security"])
-				continue
-			}
-			bearer := stringList(t, name+".security.bearer", sec[0].(map[string]any)["bearer"])
-			if !slices.Equal(bearer, scopes) {
-				t.Errorf("%s: security bearer %v differs from x-required-scopes %v", name, bearer, scopes)
-			}
-			resp := obj(t, op, "responses")
-			want := []string{"400", "401", "403", "404", "default"}
-			if _, ok := op["requestBody"]; ok {
-				want = append(want, "413", "422")
-			}
-			for _, code := range want {
-				if _, ok := resp[code]; !ok {
-					t.Errorf("%s lacks the %s answer", name, code)
-				}
+			continue
+		}
+		if slices.Contains(oauthOperations, name) {
+			checkOAuthOperation(t, name, op, sec, scopes)
+			continue
+		}
+		if len(sec) != 1 {
+			t.Errorf("%s: want one security requirement (bearer), have %v", name, op["security"])
+			continue
+		}
+		bearer := openapitest.StringList(t, name+".security.bearer", sec[0].(map[string]any)["bearer"])
+		if !slices.Equal(bearer, scopes) {
+			t.Errorf("%s: security bearer %v differs from x-required-scopes %v", name, bearer, scopes)
+		}
+		resp := openapitest.Obj(t, op, "responses")
+		want := []string{"400", "401", "403", "404", "default"}
+		if _, ok := op["requestBody"]; ok {
+			want = append(want, "413", "422")
+		}
+		for _, code := range want {
+			if _, ok := resp[code]; !ok {
+				t.Errorf("%s lacks the %s answer", name, code)
 			}
 		}
 	}
@@ -522,7 +250,7 @@ func checkOAuthOperation(t *testing.T, name string, op map[string]any, sec []any
 			basic = true
 		}
 		if _, ok := req["bearer"]; ok {
-			bearer = stringList(t, name+".security.bearer", req["bearer"])
+			bearer = openapitest.StringList(t, name+".security.bearer", req["bearer"])
 		}
 	}
 	if !basic || !post {
@@ -534,10 +262,10 @@ func checkOAuthOperation(t *testing.T, name string, op map[string]any, sec []any
 	if bearer != nil && !slices.Equal(bearer, scopes) {
 		t.Errorf("%s: security bearer %v differs from x-required-scopes %v", name, bearer, scopes)
 	}
-	if _, ok := obj(t, op, "requestBody", "content")["application/x-www-form-urlencoded"]; !ok {
+	if _, ok := openapitest.Obj(t, op, "requestBody", "content")["application/x-www-form-urlencoded"]; !ok {
 		t.Errorf("%s: the request body must be application/x-www-form-urlencoded", name)
 	}
-	resp := obj(t, op, "responses")
+	resp := openapitest.Obj(t, op, "responses")
 	for _, code := range []string{"200", "400", "401", "default"} {
 		if _, ok := resp[code]; !ok {
 			t.Errorf("%s lacks the %s answer", name, code)
@@ -554,7 +282,7 @@ func checkOAuthOperation(t *testing.T, name string, op map[string]any, sec []any
 			}
 			continue
 		}
-		if s := obj(t, rm, "content", "application/json", "schema")["$ref"]; s != "#/components/schemas/OAuthError" {
+		if s := openapitest.Obj(t, rm, "content", "application/json", "schema")["$ref"]; s != "#/components/schemas/OAuthError" {
 			t.Errorf("%s answers %s with %v, want OAuthError", name, code, s)
 		}
 	}
@@ -564,14 +292,16 @@ func checkOAuthOperation(t *testing.T, name string, op map[string]any, sec []any
 // document's request and answer, which keyhub serves unchanged.
 func TestOpenAPITokenExample(t *testing.T) {
 	doc := loadOpenAPI(t)
-	op := obj(t, doc, "paths", "/oauth2/token", "post")
-	req := obj(t, op, "requestBody", "content", "application/x-www-form-urlencoded", "example")
+	op := doc.Obj(t, "paths", "/oauth2/token", "post")
+	req := openapitest.Obj(t, op, "requestBody", "content", "application/x-www-form-urlencoded", "example")
+	// audience may repeat, so it is a list: ["hub:api"] is the form field
+	// audience=hub:api of the document's request.
 	want := map[string]any{"grant_type": "client_credentials", "client_id": "YOUR_CLIENT_ID", "client_secret": "YOUR_CLIENT_SECRET",
-		"audience": "hub:api", "scope": "read:api_keys create:api_keys delete:api_keys"}
+		"audience": []any{"hub:api"}, "scope": "read:api_keys create:api_keys delete:api_keys"}
 	if !reflect.DeepEqual(req, want) {
 		t.Errorf("token request example = %v, want %v", req, want)
 	}
-	answer := obj(t, op, "responses", "200", "content", "application/json", "example")
+	answer := openapitest.Obj(t, op, "responses", "200", "content", "application/json", "example")
 	wantAnswer := map[string]any{"access_token": "eyJhbGci...", "expires_in": float64(86400), "token_type": "Bearer",
 		"scope": "read:api_keys create:api_keys delete:api_keys"}
 	if !reflect.DeepEqual(answer, wantAnswer) {
@@ -597,5 +327,26 @@ func TestOpenAPIServed(t *testing.T) {
 	}
 	if rec.Body.String() != string(openapiDoc) {
 		t.Error("GET /openapi.json does not answer the embedded document")
+	}
+}
+
+func TestSurfaceDocumentsServed(t *testing.T) {
+	s := New(Services{}, nil)
+	doc := []byte(`{"openapi":"3.1.0"}`)
+	s.AddDocument("yaxi.json", doc)
+	for _, c := range []struct {
+		path   string
+		status int
+		body   string
+	}{
+		{"/openapi/yaxi.json", 200, string(doc)},
+		{"/openapi/cycle.json", 404, `"code":"not_found"`},
+		{"/openapi/", 404, `"code":"not_found"`},
+	} {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, c.path, nil))
+		if rec.Code != c.status || !strings.Contains(rec.Body.String(), c.body) {
+			t.Errorf("GET %s = %d %s, want %d with %s", c.path, rec.Code, rec.Body, c.status, c.body)
+		}
 	}
 }

@@ -23,6 +23,11 @@ type Server struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	router *Routes
+	// docs are the OpenAPI documents of the other surfaces, by file name.
+	docs map[string][]byte
+	// metricsHandler serves GET /metrics, nil when metrics are not served
+	// here.
+	metricsHandler http.Handler
 }
 
 // New returns a Server over the services.
@@ -30,7 +35,7 @@ func New(svc Services, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{svc: svc, log: log, mux: http.NewServeMux()}
+	s := &Server{svc: svc, log: log, mux: http.NewServeMux(), docs: map[string][]byte{}}
 	s.router = NewRoutes(s.mux, func(w http.ResponseWriter, r *http.Request, allow string) {
 		writeProblem(w, Problem{Type: "urn:keyhub:problem:method_not_allowed", Title: http.StatusText(405), Status: 405,
 			Detail: r.Method + " is not allowed here; allowed: " + allow, Code: "method_not_allowed"})
@@ -47,6 +52,8 @@ func (s *Server) routes() {
 	s.handle("GET /healthz", s.healthz)
 	s.handle("GET /readyz", s.readyz)
 	s.handle("GET /openapi.json", s.openapi)
+	s.handle("GET /openapi/{document}", s.document)
+	s.handle("GET /metrics", s.metrics)
 
 	s.handle("POST /v1/tenants", s.authed(s.createTenant))
 	s.handle("GET /v1/tenants", s.authed(s.listTenants))

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/authn"
 	"github.com/keyhub/keyhub/internal/oauth"
@@ -21,11 +23,18 @@ type Config struct {
 	Authenticate func(r *http.Request) (*keyhub.Caller, error)
 	// Scopes lists the scope catalogue for the metadata.
 	Scopes func(ctx context.Context) ([]string, error)
+	// Metrics, when set, receives the token endpoint's metrics: tokens
+	// issued and requests refused.
+	Metrics prometheus.Registerer
 }
 
 // WithConfig sets what the endpoints publish and how bearer callers are
 // authenticated.
-func (h *Handler) WithConfig(c Config) *Handler { h.cfg = c; return h }
+func (h *Handler) WithConfig(c Config) *Handler {
+	h.cfg = c
+	h.met = newTokenMetrics(c.Metrics)
+	return h
+}
 
 func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/jwk-set+json")

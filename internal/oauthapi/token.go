@@ -40,6 +40,7 @@ type Handler struct {
 	throttle *throttle
 	now      func() time.Time
 	cfg      Config
+	met      *tokenMetrics
 }
 
 // New returns the OAuth handler over svc.
@@ -73,54 +74,62 @@ type tokenResponse struct {
 	Scope       string `json:"scope"`
 }
 
-func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) token(w http.ResponseWriter, r *http.Request) { h.met.token(h.serveToken(w, r)) }
+
+// serveToken answers a token request and returns the RFC 6749 error code
+// it answered ("throttled" for a throttled client), "" when it issued a
+// token.
+func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request) string {
 	form, err := parseForm(w, r)
 	if err != nil {
-		h.fail(w, err, false)
-		return
+		return h.fail(w, err, false)
 	}
 	id, secret, basic, err := clientCredentials(r, form)
 	if err != nil {
-		h.fail(w, err, basic)
-		return
+		return h.fail(w, err, basic)
 	}
 	cl, err := h.authenticateClient(r, id, secret)
 	if err != nil {
-		h.fail(w, err, basic)
-		return
+		return h.fail(w, err, basic)
 	}
 	switch gt := form.Get("grant_type"); gt {
 	case "client_credentials":
 	case "":
-		writeOAuthError(w, "invalid_request", "grant_type is required", basic)
-		return
+		return refuse(w, "invalid_request", "grant_type is required", basic)
 	default:
-		writeOAuthError(w, "unsupported_grant_type", "only client_credentials is supported", basic)
-		return
+		return refuse(w, "unsupported_grant_type", "only client_credentials is supported", basic)
 	}
 	tok, err := h.svc.IssueToken(r.Context(), cl, authn.TokenRequest{
 		Scope: form.Get("scope"), Audiences: form["audience"], Resources: form["resource"],
 	})
 	if err != nil {
-		h.fail(w, err, basic)
-		return
+		return h.fail(w, err, basic)
 	}
 	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: tok.AccessToken, TokenType: "Bearer", ExpiresIn: tok.ExpiresIn, Scope: tok.Scope})
+	return ""
+}
+
+// refuse answers an OAuth error and returns its code.
+func refuse(w http.ResponseWriter, code, desc string, basic bool) string {
+	writeOAuthError(w, code, desc, basic)
+	return code
 }
 
 // fail answers err as an OAuth error; internal errors are logged, never
 // shown. A throttled client gets 429 with Retry-After.
-func (h *Handler) fail(w http.ResponseWriter, err error, basic bool) {
+// It returns the code answered, "throttled" for a throttled client.
+func (h *Handler) fail(w http.ResponseWriter, err error, basic bool) string {
 	if e, ok := err.(*keyhub.Error); ok && e.Kind == keyhub.KindRateLimited {
 		w.Header().Set("Retry-After", strconv.Itoa(e.Extra["retry_after"].(int)))
 		writeOAuthErrorStatus(w, http.StatusTooManyRequests, e.Code, e.Message, basic)
-		return
+		return codeThrottled
 	}
 	code, desc := codeOf(err)
 	if code == "server_error" {
 		h.log.Error("oauth request failed", "error", err.Error())
 	}
 	writeOAuthError(w, code, desc, basic)
+	return code
 }
 
 func remoteIP(r *http.Request) string {

@@ -68,7 +68,7 @@ func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
 func (s *Service) tenantOf(ctx context.Context, tx keyhub.Tx, c *keyhub.Caller) (*keyhub.Tenant, error) {
 	if c.TenantID == "" {
 		return nil, keyhub.CodedErrorf(keyhub.KindBadRequest, "tenant_required",
-			"operator credentials must name the tenant to act on (the Keyhub-Tenant header; --tenant in the CLI)")
+			"operator credentials must name the tenant to act on (the Keyhub-Tenant header)")
 	}
 	t, err := tx.GetTenant(ctx, c.TenantID)
 	if keyhub.IsKind(err, keyhub.KindNotFound) {

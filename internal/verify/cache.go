@@ -27,6 +27,7 @@ type cache struct {
 	neg   *otter.Cache[digest, struct{}]
 	epoch atomic.Uint64
 	load  otter.LoaderFunc[digest, *Record]
+	met   *metrics
 }
 
 // CacheConfig bounds the verification cache.
@@ -57,17 +58,20 @@ func (c *CacheConfig) defaults() {
 	}
 }
 
-func newCache(cfg CacheConfig, load func(ctx context.Context, h digest) (*Record, error)) *cache {
+func newCache(cfg CacheConfig, load func(ctx context.Context, h digest) (*Record, error), met *metrics) *cache {
 	cfg.defaults()
 	c := &cache{
 		pos: otter.Must(&otter.Options[digest, *Record]{
 			MaximumSize:      cfg.Size,
 			ExpiryCalculator: otter.ExpiryWriting[digest, *Record](cfg.TTL),
+			OnDeletion:       onDeletion[*Record](met, cacheKeys),
 		}),
 		neg: otter.Must(&otter.Options[digest, struct{}]{
 			MaximumSize:      cfg.NegativeSize,
 			ExpiryCalculator: otter.ExpiryWriting[digest, struct{}](cfg.NegativeTTL),
+			OnDeletion:       onDeletion[struct{}](met, cacheUnknown),
 		}),
+		met: met,
 	}
 	c.load = func(ctx context.Context, h digest) (*Record, error) {
 		rec, err := load(ctx, h)
@@ -83,11 +87,14 @@ func newCache(cfg CacheConfig, load func(ctx context.Context, h digest) (*Record
 // misses of one digest load it once.
 func (c *cache) get(ctx context.Context, h digest) (*Record, error) {
 	if rec, ok := c.pos.GetIfPresent(h); ok {
+		c.met.hit()
 		return rec, nil
 	}
 	if _, ok := c.neg.GetIfPresent(h); ok {
+		c.met.unknownHit()
 		return nil, nil
 	}
+	c.met.miss()
 	for {
 		e := c.epoch.Load()
 		rec, err := c.pos.Get(ctx, h, c.load)

@@ -8,8 +8,9 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
-
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/secret"
@@ -80,6 +81,9 @@ type Config struct {
 	FlushInterval time.Duration
 	Now           func() time.Time
 	Log           *slog.Logger
+	// Metrics, when set, receives the verifier's Prometheus metrics:
+	// outcomes, latency, cache hits, misses, evictions and size.
+	Metrics prometheus.Registerer
 }
 
 // Verifier answers verification requests over a store.
@@ -91,6 +95,7 @@ type Verifier struct {
 	limits   *limiter
 	usage    *usage
 	interval time.Duration
+	met      *metrics
 }
 
 // New returns a Verifier over store. Call Run to write usage in the
@@ -105,8 +110,10 @@ func New(store keyhub.Store, cfg Config) *Verifier {
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = 5 * time.Second
 	}
-	v := &Verifier{store: store, now: cfg.Now, log: cfg.Log, limits: newLimiter(), usage: newUsage(), interval: cfg.FlushInterval}
-	v.cache = newCache(cfg.Cache, v.load)
+	v := &Verifier{store: store, now: cfg.Now, log: cfg.Log, limits: newLimiter(), usage: newUsage(), interval: cfg.FlushInterval,
+		met: newMetrics(cfg.Metrics)}
+	v.cache = newCache(cfg.Cache, v.load, v.met)
+	v.met.registerSize(cfg.Metrics, v.cache)
 	return v
 }
 
@@ -191,6 +198,25 @@ func (r *Record) Check(now time.Time, ip netip.Addr, scopes []string) (Code, str
 // about the key itself is a Code. A refused request spends no credit, takes
 // no rate-limit quota and does not move last_used_at.
 func (v *Verifier) Verify(ctx context.Context, req Request) (Result, error) {
+	if v.met == nil {
+		return v.verify(ctx, req)
+	}
+	// The wall clock, not v.now, which tests may stop: this is a duration.
+	var start time.Time
+	timed := v.met.timed()
+	if timed {
+		start = time.Now()
+	}
+	res, err := v.verify(ctx, req)
+	code := res.Code
+	if err != nil {
+		code = ""
+	}
+	v.met.verified(code, timed, start)
+	return res, err
+}
+
+func (v *Verifier) verify(ctx context.Context, req Request) (Result, error) {
 	rec, code, err := v.Lookup(ctx, req.Key)
 	if err != nil {
 		return Result{}, err

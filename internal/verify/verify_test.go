@@ -74,10 +74,15 @@ func stores() map[string]func(testing.TB) keyhub.Store {
 	return m
 }
 
-func newEnv(t testing.TB, st keyhub.Store) *env {
+func newEnv(t testing.TB, st keyhub.Store) *env { return newEnvWith(t, st, verify.Config{}) }
+
+// newEnvWith is newEnv with a verifier configured by cfg (its clock is the
+// env's).
+func newEnvWith(t testing.TB, st keyhub.Store, cfg verify.Config) *env {
 	cs := &countingStore{Store: st}
 	clk := &clock{t: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
-	ver := verify.New(cs, verify.Config{Now: clk.Now})
+	cfg.Now = clk.Now
+	ver := verify.New(cs, cfg)
 	t.Cleanup(ver.Close)
 	svc := service.New(verify.NewStore(cs, ver), service.WithClock(clk.Now))
 	op := &keyhub.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: "key_test"}, Operator: true, Scopes: []string{"*"}}}

@@ -43,9 +43,13 @@ type handler struct {
 	d compat.Deps
 }
 
-// Mount registers the Cycle routes on mux. api authenticates requests
-// exactly as the native API does.
-func Mount(mux *http.ServeMux, d compat.Deps) {
+// Mount registers the Cycle routes on mux. d.Caller authenticates
+// requests exactly as the native API does.
+func Mount(mux *http.ServeMux, d compat.Deps) { routes(mux, d) }
+
+// routes registers the routes and returns them, for the test that holds
+// the OpenAPI document to them.
+func routes(mux *http.ServeMux, d compat.Deps) *httpapi.Routes {
 	h := &handler{d: d}
 	rt := httpapi.NewRoutes(mux, notAllowed)
 	rt.HandleFunc("GET /v1/hubs/current/api-keys", h.list)
@@ -53,6 +57,7 @@ func Mount(mux *http.ServeMux, d compat.Deps) {
 	rt.HandleFunc("GET /v1/hubs/current/api-keys/{apikeyId}", h.get)
 	rt.HandleFunc("PATCH /v1/hubs/current/api-keys/{apikeyId}", h.update)
 	rt.HandleFunc("DELETE /v1/hubs/current/api-keys/{apikeyId}", h.delete)
+	return rt
 }
 
 // notAllowed answers a method the path does not serve, in this surface's

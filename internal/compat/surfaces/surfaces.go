@@ -6,7 +6,6 @@ package surfaces
 
 import (
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 
@@ -17,9 +16,13 @@ import (
 )
 
 // MountFunc registers a surface's routes beside the native API. This file
-// is the only one that spells the surfaces' Mount signature (here and in
-// Select): when it changes, this file and the one call in the app change.
+// is the only one that spells the surfaces' Mount signature: when it
+// changes, this file and the one call in the app change.
 type MountFunc = compat.MountFunc
+
+// Registry order and surface names also name the surfaces' OpenAPI
+// documents: the server serves each mounted surface's at
+// /openapi/NAME.json.
 
 // Surface is one seed-compatible surface.
 type Surface struct {
@@ -29,14 +32,17 @@ type Surface struct {
 	Description string
 	// Mount registers its routes.
 	Mount MountFunc
+	// OpenAPI is its OpenAPI 3.1 document, held to its routes and types by
+	// the surface's own tests.
+	OpenAPI []byte
 }
 
 // registry is every surface, in the order help lists and the server mounts
 // them.
 var registry = []Surface{
-	{"yaxi", "YAXI Hub: /api/tenant/api-keys and /api/api-keys", yaxi.Mount},
-	{"cycle", "Cycle hubs: /v1/hubs/current/api-keys", cycle.Mount},
-	{"yativo", "Yativo business: /api/business/api-keys", yativo.Mount},
+	{"yaxi", "YAXI Hub: /api/tenant/api-keys and /api/api-keys", yaxi.Mount, yaxi.OpenAPI},
+	{"cycle", "Cycle hubs: /v1/hubs/current/api-keys", cycle.Mount, cycle.OpenAPI},
+	{"yativo", "Yativo business: /api/business/api-keys", yativo.Mount, yativo.OpenAPI},
 }
 
 // All returns every surface in registry order.
@@ -84,23 +90,19 @@ func Parse(s string) ([]string, error) {
 	return out, nil
 }
 
-// Select returns a MountFunc that mounts the surfaces named by names, in
-// registry order; nil names every surface, an empty list none.
-func Select(names []string) (MountFunc, error) {
+// Chosen returns the surfaces named by names, in registry order; nil names
+// every surface, an empty list none.
+func Chosen(names []string) ([]Surface, error) {
+	for _, n := range names {
+		if _, ok := Lookup(n); !ok {
+			return nil, fmt.Errorf("unknown compat surface %q: use %s", n, strings.Join(Names(), ", "))
+		}
+	}
 	var chosen []Surface
 	for _, s := range registry {
 		if names == nil || slices.Contains(names, s.Name) {
 			chosen = append(chosen, s)
 		}
 	}
-	for _, n := range names {
-		if _, ok := Lookup(n); !ok {
-			return nil, fmt.Errorf("unknown compat surface %q: use %s", n, strings.Join(Names(), ", "))
-		}
-	}
-	return func(mux *http.ServeMux, d compat.Deps) {
-		for _, s := range chosen {
-			s.Mount(mux, d)
-		}
-	}, nil
+	return chosen, nil
 }

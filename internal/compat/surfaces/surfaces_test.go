@@ -1,6 +1,7 @@
 package surfaces
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -74,13 +75,45 @@ func TestRegistry(t *testing.T) {
 	}
 }
 
-func TestSelectUnknown(t *testing.T) {
-	if _, err := Select([]string{"cycle", "nope"}); err == nil || !strings.Contains(err.Error(), `"nope"`) {
-		t.Fatalf("Select with an unknown name: %v", err)
+func TestChosen(t *testing.T) {
+	if _, err := Chosen([]string{"cycle", "nope"}); err == nil || !strings.Contains(err.Error(), `"nope"`) {
+		t.Fatalf("Chosen with an unknown name: %v", err)
 	}
-	for _, names := range [][]string{nil, {}, {"yativo"}} {
-		if m, err := Select(names); err != nil || m == nil {
-			t.Errorf("Select(%#v) = %v, %v", names, m, err)
+	for _, c := range []struct {
+		names []string
+		want  []string
+	}{
+		{nil, []string{"yaxi", "cycle", "yativo"}},
+		{[]string{}, nil},
+		{[]string{"yativo", "yaxi"}, []string{"yaxi", "yativo"}},
+	} {
+		got, err := Chosen(c.names)
+		var names []string
+		for _, s := range got {
+			names = append(names, s.Name)
+		}
+		if err != nil || !reflect.DeepEqual(names, c.want) {
+			t.Errorf("Chosen(%#v) = %v, %v; want %v in registry order", c.names, names, err, c.want)
+		}
+	}
+}
+
+// TestDocuments checks that every surface has an OpenAPI 3.1 document whose
+// title names it; each surface's own tests hold it to its routes and types.
+func TestDocuments(t *testing.T) {
+	for _, s := range All() {
+		var doc struct {
+			OpenAPI string `json:"openapi"`
+			Info    struct {
+				Title string `json:"title"`
+			} `json:"info"`
+		}
+		if err := json.Unmarshal(s.OpenAPI, &doc); err != nil {
+			t.Errorf("%s: OpenAPI document is not JSON: %v", s.Name, err)
+			continue
+		}
+		if !strings.HasPrefix(doc.OpenAPI, "3.1.") || doc.Info.Title == "" {
+			t.Errorf("%s: openapi %q, title %q; want 3.1.x and a title", s.Name, doc.OpenAPI, doc.Info.Title)
 		}
 	}
 }

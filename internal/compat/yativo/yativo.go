@@ -35,14 +35,19 @@ type handler struct {
 	d compat.Deps
 }
 
-// Mount registers the Yativo routes on mux. api authenticates requests
-// exactly as the native API does.
-func Mount(mux *http.ServeMux, d compat.Deps) {
+// Mount registers the Yativo routes on mux. d.Caller authenticates
+// requests exactly as the native API does.
+func Mount(mux *http.ServeMux, d compat.Deps) { routes(mux, d) }
+
+// routes registers the routes and returns them, for the test that holds
+// the OpenAPI document to them.
+func routes(mux *http.ServeMux, d compat.Deps) *httpapi.Routes {
 	h := &handler{d: d}
 	rt := httpapi.NewRoutes(mux, notAllowed)
 	rt.HandleFunc("GET /api/business/api-keys", h.list)
 	rt.HandleFunc("POST /api/business/api-keys", h.create)
 	rt.HandleFunc("DELETE /api/business/api-keys/{id}", h.delete)
+	return rt
 }
 
 // notAllowed answers a method the path does not serve, in this surface's

@@ -49,9 +49,13 @@ type handler struct {
 	d compat.Deps
 }
 
-// Mount registers the YAXI routes on mux. api authenticates requests
-// exactly as the native API does.
-func Mount(mux *http.ServeMux, d compat.Deps) {
+// Mount registers the YAXI routes on mux. d.Caller authenticates
+// requests exactly as the native API does.
+func Mount(mux *http.ServeMux, d compat.Deps) { routes(mux, d) }
+
+// routes registers the routes and returns them, for the test that holds
+// the OpenAPI document to them.
+func routes(mux *http.ServeMux, d compat.Deps) *httpapi.Routes {
 	h := &handler{d: d}
 	rt := httpapi.NewRoutes(mux, notAllowed)
 	rt.HandleFunc("GET /api/tenant/api-keys", h.list)
@@ -60,6 +64,7 @@ func Mount(mux *http.ServeMux, d compat.Deps) {
 	rt.HandleFunc("POST /api/api-keys", h.create)
 	rt.HandleFunc("GET /api/api-keys/{id}", h.get)
 	rt.HandleFunc("DELETE /api/api-keys/{id}", h.delete)
+	return rt
 }
 
 // notAllowed answers a method the path does not serve, in this surface's

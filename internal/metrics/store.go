@@ -1,0 +1,89 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/keyhub/keyhub"
+)
+
+// Store is a keyhub.Store that times every transaction: the latency the
+// store adds to whatever waits on it (a verification that missed the cache,
+// a management call, the usage flush). It counts the transactions that
+// failed because the store did (unavailable or internal errors), not those
+// a rule or a missing row ended.
+type Store struct {
+	keyhub.Store
+	view, update, ping       prometheus.Observer
+	viewErr, updateErr, pErr prometheus.Counter
+}
+
+// NewStore wraps inner, registering its metrics on reg.
+func NewStore(inner keyhub.Store, reg prometheus.Registerer) *Store {
+	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "keyhub_store_duration_seconds",
+		Help:    "Time of store transactions, by operation: view (read-only), update (read-write, commit included), ping.",
+		Buckets: prometheus.ExponentialBuckets(25e-6, 2.5, 12),
+	}, []string{"op"})
+	failures := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "keyhub_store_failures_total",
+		Help: "Store transactions that failed because the store did (unreachable, timed out, internal error), by operation.",
+	}, []string{"op"})
+	reg.MustRegister(duration, failures)
+	return &Store{
+		Store: inner,
+		view:  duration.WithLabelValues("view"), update: duration.WithLabelValues("update"), ping: duration.WithLabelValues("ping"),
+		viewErr: failures.WithLabelValues("view"), updateErr: failures.WithLabelValues("update"), pErr: failures.WithLabelValues("ping"),
+	}
+}
+
+// View times inner's View.
+func (s *Store) View(ctx context.Context, fn func(keyhub.Tx) error) error {
+	start := time.Now()
+	err := s.Store.View(ctx, fn)
+	observe(s.view, s.viewErr, start, err)
+	return err
+}
+
+// Update times inner's Update.
+func (s *Store) Update(ctx context.Context, fn func(keyhub.Tx) error) error {
+	start := time.Now()
+	err := s.Store.Update(ctx, fn)
+	observe(s.update, s.updateErr, start, err)
+	return err
+}
+
+// Ping times inner's Ping.
+func (s *Store) Ping(ctx context.Context) error {
+	start := time.Now()
+	err := s.Store.Ping(ctx)
+	observe(s.ping, s.pErr, start, err)
+	return err
+}
+
+// Unwrap returns the store beneath.
+func (s *Store) Unwrap() keyhub.Store { return s.Store }
+
+func observe(o prometheus.Observer, failed prometheus.Counter, start time.Time, err error) {
+	o.Observe(time.Since(start).Seconds())
+	if storeFailed(err) {
+		failed.Inc()
+	}
+}
+
+// storeFailed tells a failing store from an answer: errors of the domain
+// (not found, conflict, invalid, …) are answers; unavailable, internal and
+// foreign errors are failures.
+func storeFailed(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var e *keyhub.Error
+	if !errors.As(err, &e) {
+		return true
+	}
+	return e.Kind == keyhub.KindUnavailable || e.Kind == keyhub.KindInternal
+}
