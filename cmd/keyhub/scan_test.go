@@ -13,8 +13,8 @@ import (
 	"time"
 )
 
-// runIn runs the binary in dir with stdin, like run.
-func runIn(t *testing.T, dir, stdin string, env []string, args ...string) result {
+// runInDir runs the binary in dir with stdin, like run.
+func runInDir(t *testing.T, dir, stdin string, env []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -69,7 +69,7 @@ func TestScan(t *testing.T) {
 	write(t, filepath.Join(dir, "bin", "blob"), "\x00\x01"+live) // binary: skipped
 	write(t, filepath.Join(dir, "README.md"), "nothing here: kh_live_short, kh_live_"+strings.Repeat("A", 38)+"\n")
 
-	r := runIn(t, dir, "", nil, "scan")
+	r := runInDir(t, dir, "", nil, "scan")
 	if r.code != 1 {
 		t.Fatalf("scan with keys planted: exit %d\n%s", r.code, r)
 	}
@@ -87,7 +87,7 @@ func TestScan(t *testing.T) {
 		}
 	}
 
-	r = runIn(t, dir, "", env, "scan", "--check", "--json", ".")
+	r = runInDir(t, dir, "", env, "scan", "--check", "--json", ".")
 	if r.code != 1 {
 		t.Fatalf("scan --check with a live key: exit %d\n%s", r.code, r)
 	}
@@ -118,27 +118,27 @@ func TestScan(t *testing.T) {
 	other := field(t, mustRun(t, op, "tenants", "create", "other").stdout, "id")
 	otherKey := field(t, mustRun(t, s.cliEnv(s.Operator, other), "keys", "create", "--name", "scanner",
 		"--scope", "read:api_keys").stdout, "key")
-	r = runIn(t, dir, "", s.cliEnv(otherKey, ""), "scan", "--check")
+	r = runInDir(t, dir, "", s.cliEnv(otherKey, ""), "scan", "--check")
 	if r.code != 0 || strings.Count(r.stdout, "unknown key") != 2 {
 		t.Errorf("another tenant's check: exit %d\n%s", r.code, r)
 	}
 
-	r = runIn(t, dir, "", env, "scan", "--revoke", "config")
+	r = runInDir(t, dir, "", env, "scan", "--revoke", "config")
 	if r.code != 1 || !strings.Contains(r.stdout, "now revoked ("+liveID+")") {
 		t.Fatalf("scan --revoke: %s", r)
 	}
 	if v := run(t, env, "verify", live); field(t, v.stdout, "code") != "REVOKED" {
 		t.Fatalf("after --revoke: %s", v)
 	}
-	if r := runIn(t, dir, "", env, "scan", "--check", "config"); r.code != 0 {
+	if r := runInDir(t, dir, "", env, "scan", "--check", "config"); r.code != 0 {
 		t.Errorf("nothing live any more: exit %d\n%s", r.code, r)
 	}
 
 	// Standard input, and nothing found.
-	if r := runIn(t, dir, "x="+dead+"\n", nil, "scan", "-"); r.code != 1 || !strings.Contains(r.stdout, "-:1:3:") {
+	if r := runInDir(t, dir, "x="+dead+"\n", nil, "scan", "-"); r.code != 1 || !strings.Contains(r.stdout, "-:1:3:") {
 		t.Errorf("scan -: %s", r)
 	}
-	if r := runIn(t, dir, "", nil, "scan", "README.md"); r.code != 0 || !strings.Contains(r.stderr, "no keys found") {
+	if r := runInDir(t, dir, "", nil, "scan", "README.md"); r.code != 0 || !strings.Contains(r.stderr, "no keys found") {
 		t.Errorf("scan of a clean file: %s", r)
 	}
 
@@ -161,10 +161,10 @@ func TestScan(t *testing.T) {
 	gitRun("commit", "-q", "-m", "add key")
 	write(t, filepath.Join(repo, "app.py"), "import os\n\nKEY = os.environ['KEY']\n")
 	gitRun("commit", "-q", "-am", "remove key")
-	if r := runIn(t, repo, "", nil, "scan", "."); r.code != 0 {
+	if r := runInDir(t, repo, "", nil, "scan", "."); r.code != 0 {
 		t.Errorf("the working tree is clean: %s", r)
 	}
-	r = runIn(t, repo, "", nil, "scan", "--git")
+	r = runInDir(t, repo, "", nil, "scan", "--git")
 	if r.code != 1 || !strings.Contains(r.stdout, ":app.py:3:8: "+live[:len("kh_live_")+4]+"…") {
 		t.Errorf("scan --git: %s", r)
 	}
