@@ -6,6 +6,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -241,9 +242,19 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.svc.Ready(ctx); err != nil {
 		s.log.Warn("readiness check failed", "error", err.Error())
-		writeProblem(w, Problem{Type: "urn:keyhub:problem:unavailable", Title: http.StatusText(503), Status: 503,
-			Detail: "store unreachable", Code: "unavailable"})
+		writeProblem(w, problemOf(unready(err)))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// unready is the error /readyz answers for err: the node's own account of
+// why it is degraded, or that the store did not answer. Nothing of a
+// driver's message reaches the body.
+func unready(err error) error {
+	var e *keyhub.Error
+	if errors.As(err, &e) && e.Kind == keyhub.KindUnavailable {
+		return e
+	}
+	return keyhub.ErrUnavailable
 }
