@@ -44,6 +44,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Cache bounds the verification cache.
 	Cache verify.CacheConfig
+	// MaxStale bounds how long a node that has lost its cache invalidation
+	// listener serves cached answers (default verify.DefaultMaxStale).
+	MaxStale time.Duration
 	// MasterKey is the base64 master key (KEYHUB_MASTER_KEY); if empty it is
 	// read from MasterKeyFile, created there on first start.
 	MasterKey string
@@ -142,17 +145,21 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		aopts = append(aopts, authn.WithExternalProviders(providers))
 	}
-	core := NewCore(store, CoreConfig{Log: log, Cache: cfg.Cache, Audience: cfg.ManagementAudience,
+	core := NewCore(store, CoreConfig{Log: log, Cache: cfg.Cache, MaxStale: cfg.MaxStale, Audience: cfg.ManagementAudience,
 		Auth: aopts, Manage: []service.Option{service.WithSigningKeys(keys)}})
 	defer core.Close()
 	for _, run := range []func(context.Context){keys.Run, deny.Run, core.Verifier.Run} {
 		wg.Go(func() { run(bg) })
 	}
 	// Nodes on one PostgreSQL hear each other's changes; the caches' TTLs
-	// are only the safety net.
+	// are only the safety net. What the caches hold is trusted only as far
+	// as the listener's heartbeats vouch for it (--max-stale).
 	if pg, ok := store.(*postgres.Store); ok {
+		watch := core.Verifier.Watch()
+		watch.Track()
 		ready := make(chan struct{})
-		wg.Go(func() { pg.Listen(bg, core, log, ready) })
+		beat := min(max(watch.MaxStale()/4, 50*time.Millisecond), time.Second)
+		wg.Go(func() { pg.Listen(bg, core, postgres.ListenConfig{Log: log, Ready: ready, Heartbeat: beat}) })
 		select {
 		case <-ready:
 		case <-time.After(10 * time.Second):

@@ -75,6 +75,9 @@ func (o *serverOptions) serveRows() []config.Option {
 		{Name: "management-audience", Env: "KEYHUB_MANAGEMENT_AUDIENCE", Default: "hub:api",
 			Usage: "audience keyhub's tokens need to reach the management API",
 			Set:   config.String(&o.cfg.ManagementAudience)},
+		{Name: "max-stale", Env: "KEYHUB_MAX_STALE", Default: "10s",
+			Usage: "on PostgreSQL, how long a node that has lost its cache invalidation connection serves cached answers before reading every answer from the store",
+			Set:   config.Parse(&o.cfg.MaxStale, parseMaxStale)},
 		{Name: "trusted-issuers", Env: "KEYHUB_TRUSTED_ISSUERS", FileFlag: "trusted-issuers", Secret: true,
 			Usage: "file of the JSON array of trusted external identity providers",
 			Set:   config.Parse(&o.cfg.Providers, parseProviders)},
@@ -141,6 +144,17 @@ func parseSigningKeyMaxAge(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a duration of at least 1h, such as 30d", s)
 	}
 	return age, nil
+}
+
+// parseMaxStale reads --max-stale: long enough for a heartbeat or two to
+// fail before the node gives up on its cache, and no longer than the
+// cache's one-minute TTL, which bounds staleness anyway.
+func parseMaxStale(s string) (time.Duration, error) {
+	d, err := keyhub.ParseDuration(s)
+	if err != nil || d < 100*time.Millisecond || d > time.Minute {
+		return 0, fmt.Errorf("%q is not a duration from 100ms to 1m, such as 10s", s)
+	}
+	return d, nil
 }
 
 // parseProviders reads the trusted issuers' JSON; no text means none.
