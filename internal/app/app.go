@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -36,10 +37,14 @@ type Config struct {
 	Addr string
 	// DB is "sqlite:PATH", a bare path, or a postgres:// URL.
 	DB string
-	// Log receives structured logs; nil logs text to Stderr.
+	// Log receives structured logs; nil logs text to os.Stderr.
 	Log *slog.Logger
-	// Stderr receives the one-time bootstrap key line.
-	Stderr io.Writer
+	// Stdout receives the one-time bootstrap key line, unless
+	// BootstrapKeyFile is set; nil discards it. The key never goes to Log.
+	Stdout io.Writer
+	// BootstrapKeyFile, when set, receives the bootstrap key line instead
+	// of Stdout: a file created with mode 0600 that must not exist yet.
+	BootstrapKeyFile string
 	// ShutdownTimeout bounds how long in-flight requests may run on stop.
 	ShutdownTimeout time.Duration
 	// Cache bounds the verification cache.
@@ -77,7 +82,7 @@ func OpenStore(ctx context.Context, dsn string) (keyhub.Store, error) {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		return postgres.Open(ctx, dsn)
 	case strings.HasPrefix(dsn, "sqlite:"):
-		p, _ := sqlitePath(dsn)
+		p, _ := SQLitePath(dsn)
 		return sqlite.Open(ctx, p)
 	case strings.Contains(dsn, "://"):
 		return nil, fmt.Errorf("unsupported database %q: use sqlite:PATH or a postgres:// URL", config.RedactURL(dsn))
@@ -89,12 +94,12 @@ func OpenStore(ctx context.Context, dsn string) (keyhub.Store, error) {
 
 // Run serves keyhub until ctx is cancelled, then shuts down gracefully.
 func Run(ctx context.Context, cfg Config) error {
-	if cfg.Stderr == nil {
-		cfg.Stderr = io.Discard
+	if cfg.Stdout == nil {
+		cfg.Stdout = io.Discard
 	}
 	log := cfg.Log
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(cfg.Stderr, nil))
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:8080"
@@ -166,14 +171,8 @@ func Run(ctx context.Context, cfg Config) error {
 			log.Warn("cache invalidation listener not ready; continuing, other nodes' changes reach this node within the cache TTL")
 		}
 	}
-	key, err := core.Manage.BootstrapOperator(ctx)
-	if err != nil {
-		return fmt.Errorf("bootstrap operator key: %w", err)
-	}
-	if key != "" {
-		// Printed once, on a line of its own, so it can be captured with
-		// grep; never logged.
-		fmt.Fprintf(cfg.Stderr, "\nKEYHUB_API_KEY=%s\n\nThis operator key is shown once. Store it now.\n\n", key)
+	if err := bootstrap(ctx, core.Manage, cfg, log); err != nil {
+		return err
 	}
 
 	api := httpapi.New(core.Services(), log)
@@ -218,7 +217,7 @@ func Run(ctx context.Context, cfg Config) error {
 func loadMasterKey(cfg Config, log *slog.Logger) ([]byte, error) {
 	path := cfg.MasterKeyFile
 	if cfg.MasterKey == "" && path == "" {
-		dbPath, ok := sqlitePath(cfg.DB)
+		dbPath, ok := SQLitePath(cfg.DB)
 		if !ok {
 			return nil, errors.New("PostgreSQL deployments need the master key: set KEYHUB_MASTER_KEY (base64 of 32 bytes, e.g. `openssl rand -base64 32`) or --master-key-file, the same on every node")
 		}
@@ -234,8 +233,8 @@ func loadMasterKey(cfg Config, log *slog.Logger) ([]byte, error) {
 	return key, nil
 }
 
-// sqlitePath returns the file of a SQLite DSN.
-func sqlitePath(dsn string) (string, bool) {
+// SQLitePath returns the file of a SQLite DSN; false for other stores.
+func SQLitePath(dsn string) (string, bool) {
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		return strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//"), true

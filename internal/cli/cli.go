@@ -126,7 +126,7 @@ for operator credentials acting on a tenant, KEYHUB_TENANT.
 	}
 	root.AddCommand(
 		newTenantsCmd(e), newScopesCmd(e), newKeysCmd(e), newRolesCmd(e), newClientsCmd(e),
-		newSigningKeysCmd(e), newAuditCmd(e), newVerifyCmd(e), newAuthCmd(e), serve, migrate,
+		newSigningKeysCmd(e), newAuditCmd(e), newVerifyCmd(e), newAuthCmd(e), serve, migrate, newOperatorKeyCmd(e),
 	)
 	return root
 }

@@ -64,6 +64,9 @@ func (o *serverOptions) serveRows() []config.Option {
 			DefaultDoc: "keyhub.master.key beside the SQLite file",
 			Usage:      "file holding the base64 master key (32 bytes), created on first start if missing; PostgreSQL nodes must all be given the same key",
 			Set:        config.String(&o.cfg.MasterKey), SetPath: config.String(&o.cfg.MasterKeyFile)},
+		{Name: "bootstrap-key-file", Env: "KEYHUB_BOOTSTRAP_KEY_FILE", DefaultDoc: "standard output",
+			Usage: "file (created with mode 0600, never overwritten) to write the bootstrap operator key to, instead of a KEYHUB_API_KEY= line on standard output",
+			Set:   config.String(&o.cfg.BootstrapKeyFile)},
 		{Name: "issuer", Env: "KEYHUB_ISSUER", DefaultDoc: "http://ADDR",
 			Usage: "issuer URL of keyhub's tokens and base of its OAuth metadata; set it to the public URL",
 			Set:   config.String(&o.cfg.Issuer)},
@@ -100,7 +103,7 @@ func (o *serverOptions) resolve(ctx context.Context, e *env) (*slog.Logger, erro
 	}
 	log := newLogger(e.stderr, o.logFormat, o.logLevel)
 	log.LogAttrs(ctx, slog.LevelInfo, "configuration", o.set.Attrs()...)
-	o.cfg.Log, o.cfg.Stderr = log, e.stderr
+	o.cfg.Log, o.cfg.Stdout = log, e.stdout
 	return log, nil
 }
 
