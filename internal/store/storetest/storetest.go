@@ -74,6 +74,7 @@ func Run(t *testing.T, b Backend) {
 		{"Clients", clientCases},
 		{"SigningKeys", signingKeyCases},
 		{"RevokedTokens", revokedTokenCases},
+		{"Idempotency", idempotencyCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
