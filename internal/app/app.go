@@ -22,6 +22,7 @@ import (
 	"github.com/keyhub/keyhub/internal/compat/surfaces"
 	"github.com/keyhub/keyhub/internal/config"
 	"github.com/keyhub/keyhub/internal/httpapi"
+	"github.com/keyhub/keyhub/internal/idempotency"
 	"github.com/keyhub/keyhub/internal/oauth"
 	"github.com/keyhub/keyhub/internal/oauthapi"
 	"github.com/keyhub/keyhub/internal/secret"
@@ -175,7 +176,11 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 
-	api := httpapi.New(core.Services(), log)
+	svcs := core.Services()
+	keeper := idempotency.New(store, master, core.Manage.Now, log)
+	wg.Go(func() { keeper.Run(bg) })
+	svcs.Idempotency = keeper
+	api := httpapi.New(svcs, log)
 	oauthapi.New(core.Auth, log).WithConfig(oauthapi.Config{Issuer: issuer, JWKS: keys.JWKS, Authenticate: api.Caller,
 		Scopes: core.Manage.CatalogueScopes}).Mount(api)
 	deps := compat.Deps{Caller: api.Caller, Keys: core.Manage, Roles: core.Manage, Now: core.Manage.Now, Log: log}

@@ -95,6 +95,9 @@ type Services struct {
 	Signing SigningService
 	// Ready reports whether the store answers, for /readyz.
 	Ready func(context.Context) error
+	// Idempotency keeps the answers of creating requests for
+	// Idempotency-Key; nil serves them without it.
+	Idempotency IdempotencyKeeper
 	// Now is the clock key states are derived at.
 	Now func() time.Time
 }

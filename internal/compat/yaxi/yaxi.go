@@ -57,7 +57,7 @@ func Mount(mux *http.ServeMux, d compat.Deps) {
 	rt.HandleFunc("GET /api/tenant/api-keys", h.list)
 	rt.HandleFunc("GET /api/tenant/api-keys/{id}", h.get)
 	rt.HandleFunc("DELETE /api/tenant/api-keys/{id}", h.delete)
-	rt.HandleFunc("POST /api/api-keys", h.create)
+	rt.Handle("POST /api/api-keys", httpapi.Idempotent{Handler: http.HandlerFunc(h.create), Fail: h.writeError})
 	rt.HandleFunc("GET /api/api-keys/{id}", h.get)
 	rt.HandleFunc("DELETE /api/api-keys/{id}", h.delete)
 }
