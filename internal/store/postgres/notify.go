@@ -44,9 +44,8 @@ type ListenConfig struct {
 // repeats the LISTEN, a round trip after which PostgreSQL has sent the
 // notifications pending for the connection (it sends them before it reports
 // a command done), and then tells inv it has heard everything up to the
-// moment the heartbeat was sent. A heartbeat
-// that fails or gets no answer within the heartbeat interval ends the
-// connection.
+// moment the heartbeat was sent. A heartbeat that fails, or gets no answer
+// within twice the interval (a second at least), ends the connection.
 func (s *Store) Listen(ctx context.Context, inv Invalidations, cfg ListenConfig) {
 	log := cfg.Log
 	if log == nil {
@@ -119,7 +118,10 @@ func (s *Store) listenOnce(ctx context.Context, inv Invalidations, beat time.Dur
 			continue
 		}
 		sent = time.Now()
-		hctx, cancel := context.WithTimeout(ctx, beat)
+		// A slow answer does not make the cache stale (only time without
+		// one does), so the heartbeat may take longer than its interval
+		// before the connection is given up for dead.
+		hctx, cancel := context.WithTimeout(ctx, max(2*beat, time.Second))
 		_, err := pc.Exec(hctx, listenStatement)
 		cancel()
 		if err != nil {
