@@ -150,5 +150,5 @@ var (
 	ErrUnstorableText = &Error{Kind: KindInvalid, Code: "invalid_text", Message: "text holds characters that cannot be stored"}
 	// ErrUnavailable: the database cannot be reached or is busy; the same
 	// request may succeed later. Its message says nothing of the driver.
-	ErrUnavailable = &Error{Kind: KindUnavailable, Code: "unavailable", Message: "store unavailable"}
+	ErrUnavailable = &Error{Kind: KindUnavailable, Code: "store_unavailable", Message: "store unavailable"}
 )

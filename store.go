@@ -118,6 +118,22 @@ type Tx interface {
 	// PurgeRevokedTokens removes entries that expired before now.
 	PurgeRevokedTokens(ctx context.Context, now time.Time) error
 
+	// CreateIdempotencyRecord claims r.ID for a request; ErrExists when a
+	// record has that id.
+	CreateIdempotencyRecord(ctx context.Context, r *IdempotencyRecord) error
+	// GetIdempotencyRecord reads a record; inside Update it holds the row
+	// until the commit.
+	GetIdempotencyRecord(ctx context.Context, id string) (*IdempotencyRecord, error)
+	// CompleteIdempotencyRecord writes r.Status and r.Response to the record
+	// r.ID created at r.CreatedAt, if it has no response yet; ErrNotFound
+	// otherwise (it was released, purged or claimed again meanwhile).
+	CompleteIdempotencyRecord(ctx context.Context, r *IdempotencyRecord) error
+	// DeleteIdempotencyRecord removes the record id created at createdAt;
+	// ErrNotFound when there is none.
+	DeleteIdempotencyRecord(ctx context.Context, id string, createdAt time.Time) error
+	// PurgeIdempotencyRecords removes the records created before t.
+	PurgeIdempotencyRecords(ctx context.Context, before time.Time) error
+
 	// Announce tells every other node sharing the database, when this
 	// transaction commits and not before, which cached state its writes
 	// made stale. A store that serves one node only does nothing.

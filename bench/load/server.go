@@ -21,7 +21,7 @@ import (
 	"github.com/keyhub/keyhub/internal/app"
 )
 
-// keyLine is how serve prints the bootstrap operator key on stderr.
+// keyLine is how serve prints the bootstrap operator key on stdout.
 const keyLine = "KEYHUB_API_KEY="
 
 // masterKeyFile is where the server creates its master key, in the run's
@@ -95,8 +95,8 @@ func startProcess(ctx context.Context, metrics, dsn, tmp string) (*server, error
 	}
 	cmd := exec.Command(bin, "serve", "--addr", addr, "--db", dsn, "--log-level", "warn",
 		"--master-key-file", filepath.Join(tmp, masterKeyFile), "--metrics", metrics)
-	cmd.Stdout = os.Stderr
-	pipe, err := cmd.StderrPipe()
+	cmd.Stderr = os.Stderr
+	pipe, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +132,7 @@ func startProcess(ctx context.Context, metrics, dsn, tmp string) (*server, error
 	return nil, errors.New("keyhub printed no operator key")
 }
 
-// scanKeyLines sends the operator key from the server's stderr to keyc and
+// scanKeyLines sends the operator key from the server's stdout to keyc and
 // passes every other line on, never the key itself.
 func scanKeyLines(r io.Reader, keyc chan<- string) {
 	sc := bufio.NewScanner(r)
@@ -159,7 +159,7 @@ func startInProcess(ctx context.Context, metrics, dsn, tmp string) (*server, err
 	errc := make(chan error, 1)
 	go func() {
 		errc <- app.Run(sctx, app.Config{
-			Addr: "127.0.0.1:0", DB: dsn, Log: log, Stderr: pw,
+			Addr: "127.0.0.1:0", DB: dsn, Log: log, Stdout: pw,
 			MasterKeyFile: filepath.Join(tmp, masterKeyFile), Metrics: metrics,
 			OnListen: func(a string) { addrc <- a },
 		})

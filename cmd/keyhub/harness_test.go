@@ -105,9 +105,13 @@ func runIn(t *testing.T, env []string, stdin string, args ...string) result {
 	return r
 }
 
-// listening is the log line the server writes once its listener is open,
-// after the bootstrap key line (if any).
-const listening = `msg="keyhub listening"`
+// listening is in the log line the server writes once its listener is open,
+// after it printed the bootstrap key line (if any) on stdout.
+const listening = "keyhub listening"
+
+// bootstrapped is in the log line the server writes when it has printed
+// the bootstrap key on stdout (the line does not hold the key itself).
+const bootstrapped = "created the bootstrap operator key; it is on standard output"
 
 // server is a running `keyhub serve` process. Its apitest.Client talks
 // HTTP to it; the client's Operator is the bootstrap key the process
@@ -116,10 +120,11 @@ type server struct {
 	*apitest.Client
 	t      *testing.T
 	cmd    *exec.Cmd
-	Dir    string // working directory
-	stderr *apitest.SyncBuffer
-	done   chan struct{} // closed when the process has exited
-	err    error         // cmd.Wait's answer, once done is closed
+	Dir    string              // working directory
+	stdout *apitest.SyncBuffer // the bootstrap key line, if printed
+	stderr *apitest.SyncBuffer // the log
+	done   chan struct{}       // closed when the process has exited
+	err    error               // cmd.Wait's answer, once done is closed
 }
 
 // serveOpts configures startServer.
@@ -132,6 +137,8 @@ type serveOpts struct {
 	// tls, when set, is served with --tls-cert and --tls-key, and the
 	// client trusts its certificate.
 	tls *tlsFiles
+	// args are more arguments of serve.
+	args []string
 }
 
 // tlsFiles are a certificate and its key, written by apitest.WriteCert.
@@ -183,7 +190,9 @@ func tryStart(t *testing.T, o serveOpts, addr string) (*server, string) {
 	if o.db != "" {
 		args = append(args, "--db", o.db)
 	}
-	s := &server{Client: apitest.NewClient(t, "http://"+addr, ""), t: t, Dir: o.dir, stderr: &apitest.SyncBuffer{}, done: make(chan struct{})}
+	args = append(args, o.args...)
+	s := &server{Client: apitest.NewClient(t, "http://"+addr, ""), t: t, Dir: o.dir,
+		stdout: &apitest.SyncBuffer{}, stderr: &apitest.SyncBuffer{}, done: make(chan struct{})}
 	if o.tls != nil {
 		args = append(args, "--tls-cert", o.tls.cert, "--tls-key", o.tls.key)
 		s.URL, s.HTTP = "https://"+addr, apitest.TLSClient(o.tls.x509)
@@ -191,7 +200,7 @@ func tryStart(t *testing.T, o serveOpts, addr string) (*server, string) {
 	s.cmd = exec.Command(binary, args...)
 	s.cmd.Dir = o.dir
 	s.cmd.Env = cleanEnv(env...)
-	s.cmd.Stdout = s.stderr // serve prints nothing on stdout; keep it anyway
+	s.cmd.Stdout = s.stdout
 	s.cmd.Stderr = s.stderr
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("starting keyhub serve: %v", err)
@@ -218,7 +227,14 @@ func tryStart(t *testing.T, o serveOpts, addr string) (*server, string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	s.Operator = apitest.BootstrapKeyIn(s.stderr.String())
+	// The key line and the log travel on two pipes: when the log tells of
+	// a key printed, wait for the line to arrive.
+	if strings.Contains(s.stderr.String(), bootstrapped) {
+		for apitest.BootstrapKeyIn(s.stdout.String()) == "" && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	s.Operator = apitest.BootstrapKeyIn(s.stdout.String())
 	return s, ""
 }
 

@@ -23,7 +23,7 @@ func TestServeDefaults(t *testing.T) {
 		dir := t.TempDir()
 		s := startServer(t, serveOpts{dir: dir})
 		if s.Operator == "" {
-			t.Fatalf("first start printed no KEYHUB_API_KEY=<key> line of its own:\n%s", s.stderr)
+			t.Fatalf("first start printed no KEYHUB_API_KEY=<key> line of its own on stdout:\n%s\n--- stderr:\n%s", s.stdout, s.stderr)
 		}
 		if !strings.HasPrefix(s.Operator, "kh_") {
 			t.Errorf("bootstrap key %q does not look like a keyhub key", s.Operator)
@@ -34,8 +34,8 @@ func TestServeDefaults(t *testing.T) {
 		s.stop(syscall.SIGTERM, 20*time.Second)
 
 		again := startServer(t, serveOpts{dir: dir})
-		if strings.Contains(again.stderr.String(), "KEYHUB_API_KEY") {
-			t.Fatalf("second start on the same store printed a key again:\n%s", again.stderr)
+		if strings.Contains(again.stdout.String(), "KEYHUB_API_KEY") {
+			t.Fatalf("second start on the same store printed a key again:\n%s", again.stdout)
 		}
 		// The key printed the first time still works.
 		if r := run(t, again.cliEnv(s.Operator, ""), "tenants", "list"); r.code != 0 {
@@ -48,7 +48,7 @@ func TestServeDefaults(t *testing.T) {
 		db := filepath.Join(dbDir, "env.db")
 		s := startServer(t, serveOpts{dir: dir, addrFromEnv: true, env: []string{"KEYHUB_DB=sqlite:" + db}})
 		if s.Operator == "" {
-			t.Fatalf("no key line:\n%s", s.stderr)
+			t.Fatalf("no key line:\n%s", s.stdout)
 		}
 		if _, err := os.Stat(db); err != nil {
 			t.Fatalf("KEYHUB_DB was not honoured: %v", err)

@@ -23,9 +23,11 @@ type Server struct {
 	// BootstrapKey is the operator key this server printed when it
 	// started, "" when its store already had one.
 	BootstrapKey string
-	// Log holds everything the server logged, at debug level, and wrote
-	// to its stderr.
+	// Log holds everything the server logged, at debug level.
 	Log *SyncBuffer
+	// Stdout holds what the server wrote to its standard output: the
+	// bootstrap key line, if it printed one.
+	Stdout *SyncBuffer
 
 	opts []func(*app.Config)
 }
@@ -34,16 +36,17 @@ type Server struct {
 const startTimeout = 30 * time.Second
 
 // Start runs app.Run on dsn until t ends and fails t if it does not start
-// or stops with an error. Logs and stderr go to Server.Log; PostgreSQL
-// servers get the MasterKey of dsn. A server given TLSCert is called over
-// HTTPS, trusting that certificate. opts run after these defaults and may
-// change anything (replacing Stderr loses the bootstrap key). The server's
-// Client uses the bootstrap key as its operator key.
+// or stops with an error. Logs go to Server.Log, standard output to
+// Server.Stdout; PostgreSQL servers get the MasterKey of dsn. A server
+// given TLSCert is called over HTTPS, trusting that certificate. opts run
+// after these defaults and may change anything (replacing Stdout or
+// setting a BootstrapKeyFile loses the bootstrap key). The server's Client
+// uses the bootstrap key as its operator key.
 func Start(t testing.TB, dsn string, opts ...func(*app.Config)) *Server {
 	t.Helper()
-	out := &SyncBuffer{}
+	out, stdout := &SyncBuffer{}, &SyncBuffer{}
 	cfg := app.Config{
-		Addr: "127.0.0.1:0", DB: dsn, Stderr: out, MasterKey: MasterKey(dsn),
+		Addr: "127.0.0.1:0", DB: dsn, Stdout: stdout, MasterKey: MasterKey(dsn),
 		Log: slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	for _, o := range opts {
@@ -81,7 +84,7 @@ func Start(t testing.TB, dsn string, opts ...func(*app.Config)) *Server {
 			t.Errorf("apitest: server did not stop within %v\n%s", startTimeout, out)
 		}
 	})
-	key := BootstrapKeyIn(out.String())
+	key := BootstrapKeyIn(stdout.String())
 	c := NewClient(t, "http://"+addr, key)
 	if cfg.TLSCert != "" {
 		// The client trusts the certificate the server started with.
@@ -90,7 +93,7 @@ func Start(t testing.TB, dsn string, opts ...func(*app.Config)) *Server {
 	}
 	return &Server{
 		Client: c,
-		DSN:    dsn, BootstrapKey: key, Log: out,
+		DSN:    dsn, BootstrapKey: key, Log: out, Stdout: stdout,
 		opts: slices.Clone(opts),
 	}
 }
@@ -131,9 +134,10 @@ func (s *Server) Node(t testing.TB, opts ...func(*app.Config)) *Server {
 var keyLine = regexp.MustCompile(`(?m)^KEYHUB_API_KEY=(\S+)$`)
 
 // BootstrapKeyIn returns the operator key of the KEYHUB_API_KEY=<key> line
-// in a server's stderr, "" when there is none.
-func BootstrapKeyIn(stderr string) string {
-	if m := keyLine.FindStringSubmatch(stderr); m != nil {
+// in a server's standard output or bootstrap key file, "" when there is
+// none.
+func BootstrapKeyIn(out string) string {
+	if m := keyLine.FindStringSubmatch(out); m != nil {
 		return m[1]
 	}
 	return ""

@@ -83,15 +83,18 @@ func TestStart(t *testing.T) {
 		if n := len(s.Native(200, "GET", "/v1/api-keys", tok, "", nil)["data"].([]any)); n != 2 {
 			t.Errorf("the token sees %d keys, want 2", n)
 		}
-		// The bootstrap line is in the captured stderr by design.
-		if !strings.Contains(s.Log.String(), `msg="keyhub listening"`) || !strings.Contains(s.Log.String(), "\nKEYHUB_API_KEY="+s.BootstrapKey+"\n") {
-			t.Errorf("log lacks the listening line or the bootstrap line:\n%s", s.Log)
+		// The bootstrap line is on standard output, never in the log.
+		if !strings.Contains(s.Log.String(), `msg="keyhub listening"`) || !strings.Contains(s.Stdout.String(), "\nKEYHUB_API_KEY="+s.BootstrapKey+"\n") {
+			t.Errorf("log lacks the listening line or stdout the bootstrap line:\n%s\n--- stdout:\n%s", s.Log, s.Stdout)
+		}
+		if strings.Contains(s.Log.String(), s.BootstrapKey) {
+			t.Errorf("the bootstrap key is in the log:\n%s", s.Log)
 		}
 
 		// Tokens name their issuer, http://ADDR by default: nodes behind
 		// one address share it.
 		n := s.Node(t, func(c *app.Config) { c.Issuer = s.URL })
-		if n.URL == s.URL || n.BootstrapKey != "" || n.Operator != s.Operator || strings.Contains(n.Log.String(), "KEYHUB_API_KEY=") {
+		if n.URL == s.URL || n.BootstrapKey != "" || n.Operator != s.Operator || strings.Contains(n.Stdout.String(), "KEYHUB_API_KEY=") {
 			t.Fatalf("second node %+v printed a key or lacks the operator's:\n%s", n, n.Log)
 		}
 		if got := n.Native(200, "GET", "/v1/tenants/"+tid, n.Operator, "", nil); got["name"] != "acme" {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -24,6 +25,7 @@ import (
 	"github.com/keyhub/keyhub/internal/ghscan"
 	"github.com/keyhub/keyhub/internal/httpapi"
 	"github.com/keyhub/keyhub/internal/metrics"
+	"github.com/keyhub/keyhub/internal/idempotency"
 	"github.com/keyhub/keyhub/internal/oauth"
 	"github.com/keyhub/keyhub/internal/oauthapi"
 	"github.com/keyhub/keyhub/internal/secret"
@@ -40,14 +42,21 @@ type Config struct {
 	Addr string
 	// DB is "sqlite:PATH", a bare path, or a postgres:// URL.
 	DB string
-	// Log receives structured logs; nil logs text to Stderr.
+	// Log receives structured logs; nil logs text to os.Stderr.
 	Log *slog.Logger
-	// Stderr receives the one-time bootstrap key line.
-	Stderr io.Writer
+	// Stdout receives the one-time bootstrap key line, unless
+	// BootstrapKeyFile is set; nil discards it. The key never goes to Log.
+	Stdout io.Writer
+	// BootstrapKeyFile, when set, receives the bootstrap key line instead
+	// of Stdout: a file created with mode 0600 that must not exist yet.
+	BootstrapKeyFile string
 	// ShutdownTimeout bounds how long in-flight requests may run on stop.
 	ShutdownTimeout time.Duration
 	// Cache bounds the verification cache.
 	Cache verify.CacheConfig
+	// MaxStale bounds how long a node that has lost its cache invalidation
+	// listener serves cached answers (default verify.DefaultMaxStale).
+	MaxStale time.Duration
 	// MasterKey is the base64 master key (KEYHUB_MASTER_KEY); if empty it is
 	// read from MasterKeyFile, created there on first start.
 	MasterKey string
@@ -105,7 +114,7 @@ func OpenStore(ctx context.Context, dsn string) (keyhub.Store, error) {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		return postgres.Open(ctx, dsn)
 	case strings.HasPrefix(dsn, "sqlite:"):
-		p, _ := sqlitePath(dsn)
+		p, _ := SQLitePath(dsn)
 		return sqlite.Open(ctx, p)
 	case strings.Contains(dsn, "://"):
 		return nil, fmt.Errorf("unsupported database %q: use sqlite:PATH or a postgres:// URL", config.RedactURL(dsn))
@@ -117,12 +126,12 @@ func OpenStore(ctx context.Context, dsn string) (keyhub.Store, error) {
 
 // Run serves keyhub until ctx is cancelled, then shuts down gracefully.
 func Run(ctx context.Context, cfg Config) error {
-	if cfg.Stderr == nil {
-		cfg.Stderr = io.Discard
+	if cfg.Stdout == nil {
+		cfg.Stdout = io.Discard
 	}
 	log := cfg.Log
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(cfg.Stderr, nil))
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:8080"
@@ -178,7 +187,8 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		aopts = append(aopts, authn.WithExternalProviders(providers))
 	}
-	core := NewCore(store, CoreConfig{Log: log, Cache: cfg.Cache, Audience: cfg.ManagementAudience, Master: master, Metrics: registerer,
+	core := NewCore(store, CoreConfig{Log: log, Cache: cfg.Cache, MaxStale: cfg.MaxStale, Audience: cfg.ManagementAudience,
+		Master: master, Metrics: registerer,
 		Auth: aopts, Manage: []service.Option{service.WithSigningKeys(keys), service.WithWebhookAllowPrivate(cfg.WebhookAllowPrivate)}})
 	defer core.Close()
 	hooks := webhook.New(webhook.Config{Store: core.Store, Master: master, Log: log,
@@ -187,28 +197,26 @@ func Run(ctx context.Context, cfg Config) error {
 		wg.Go(func() { run(bg) })
 	}
 	// Nodes on one PostgreSQL hear each other's changes; the caches' TTLs
-	// are only the safety net.
+	// are only the safety net. What the caches hold is trusted only as far
+	// as the listener's heartbeats vouch for it (--max-stale).
 	if pg, ok := raw.(*postgres.Store); ok {
 		var inv postgres.Invalidations = core
 		if l.reg != nil {
 			inv = metrics.NewListener(core, l.reg)
 		}
+		watch := core.Verifier.Watch()
+		watch.Track()
 		ready := make(chan struct{})
-		wg.Go(func() { pg.Listen(bg, inv, log, ready) })
+		beat := min(max(watch.MaxStale()/4, 50*time.Millisecond), time.Second)
+		wg.Go(func() { pg.Listen(bg, inv, postgres.ListenConfig{Log: log, Ready: ready, Heartbeat: beat}) })
 		select {
 		case <-ready:
 		case <-time.After(10 * time.Second):
 			log.Warn("cache invalidation listener not ready; continuing, other nodes' changes reach this node within the cache TTL")
 		}
 	}
-	key, err := core.Manage.BootstrapOperator(ctx)
-	if err != nil {
-		return fmt.Errorf("bootstrap operator key: %w", err)
-	}
-	if key != "" {
-		// Printed once, on a line of its own, so it can be captured with
-		// grep; never logged.
-		fmt.Fprintf(cfg.Stderr, "\nKEYHUB_API_KEY=%s\n\nThis operator key is shown once. Store it now.\n\n", key)
+	if err := bootstrap(ctx, core.Manage, cfg, log); err != nil {
+		return err
 	}
 
 	svcs := core.Services()
@@ -216,6 +224,9 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.GitHubKeysURL = ghscan.DefaultKeysURL
 	}
 	svcs.GitHub = ghscan.NewKeys(cfg.GitHubKeysURL, nil)
+	keeper := idempotency.New(store, master, core.Manage.Now, log)
+	wg.Go(func() { keeper.Run(bg) })
+	svcs.Idempotency = keeper
 	api := httpapi.New(svcs, log)
 	oauthapi.New(core.Auth, log).WithConfig(oauthapi.Config{Issuer: issuer, JWKS: keys.JWKS, Authenticate: api.Caller,
 		Scopes: core.Manage.CatalogueScopes, Metrics: registerer}).Mount(api)
@@ -243,7 +254,7 @@ func Run(ctx context.Context, cfg Config) error {
 func loadMasterKey(cfg Config, log *slog.Logger) ([]byte, error) {
 	path := cfg.MasterKeyFile
 	if cfg.MasterKey == "" && path == "" {
-		dbPath, ok := sqlitePath(cfg.DB)
+		dbPath, ok := SQLitePath(cfg.DB)
 		if !ok {
 			return nil, errors.New("PostgreSQL deployments need the master key: set KEYHUB_MASTER_KEY (base64 of 32 bytes, e.g. `openssl rand -base64 32`) or --master-key-file, the same on every node")
 		}
@@ -259,8 +270,8 @@ func loadMasterKey(cfg Config, log *slog.Logger) ([]byte, error) {
 	return key, nil
 }
 
-// sqlitePath returns the file of a SQLite DSN.
-func sqlitePath(dsn string) (string, bool) {
+// SQLitePath returns the file of a SQLite DSN; false for other stores.
+func SQLitePath(dsn string) (string, bool) {
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		return strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//"), true

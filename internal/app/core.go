@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -18,6 +19,9 @@ type CoreConfig struct {
 	Log   *slog.Logger
 	Now   func() time.Time
 	Cache verify.CacheConfig
+	// MaxStale bounds how long cached answers are served once the node may
+	// have missed other nodes' changes (default verify.DefaultMaxStale).
+	MaxStale time.Duration
 	// Audience is the management audience (default "hub:api").
 	Audience string
 	// Master is the master key, which seals webhook signing secrets.
@@ -48,7 +52,7 @@ func NewCore(raw keyhub.Store, cfg CoreConfig) *Core {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	ver := verify.New(raw, verify.Config{Log: cfg.Log, Cache: cfg.Cache, Now: cfg.Now, Metrics: cfg.Metrics})
+	ver := verify.New(raw, verify.Config{Log: cfg.Log, Cache: cfg.Cache, Now: cfg.Now, Metrics: cfg.Metrics, MaxStale: cfg.MaxStale})
 	aopts := []authn.Option{authn.WithLogger(cfg.Log), authn.WithClock(cfg.Now)}
 	mopts := []service.Option{service.WithLogger(cfg.Log), service.WithClock(cfg.Now),
 		service.WithRenderer(httpapi.EventData), service.WithMasterKey(cfg.Master)}
@@ -78,8 +82,26 @@ func (c *Core) InvalidateAll() {
 	c.Auth.InvalidateAll()
 }
 
+// Heard tells the caches that every change other nodes committed before at
+// has reached them (the invalidation listener's heartbeat).
+func (c *Core) Heard(at time.Time) { c.Verifier.Watch().Heard(at) }
+
+// Ready reports whether the node serves as it should: its store answers
+// (the first reason given when it does not) and its caches are not older
+// than --max-stale allows.
+func (c *Core) Ready(ctx context.Context) error {
+	if err := c.Manage.Ready(ctx); err != nil {
+		return err
+	}
+	return c.Verifier.Watch().Err()
+}
+
 // Services are the core's services as the native API calls them.
-func (c *Core) Services() httpapi.Services { return httpapi.ServicesOf(c.Manage, c.Auth) }
+func (c *Core) Services() httpapi.Services {
+	s := httpapi.ServicesOf(c.Manage, c.Auth)
+	s.Ready = c.Ready
+	return s
+}
 
 // Close releases the caches' background work.
 func (c *Core) Close() { c.Verifier.Close() }

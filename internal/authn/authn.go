@@ -64,7 +64,7 @@ func New(store keyhub.Store, ver *verify.Verifier, opts ...Option) *Service {
 	for _, o := range opts {
 		o(s)
 	}
-	s.clients = newClientCache(store)
+	s.clients = newClientCache(store, ver.Watch())
 	s.verified = newTokenCache(s.now)
 	return s
 }

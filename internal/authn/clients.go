@@ -9,43 +9,60 @@ import (
 
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/secret"
+	"github.com/keyhub/keyhub/internal/verify"
 )
 
 // clientCache keeps OAuth clients, so that the token endpoint and every
 // call with a token check the client's current state without a store read.
 // Changes reach it through the store wrapper at once on this node and by
-// notification on the others; the TTL is only the safety net.
+// notification on the others; the TTL is only the safety net, and the
+// verifier's watch bounds how long an entry is served once notifications
+// may be missed, as it does for keys.
 type clientCache struct {
-	c    *otter.Cache[string, *keyhub.Client]
-	load otter.LoaderFunc[string, *keyhub.Client]
+	c     *otter.Cache[string, cachedClient]
+	load  otter.LoaderFunc[string, cachedClient]
+	watch *verify.Watch
 }
 
-func newClientCache(store keyhub.Store) *clientCache {
-	cc := &clientCache{c: otter.Must(&otter.Options[string, *keyhub.Client]{
+// cachedClient is a client with the watch stamp taken before it was read.
+type cachedClient struct {
+	cl     *keyhub.Client
+	loaded int64
+}
+
+func newClientCache(store keyhub.Store, watch *verify.Watch) *clientCache {
+	cc := &clientCache{watch: watch, c: otter.Must(&otter.Options[string, cachedClient]{
 		MaximumSize:      10_000,
-		ExpiryCalculator: otter.ExpiryWriting[string, *keyhub.Client](5 * time.Second),
+		ExpiryCalculator: otter.ExpiryWriting[string, cachedClient](5 * time.Second),
 	})}
-	cc.load = func(ctx context.Context, id string) (*keyhub.Client, error) {
+	cc.load = func(ctx context.Context, id string) (cachedClient, error) {
+		at := watch.Stamp()
 		var cl *keyhub.Client
 		err := store.View(ctx, func(tx keyhub.Tx) (err error) {
 			cl, err = tx.LookupClient(ctx, id)
 			return err
 		})
 		if keyhub.IsKind(err, keyhub.KindNotFound) {
-			return nil, otter.ErrNotFound
+			return cachedClient{}, otter.ErrNotFound
 		}
-		return cl, err
+		return cachedClient{cl: cl, loaded: at}, err
 	}
 	return cc
 }
 
 // get answers the client, or nil if it does not exist.
 func (cc *clientCache) get(ctx context.Context, id string) (*keyhub.Client, error) {
-	cl, err := cc.c.Get(ctx, id, cc.load)
+	if e, ok := cc.c.GetIfPresent(id); ok {
+		if cc.watch.Trusted(e.loaded) {
+			return e.cl, nil
+		}
+		cc.c.Invalidate(id)
+	}
+	e, err := cc.c.Get(ctx, id, cc.load)
 	if errors.Is(err, otter.ErrNotFound) {
 		return nil, nil
 	}
-	return cl, err
+	return e.cl, err
 }
 
 func (cc *clientCache) invalidate(id string) { cc.c.Invalidate(id) }

@@ -161,7 +161,7 @@ prints a shell completion script.
 	root.AddCommand(
 		newTenantsCmd(e), newScopesCmd(e), newKeysCmd(e), newRolesCmd(e), newClientsCmd(e),
 		newSigningKeysCmd(e), newAuditCmd(e), newVerifyCmd(e), newAuthCmd(e), newScanCmd(e), newWebhooksCmd(e),
-		login, logout, profiles, serve, migrate, version,
+		login, logout, profiles, serve, migrate, version, newOperatorKeyCmd(e),
 	)
 	// Shell completion: keyhub completion bash|zsh|fish|powershell. Made
 	// now rather than by cobra at run time, so that it is marked local;

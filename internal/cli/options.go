@@ -72,6 +72,9 @@ func (o *serverOptions) serveRows() []config.Option {
 			DefaultDoc: "keyhub.master.key beside the SQLite file",
 			Usage:      "file holding the base64 master key (32 bytes), created on first start if missing; PostgreSQL nodes must all be given the same key",
 			Set:        config.String(&o.cfg.MasterKey), SetPath: config.String(&o.cfg.MasterKeyFile)},
+		{Name: "bootstrap-key-file", Env: "KEYHUB_BOOTSTRAP_KEY_FILE", DefaultDoc: "standard output",
+			Usage: "file (created with mode 0600, never overwritten) to write the bootstrap operator key to, instead of a KEYHUB_API_KEY= line on standard output",
+			Set:   config.String(&o.cfg.BootstrapKeyFile)},
 		{Name: "issuer", Env: "KEYHUB_ISSUER", DefaultDoc: "http://ADDR, https://ADDR with TLS",
 			Usage: "issuer URL of keyhub's tokens and base of its OAuth metadata; set it to the public URL",
 			Set:   config.String(&o.cfg.Issuer)},
@@ -83,6 +86,9 @@ func (o *serverOptions) serveRows() []config.Option {
 		{Name: "management-audience", Env: "KEYHUB_MANAGEMENT_AUDIENCE", Default: "hub:api",
 			Usage: "audience keyhub's tokens need to reach the management API",
 			Set:   config.String(&o.cfg.ManagementAudience)},
+		{Name: "max-stale", Env: "KEYHUB_MAX_STALE", Default: "10s",
+			Usage: "on PostgreSQL, how long a node that has lost its cache invalidation connection serves cached answers before reading every answer from the store",
+			Set:   config.Parse(&o.cfg.MaxStale, parseMaxStale)},
 		{Name: "trusted-issuers", Env: "KEYHUB_TRUSTED_ISSUERS", FileFlag: "trusted-issuers", Secret: true,
 			Usage: "file of the JSON array of trusted external identity providers",
 			Set:   config.Parse(&o.cfg.Providers, parseProviders)},
@@ -128,7 +134,7 @@ func (o *serverOptions) resolve(ctx context.Context, e *env) (*slog.Logger, erro
 	}
 	log := newLogger(e.stderr, o.logFormat, o.logLevel)
 	log.LogAttrs(ctx, slog.LevelInfo, "configuration", o.set.Attrs()...)
-	o.cfg.Log, o.cfg.Stderr = log, e.stderr
+	o.cfg.Log, o.cfg.Stdout = log, e.stdout
 	return log, nil
 }
 
@@ -186,6 +192,17 @@ func parseMetrics(s string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%q is not on, off or a listen address such as 127.0.0.1:9100", s)
+}
+
+// parseMaxStale reads --max-stale: long enough for a heartbeat or two to
+// fail before the node gives up on its cache, and no longer than the
+// cache's one-minute TTL, which bounds staleness anyway.
+func parseMaxStale(s string) (time.Duration, error) {
+	d, err := keyhub.ParseDuration(s)
+	if err != nil || d < 100*time.Millisecond || d > time.Minute {
+		return 0, fmt.Errorf("%q is not a duration from 100ms to 1m, such as 10s", s)
+	}
+	return d, nil
 }
 
 // parseProviders reads the trusted issuers' JSON; no text means none.

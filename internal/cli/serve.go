@@ -18,7 +18,9 @@ func newServeCmd(e *env) *cobra.Command {
 		Short: "Run the keyhub server",
 		Long: `Run the keyhub server. With no configuration it listens on 127.0.0.1:8080 and
 keeps its data in ./keyhub.db (SQLite). On an empty store it prints a bootstrap
-operator key once, on a line of its own: KEYHUB_API_KEY=<key>.
+operator key once, on a line of its own on standard output (or writes that line
+to --bootstrap-key-file): KEYHUB_API_KEY=<key>. The log, on standard error, never
+holds it. Lost it? See "keyhub operator-key create".
 
 ` + secretsHelp(o.set.Options()) + "\n" + compatHelp(),
 		Args: args(),

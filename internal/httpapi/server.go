@@ -6,6 +6,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -55,49 +56,49 @@ func (s *Server) routes() {
 	s.handle("GET /openapi/{document}", s.document)
 	s.handle("GET /metrics", s.metrics)
 
-	s.handle("POST /v1/tenants", s.authed(s.createTenant))
+	s.creates("POST /v1/tenants", s.authed(s.createTenant))
 	s.handle("GET /v1/tenants", s.authed(s.listTenants))
 	s.handle("GET /v1/tenants/{id}", s.authed(s.getTenant))
 	s.handle("PATCH /v1/tenants/{id}", s.authed(s.updateTenant))
 
-	s.handle("POST /v1/scopes", s.authed(s.createScope))
+	s.creates("POST /v1/scopes", s.authed(s.createScope))
 	s.handle("GET /v1/scopes", s.authed(s.listScopes))
 	s.handle("DELETE /v1/scopes/{name}", s.authed(s.deleteScope))
 
-	s.handle("POST /v1/api-keys", s.authed(s.createKey))
+	s.creates("POST /v1/api-keys", s.authed(s.createKey))
 	s.handle("GET /v1/api-keys", s.authed(s.listKeys))
 	s.handle("GET /v1/api-keys/{id}", s.authed(s.getKey))
 	s.handle("PATCH /v1/api-keys/{id}", s.authed(s.updateKey))
 	s.handle("DELETE /v1/api-keys/{id}", s.authed(s.revokeKey))
-	s.handle("POST /v1/api-keys/{id}/rotate", s.authed(s.rotateKey))
+	s.creates("POST /v1/api-keys/{id}/rotate", s.authed(s.rotateKey))
 	s.handle("GET /v1/api-keys/{id}/usage", s.authed(s.keyUsage))
 
-	s.handle("POST /v1/roles", s.authed(s.createRole))
+	s.creates("POST /v1/roles", s.authed(s.createRole))
 	s.handle("GET /v1/roles", s.authed(s.listRoles))
 	s.handle("GET /v1/roles/{id}", s.authed(s.getRole))
 	s.handle("PATCH /v1/roles/{id}", s.authed(s.updateRole))
 	s.handle("DELETE /v1/roles/{id}", s.authed(s.deleteRole))
 
-	s.handle("POST /v1/clients", s.authed(s.createClient))
+	s.creates("POST /v1/clients", s.authed(s.createClient))
 	s.handle("GET /v1/clients", s.authed(s.listClients))
 	s.handle("GET /v1/clients/{id}", s.authed(s.getClient))
 	s.handle("PATCH /v1/clients/{id}", s.authed(s.updateClient))
 	s.handle("DELETE /v1/clients/{id}", s.authed(s.deleteClient))
-	s.handle("POST /v1/clients/{id}/rotate-secret", s.authed(s.rotateClientSecret))
+	s.creates("POST /v1/clients/{id}/rotate-secret", s.authed(s.rotateClientSecret))
 
 	s.handle("GET /v1/audit-events", s.authed(s.listAudit))
 
-	s.handle("POST /v1/signing-keys/rotate", s.authed(s.rotateSigningKey))
+	s.creates("POST /v1/signing-keys/rotate", s.authed(s.rotateSigningKey))
 
 	s.handle("POST /v1/keys/verify", s.authed(s.verifyKey))
 	s.handle("POST /v1/keys/revoke", s.authed(s.revokeKeyBySecret))
 
-	s.handle("POST /v1/webhooks", s.authed(s.createWebhook))
+	s.creates("POST /v1/webhooks", s.authed(s.createWebhook))
 	s.handle("GET /v1/webhooks", s.authed(s.listWebhooks))
 	s.handle("GET /v1/webhooks/{id}", s.authed(s.getWebhook))
 	s.handle("PATCH /v1/webhooks/{id}", s.authed(s.updateWebhook))
 	s.handle("DELETE /v1/webhooks/{id}", s.authed(s.deleteWebhook))
-	s.handle("POST /v1/webhooks/{id}/rotate-secret", s.authed(s.rotateWebhookSecret))
+	s.creates("POST /v1/webhooks/{id}/rotate-secret", s.authed(s.rotateWebhookSecret))
 	s.handle("GET /v1/webhooks/{id}/deliveries", s.authed(s.listDeliveries))
 	s.handle("POST /v1/webhooks/{id}/deliveries/{delivery}/retry", s.authed(s.retryDelivery))
 
@@ -107,6 +108,12 @@ func (s *Server) routes() {
 
 // handle registers a native route.
 func (s *Server) handle(pattern string, h http.HandlerFunc) { s.router.Handle(pattern, h) }
+
+// creates registers a native route that creates something: it honours
+// Idempotency-Key.
+func (s *Server) creates(pattern string, h http.HandlerFunc) {
+	s.router.Handle(pattern, Idempotent{Handler: h})
+}
 
 // Handle registers a route of another surface (OAuth) on the same router,
 // so that it gets the same 404 and 405 answers.
@@ -132,6 +139,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeProblem(w, problemOf(keyhub.Errorf(keyhub.KindInternal, "internal error")))
 		}
 	}()
+	if s.wantsIdempotency(r) {
+		r = r.WithContext(context.WithValue(r.Context(), idempotencyServer{}, s))
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -193,7 +203,7 @@ func (s *Server) Caller(r *http.Request) (*keyhub.Caller, error) {
 		return nil, keyhub.CodedErrorf(keyhub.KindUnauthorized, "unauthenticated", "missing Authorization: Bearer credential")
 	}
 	ip := remoteIP(r)
-	p, err := s.svc.Auth.Authenticate(r.Context(), token, ip)
+	p, err := s.authenticate(r, token, ip)
 	if err != nil {
 		return nil, err
 	}
@@ -260,9 +270,19 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.svc.Ready(ctx); err != nil {
 		s.log.Warn("readiness check failed", "error", err.Error())
-		writeProblem(w, Problem{Type: "urn:keyhub:problem:unavailable", Title: http.StatusText(503), Status: 503,
-			Detail: "store unreachable", Code: "unavailable"})
+		writeProblem(w, problemOf(unready(err)))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// unready is the error /readyz answers for err: the node's own account of
+// why it is degraded, or that the store did not answer. Nothing of a
+// driver's message reaches the body.
+func unready(err error) error {
+	var e *keyhub.Error
+	if errors.As(err, &e) && e.Kind == keyhub.KindUnavailable {
+		return e
+	}
+	return keyhub.ErrUnavailable
 }

@@ -122,6 +122,9 @@ type Services struct {
 	GitHub LeakSignatures
 	// Ready reports whether the store answers, for /readyz.
 	Ready func(context.Context) error
+	// Idempotency keeps the answers of creating requests for
+	// Idempotency-Key; nil serves them without it.
+	Idempotency IdempotencyKeeper
 	// Now is the clock key states are derived at.
 	Now func() time.Time
 }

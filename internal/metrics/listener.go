@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/keyhub/keyhub"
@@ -11,6 +13,8 @@ import (
 type Invalidations interface {
 	Invalidate(keyhub.Change)
 	InvalidateAll()
+	// Heard confirms that every change committed before at was applied.
+	Heard(at time.Time)
 }
 
 // Listener counts what the PostgreSQL change listener delivers to the
@@ -55,6 +59,9 @@ func (l *Listener) Invalidate(c keyhub.Change) {
 	}
 	l.inner.Invalidate(c)
 }
+
+// Heard passes the listener's heartbeat on.
+func (l *Listener) Heard(at time.Time) { l.inner.Heard(at) }
 
 // InvalidateAll counts a resync and passes it on.
 func (l *Listener) InvalidateAll() {

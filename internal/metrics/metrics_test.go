@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -71,6 +72,7 @@ type recorder struct{ got []string }
 
 func (r *recorder) Invalidate(c keyhub.Change) { r.got = append(r.got, fmt.Sprint(c.Kind)) }
 func (r *recorder) InvalidateAll()             { r.got = append(r.got, "all") }
+func (r *recorder) Heard(time.Time)            {}
 
 func TestListenerCountsAndPassesOn(t *testing.T) {
 	reg := prometheus.NewRegistry()

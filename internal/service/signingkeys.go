@@ -51,15 +51,44 @@ func (s *Service) BootstrapOperator(ctx context.Context) (string, error) {
 		if err != nil || n > 0 {
 			return err
 		}
-		key, err = s.createOperatorKey(ctx, tx, "bootstrap operator key", keyhub.Actor{Type: "system", ID: "bootstrap"})
+		_, key, err = s.createOperatorKey(ctx, tx, "bootstrap operator key", keyhub.Actor{Type: "system", ID: "bootstrap"})
 		return err
 	})
 	return key, err
 }
 
+// OperatorKeyCreator is the actor of the audit events of operator keys
+// minted offline.
+var OperatorKeyCreator = keyhub.Actor{Type: "system", ID: "operator-key-create"}
+
+// CreateOperatorKey mints another operator key, for an operator who lost
+// theirs. It has no caller to authorize: `keyhub operator-key create` calls
+// it with the store in hand, and access to the database is the authority.
+// The audit log records it as done by OperatorKeyCreator. It returns the
+// key and its secret, which is shown only this once.
+func (s *Service) CreateOperatorKey(ctx context.Context, name string) (*keyhub.APIKey, string, error) {
+	var v keyhub.Validation
+	name = validName(&v, "name", name)
+	if err := v.Err(); err != nil {
+		return nil, "", err
+	}
+	var (
+		k   *keyhub.APIKey
+		key string
+	)
+	err := s.store.Update(ctx, func(tx keyhub.Tx) (err error) {
+		k, key, err = s.createOperatorKey(ctx, tx, name, OperatorKeyCreator)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return k, key, nil
+}
+
 // createOperatorKey makes an operator key holding every scope, on behalf of
 // the system (not of a caller: there is none yet, or it lost its key).
-func (s *Service) createOperatorKey(ctx context.Context, tx keyhub.Tx, name string, by keyhub.Actor) (string, error) {
+func (s *Service) createOperatorKey(ctx context.Context, tx keyhub.Tx, name string, by keyhub.Actor) (*keyhub.APIKey, string, error) {
 	now := s.Now()
 	key := secret.NewKey("kh_op")
 	h := secret.Hash(key)
@@ -70,8 +99,8 @@ func (s *Service) createOperatorKey(ctx context.Context, tx keyhub.Tx, name stri
 	}
 	k.Normalize()
 	if err := tx.CreateAPIKey(ctx, k); err != nil {
-		return "", err
+		return nil, "", err
 	}
 	system := &keyhub.Caller{Principal: &keyhub.Principal{Actor: by, Scopes: []string{"*"}, Operator: true}}
-	return key, s.record(ctx, tx, system, "", change{action: "operator_key.created", after: k}, now)
+	return k, key, s.record(ctx, tx, system, "", change{action: "operator_key.created", after: k}, now)
 }

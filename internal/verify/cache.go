@@ -22,12 +22,18 @@ type digest = [sha256.Size]byte
 // cache for records that name it; a load in flight during the sweep is
 // caught by the epoch: the sweep bumps it first, and a lookup that sees it
 // move during its load drops what it loaded and loads again.
+//
+// Every entry remembers when it was read from the store, and watch decides
+// whether it may still be served: an entry it no longer trusts is read
+// again, so a node cut off from other nodes' changes answers from the
+// store or not at all.
 type cache struct {
 	pos   *otter.Cache[digest, *Record]
-	neg   *otter.Cache[digest, struct{}]
+	neg   *otter.Cache[digest, int64] // the watch stamp of the lookup that found nothing
 	epoch atomic.Uint64
 	load  otter.LoaderFunc[digest, *Record]
 	met   *metrics
+	watch *Watch
 }
 
 // CacheConfig bounds the verification cache.
@@ -58,25 +64,31 @@ func (c *CacheConfig) defaults() {
 	}
 }
 
-func newCache(cfg CacheConfig, load func(ctx context.Context, h digest) (*Record, error), met *metrics) *cache {
+func newCache(cfg CacheConfig, watch *Watch, load func(ctx context.Context, h digest) (*Record, error), met *metrics) *cache {
 	cfg.defaults()
 	c := &cache{
+		watch: watch,
 		pos: otter.Must(&otter.Options[digest, *Record]{
 			MaximumSize:      cfg.Size,
 			ExpiryCalculator: otter.ExpiryWriting[digest, *Record](cfg.TTL),
 			OnDeletion:       onDeletion[*Record](met, cacheKeys),
 		}),
-		neg: otter.Must(&otter.Options[digest, struct{}]{
+		neg: otter.Must(&otter.Options[digest, int64]{
 			MaximumSize:      cfg.NegativeSize,
-			ExpiryCalculator: otter.ExpiryWriting[digest, struct{}](cfg.NegativeTTL),
-			OnDeletion:       onDeletion[struct{}](met, cacheUnknown),
+			ExpiryCalculator: otter.ExpiryWriting[digest, int64](cfg.NegativeTTL),
+			OnDeletion:       onDeletion[int64](met, cacheUnknown),
 		}),
 		met: met,
 	}
 	c.load = func(ctx context.Context, h digest) (*Record, error) {
+		// Stamped before the read: the entry is at least this current.
+		at := watch.Stamp()
 		rec, err := load(ctx, h)
 		if keyhub.IsKind(err, keyhub.KindNotFound) {
 			return nil, otter.ErrNotFound
+		}
+		if rec != nil {
+			rec.loaded = at
 		}
 		return rec, err
 	}
@@ -84,22 +96,30 @@ func newCache(cfg CacheConfig, load func(ctx context.Context, h digest) (*Record
 }
 
 // get answers the record of h, nil if no key has that digest. Concurrent
-// misses of one digest load it once.
+// misses of one digest load it once. An entry the watch no longer trusts
+// is dropped and loaded again.
 func (c *cache) get(ctx context.Context, h digest) (*Record, error) {
 	if rec, ok := c.pos.GetIfPresent(h); ok {
-		c.met.hit()
-		return rec, nil
+		if c.watch.Trusted(rec.loaded) {
+			c.met.hit()
+			return rec, nil
+		}
+		c.pos.Invalidate(h)
 	}
-	if _, ok := c.neg.GetIfPresent(h); ok {
-		c.met.unknownHit()
-		return nil, nil
+	if at, ok := c.neg.GetIfPresent(h); ok {
+		if c.watch.Trusted(at) {
+			c.met.unknownHit()
+			return nil, nil
+		}
+		c.neg.Invalidate(h)
 	}
 	c.met.miss()
 	for {
 		e := c.epoch.Load()
+		at := c.watch.Stamp()
 		rec, err := c.pos.Get(ctx, h, c.load)
 		if errors.Is(err, otter.ErrNotFound) {
-			c.neg.Set(h, struct{}{})
+			c.neg.Set(h, at)
 			if c.epoch.Load() != e {
 				c.neg.Invalidate(h)
 			}

@@ -44,6 +44,9 @@ type Record struct {
 	// Principal is who the key speaks for when it calls keyhub itself.
 	// Shared by every request using the key: never modified.
 	Principal *keyhub.Principal
+
+	// loaded is the watch stamp taken before the record was read.
+	loaded int64
 }
 
 // Request is one verification question.
@@ -77,6 +80,10 @@ type Result struct {
 // Config configures a Verifier; zero values are sensible defaults.
 type Config struct {
 	Cache CacheConfig
+	// MaxStale bounds how long cached answers are served once the node
+	// stops hearing other nodes' changes (default DefaultMaxStale); it
+	// applies once the Watch tracks.
+	MaxStale time.Duration
 	// FlushInterval is how often usage is written (default 5s).
 	FlushInterval time.Duration
 	Now           func() time.Time
@@ -92,6 +99,7 @@ type Verifier struct {
 	now      func() time.Time
 	log      *slog.Logger
 	cache    *cache
+	watch    *Watch
 	limits   *limiter
 	usage    *usage
 	interval time.Duration
@@ -112,10 +120,15 @@ func New(store keyhub.Store, cfg Config) *Verifier {
 	}
 	v := &Verifier{store: store, now: cfg.Now, log: cfg.Log, limits: newLimiter(), usage: newUsage(), interval: cfg.FlushInterval,
 		met: newMetrics(cfg.Metrics)}
-	v.cache = newCache(cfg.Cache, v.load, v.met)
+	v.watch = newWatch(cfg.MaxStale, cfg.Now)
+	v.cache = newCache(cfg.Cache, v.watch, v.load, v.met)
 	v.met.registerSize(cfg.Metrics, v.cache)
 	return v
 }
+
+// Watch is what bounds the staleness of this verifier's cache, and of
+// every other cache of the node that asks it.
+func (v *Verifier) Watch() *Watch { return v.watch }
 
 // Lookup parses key and finds its record. A malformed key answers Malformed
 // without touching the store or the cache; an unknown one NotFound.

@@ -53,7 +53,7 @@ func routes(mux *http.ServeMux, d compat.Deps) *httpapi.Routes {
 	h := &handler{d: d}
 	rt := httpapi.NewRoutes(mux, notAllowed)
 	rt.HandleFunc("GET /v1/hubs/current/api-keys", h.list)
-	rt.HandleFunc("POST /v1/hubs/current/api-keys", h.create)
+	rt.Handle("POST /v1/hubs/current/api-keys", httpapi.Idempotent{Handler: http.HandlerFunc(h.create), Fail: h.writeError, Headers: []string{HubHeader}})
 	rt.HandleFunc("GET /v1/hubs/current/api-keys/{apikeyId}", h.get)
 	rt.HandleFunc("PATCH /v1/hubs/current/api-keys/{apikeyId}", h.update)
 	rt.HandleFunc("DELETE /v1/hubs/current/api-keys/{apikeyId}", h.delete)

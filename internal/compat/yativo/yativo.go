@@ -45,7 +45,7 @@ func routes(mux *http.ServeMux, d compat.Deps) *httpapi.Routes {
 	h := &handler{d: d}
 	rt := httpapi.NewRoutes(mux, notAllowed)
 	rt.HandleFunc("GET /api/business/api-keys", h.list)
-	rt.HandleFunc("POST /api/business/api-keys", h.create)
+	rt.Handle("POST /api/business/api-keys", httpapi.Idempotent{Handler: http.HandlerFunc(h.create), Fail: h.writeError})
 	rt.HandleFunc("DELETE /api/business/api-keys/{id}", h.delete)
 	return rt
 }

@@ -61,7 +61,7 @@ func routes(mux *http.ServeMux, d compat.Deps) *httpapi.Routes {
 	rt.HandleFunc("GET /api/tenant/api-keys", h.list)
 	rt.HandleFunc("GET /api/tenant/api-keys/{id}", h.get)
 	rt.HandleFunc("DELETE /api/tenant/api-keys/{id}", h.delete)
-	rt.HandleFunc("POST /api/api-keys", h.create)
+	rt.Handle("POST /api/api-keys", httpapi.Idempotent{Handler: http.HandlerFunc(h.create), Fail: h.writeError})
 	rt.HandleFunc("GET /api/api-keys/{id}", h.get)
 	rt.HandleFunc("DELETE /api/api-keys/{id}", h.delete)
 	return rt

@@ -16,10 +16,20 @@ import (
 	"github.com/keyhub/keyhub/internal/store/postgres/pgtest"
 )
 
-// recorder records invalidations as strings.
+// recorder records invalidations as strings, and heartbeats.
 type recorder struct {
-	mu  sync.Mutex
-	got []string
+	mu    sync.Mutex
+	got   []string
+	heard []time.Time
+}
+
+// Heard records the time and a "heard" entry among the invalidations, so
+// that tests see what came first.
+func (r *recorder) Heard(at time.Time) {
+	r.mu.Lock()
+	r.heard = append(r.heard, at)
+	r.got = append(r.got, "heard")
+	r.mu.Unlock()
 }
 
 func (r *recorder) add(s string)   { r.mu.Lock(); r.got = append(r.got, s); r.mu.Unlock() }
@@ -80,7 +90,7 @@ func TestInvalidationsReachOtherNodes(t *testing.T) {
 	rec := &recorder{}
 	ready := make(chan struct{})
 	done := make(chan struct{})
-	go func() { b.Listen(ctx, rec, nil, ready); close(done) }()
+	go func() { b.Listen(ctx, rec, postgres.ListenConfig{Ready: ready}); close(done) }()
 	<-ready
 
 	announce(t, a, keyhub.Change{Kind: keyhub.ChangedKey, KeyHash: []byte{0xde, 0xad}},
@@ -186,7 +196,7 @@ func TestAnnounceDeliveredOnCommitOnly(t *testing.T) {
 	defer cancel()
 	rec := &recorder{}
 	ready, done := make(chan struct{}), make(chan struct{})
-	go func() { listener.Listen(lctx, rec, nil, ready); close(done) }()
+	go func() { listener.Listen(lctx, rec, postgres.ListenConfig{Ready: ready}); close(done) }()
 	<-ready
 	if err := s.Update(ctx, func(tx keyhub.Tx) error { return tx.Announce(ctx, changes[:3]) }); err != nil {
 		t.Fatal(err)
@@ -196,4 +206,83 @@ func TestAnnounceDeliveredOnCommitOnly(t *testing.T) {
 	rec.waitFor(t, "tenant ten_3")
 	cancel()
 	<-done
+}
+
+// TestHeartbeatConfirmsTheListener: the listener confirms its connection
+// every heartbeat, with times that only grow, and a heartbeat sent after a
+// change committed is confirmed only once that change is applied: Heard
+// promises what bounded staleness relies on. When the connection dies the
+// listener reconnects, drops everything, then confirms again.
+func TestHeartbeatConfirmsTheListener(t *testing.T) {
+	url := pgtest.URL(t)
+	a, b := openURL(t, url), openURL(t, url)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rec := &recorder{}
+	ready, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		b.Listen(ctx, rec, postgres.ListenConfig{Ready: ready, Heartbeat: 50 * time.Millisecond})
+		close(done)
+	}()
+	<-ready
+	// until waits, boundedly, until cond holds of the events and heartbeat
+	// times recorded so far.
+	until := func(what string, cond func(got []string, heard []time.Time) bool) ([]string, []time.Time) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			rec.mu.Lock()
+			got, heard := slices.Clone(rec.got), slices.Clone(rec.heard)
+			rec.mu.Unlock()
+			if cond(got, heard) {
+				return got, heard
+			}
+		}
+		t.Fatalf("never %s: %v", what, rec.got)
+		return nil, nil
+	}
+	_, heard := until("4 heartbeats", func(_ []string, h []time.Time) bool { return len(h) >= 4 })
+	for i := 1; i < len(heard); i++ {
+		if !heard[i].After(heard[i-1]) {
+			t.Fatalf("heartbeat %d at %v is not after %v", i, heard[i], heard[i-1])
+		}
+	}
+
+	announce(t, a, keyhub.Change{Kind: keyhub.ChangedTenant, TenantID: "ten_beat"})
+	committed := time.Now()
+	got, heard := until("a heartbeat sent after the commit", func(_ []string, h []time.Time) bool {
+		return h[len(h)-1].After(committed)
+	})
+	// The k-th "heard" event is heard[k]: the first heartbeat sent after
+	// the commit comes after the change.
+	k := slices.IndexFunc(heard, func(at time.Time) bool { return at.After(committed) })
+	if change, beat := slices.Index(got, "tenant ten_beat"), nth(got, "heard", k); change < 0 || change > beat {
+		t.Fatalf("a heartbeat sent after the commit was confirmed before the change was applied: %v", got)
+	}
+
+	// Kill the listening connection: the listener reconnects, drops
+	// everything and confirms again.
+	mark := len(got)
+	if _, err := a.Pool().Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE query LIKE 'LISTEN keyhub_invalidate%' AND pid <> pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	until("a heartbeat after the drop", func(g []string, _ []time.Time) bool {
+		all := slices.Index(g[mark:], "all")
+		return all >= 0 && slices.Contains(g[mark+all:], "heard")
+	})
+	cancel()
+	<-done
+}
+
+// nth is the index of the k-th (from 0) occurrence of s in list, or -1.
+func nth(list []string, s string, k int) int {
+	for i, v := range list {
+		if v == s {
+			if k == 0 {
+				return i
+			}
+			k--
+		}
+	}
+	return -1
 }

@@ -11,7 +11,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 
 	"github.com/keyhub/keyhub"
@@ -53,8 +55,14 @@ func dsn(path string, immediate bool) string {
 }
 
 // Open opens (creating if needed) the SQLite database at path and applies
-// the embedded migrations.
+// the embedded migrations. A new database file is created with mode 0600:
+// it holds key digests, sealed secrets and the audit log, which no other
+// user of the machine should read. SQLite gives the -wal and -shm files it
+// creates beside it the database file's mode.
 func Open(ctx context.Context, path string) (*Store, error) {
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
 	write, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -90,6 +98,19 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// createPrivate creates an empty file at path with mode 0600 unless one
+// exists; an existing database keeps the mode its owner gave it.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // View runs fn in a read-only transaction on the read pool; it sees one

@@ -2,8 +2,11 @@ package sqlite_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/store/sqlite"
@@ -36,4 +39,28 @@ func TestStore(t *testing.T) {
 			return func() keyhub.Store { return open(t, path) }
 		},
 	})
+}
+
+// TestFilesArePrivate opens a new database and writes to it: the database
+// file and the -wal and -shm files SQLite makes beside it are readable by
+// their owner only, whatever the umask lets through.
+func TestFilesArePrivate(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	path := filepath.Join(t.TempDir(), "keyhub.db")
+	s := open(t, path)
+	if err := s.Update(context.Background(), func(tx keyhub.Tx) error {
+		return tx.CreateScope(context.Background(), &keyhub.ScopeEntry{Name: "a:read", CreatedAt: time.Now().UTC()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if mode := fi.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s has mode %o, want 600", filepath.Base(name), mode)
+		}
+	}
 }

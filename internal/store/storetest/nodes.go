@@ -22,6 +22,7 @@ var nodeCases = []nodeCase{
 	{"ConcurrentRefillHappensOnce", testNodesRefillOnce},
 	{"UsageBatchesNeitherFailNorLoseCounts", testNodesUsageBatches},
 	{"ConcurrentBootstrapCreatesOneKey", testNodesBootstrap},
+	{"ConcurrentIdempotencyClaimsOneWins", testNodesOneClaimWins},
 }
 
 // openNodes opens n stores on the database.

@@ -75,6 +75,7 @@ func Run(t *testing.T, b Backend) {
 		{"SigningKeys", signingKeyCases},
 		{"RevokedTokens", revokedTokenCases},
 		{"Webhooks", webhookCases},
+		{"Idempotency", idempotencyCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
