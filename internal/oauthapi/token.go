@@ -76,33 +76,33 @@ type tokenResponse struct {
 func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 	form, err := parseForm(w, r)
 	if err != nil {
-		h.fail(w, err, false)
+		h.fail(w, err)
 		return
 	}
-	id, secret, basic, err := clientCredentials(r, form)
+	id, secret, err := clientCredentials(r, form)
 	if err != nil {
-		h.fail(w, err, basic)
+		h.fail(w, err)
 		return
 	}
 	cl, err := h.authenticateClient(r, id, secret)
 	if err != nil {
-		h.fail(w, err, basic)
+		h.fail(w, err)
 		return
 	}
 	switch gt := form.Get("grant_type"); gt {
 	case "client_credentials":
 	case "":
-		writeOAuthError(w, "invalid_request", "grant_type is required", basic)
+		writeOAuthError(w, "invalid_request", "grant_type is required")
 		return
 	default:
-		writeOAuthError(w, "unsupported_grant_type", "only client_credentials is supported", basic)
+		writeOAuthError(w, "unsupported_grant_type", "only client_credentials is supported")
 		return
 	}
 	tok, err := h.svc.IssueToken(r.Context(), cl, authn.TokenRequest{
 		Scope: form.Get("scope"), Audiences: form["audience"], Resources: form["resource"],
 	})
 	if err != nil {
-		h.fail(w, err, basic)
+		h.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: tok.AccessToken, TokenType: "Bearer", ExpiresIn: tok.ExpiresIn, Scope: tok.Scope})
@@ -110,17 +110,17 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 
 // fail answers err as an OAuth error; internal errors are logged, never
 // shown. A throttled client gets 429 with Retry-After.
-func (h *Handler) fail(w http.ResponseWriter, err error, basic bool) {
+func (h *Handler) fail(w http.ResponseWriter, err error) {
 	if e, ok := err.(*keyhub.Error); ok && e.Kind == keyhub.KindRateLimited {
 		w.Header().Set("Retry-After", strconv.Itoa(e.Extra["retry_after"].(int)))
-		writeOAuthErrorStatus(w, http.StatusTooManyRequests, e.Code, e.Message, basic)
+		writeOAuthErrorStatus(w, http.StatusTooManyRequests, e.Code, e.Message)
 		return
 	}
 	code, desc := codeOf(err)
 	if code == "server_error" {
 		h.log.Error("oauth request failed", "error", err.Error())
 	}
-	writeOAuthError(w, code, desc, basic)
+	writeOAuthError(w, code, desc)
 }
 
 func remoteIP(r *http.Request) string {

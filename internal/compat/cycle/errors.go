@@ -7,6 +7,7 @@ import (
 
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/compat"
+	"github.com/keyhub/keyhub/internal/httpapi"
 )
 
 // apiError is Cycle's error object.
@@ -85,7 +86,11 @@ func (h *handler) translate(r *http.Request, err error) *apiError {
 }
 
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	writeAPIError(w, h.translate(r, err))
+	ae := h.translate(r, err)
+	var e *keyhub.Error
+	errors.As(err, &e)
+	httpapi.Challenge(w.Header(), ae.Status, e)
+	writeAPIError(w, ae)
 }
 
 func writeAPIError(w http.ResponseWriter, e *apiError) {

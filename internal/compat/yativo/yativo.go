@@ -139,7 +139,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in createRequest
-	if err := httpapi.Decode(w, r, &in); err != nil {
+	if err := compat.Decode(w, r, &in); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -188,6 +188,6 @@ type errorBody struct {
 
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, e := h.d.Resolve(r, err)
-	e = compat.RenameFields(e, fieldNames)
-	compat.WriteJSON(w, status, errorBody{Status: "error", Message: e.Error(), Code: e.Code, Errors: e.Fields})
+	e = compat.RenameFields(err, e, fieldNames)
+	compat.WriteError(w, status, e, errorBody{Status: "error", Message: e.Error(), Code: e.Code, Errors: e.Fields})
 }

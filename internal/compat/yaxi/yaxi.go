@@ -162,7 +162,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in createRequest
-	if err := httpapi.Decode(w, r, &in); err != nil {
+	if err := compat.Decode(w, r, &in); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -245,10 +245,10 @@ type errorBody struct {
 
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, e := h.d.Resolve(r, err)
-	e = compat.RenameFields(e, fieldNames)
+	e = compat.RenameFields(err, e, fieldNames)
 	b := errorBody{Error: e.Code, Message: e.Message, Fields: e.Fields}
 	if sc, ok := e.Extra["scope"].(string); ok {
 		b.Scope = sc
 	}
-	compat.WriteJSON(w, status, b)
+	compat.WriteError(w, status, e, b)
 }

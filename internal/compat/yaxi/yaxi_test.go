@@ -200,6 +200,10 @@ func TestErrors(t *testing.T) {
 		{"PastExpiry", `{"name":"x","expiresAt":"2001-01-01T00:00:00Z"}`, 422, "validation_failed", "expiresAt"},
 		{"BadExpiry", `{"name":"x","expiresAt":"tomorrow"}`, 422, "validation_failed", "expiresAt"},
 		{"UnknownField", `{"name":"x","scopes":["a"]}`, 400, "unknown_field", "scopes"},
+		// meta is what servicePermissions is kept in, but the client sent
+		// meta: the error names what it sent.
+		{"UnknownFieldMeta", `{"name":"x","meta":{}}`, 400, "unknown_field", "meta"},
+		{"UnknownFieldExpires", `{"name":"x","expires_at":"2030-01-01T00:00:00Z"}`, 400, "unknown_field", "expires_at"},
 		{"WrongType", `{"name":"x","redirectScraping":"yes"}`, 400, "invalid_type", "redirectScraping"},
 		{"WrongTypeName", `{"name":5}`, 400, "invalid_type", "name"},
 		{"Malformed", `{"name":`, 400, "malformed_json", ""},
