@@ -55,7 +55,8 @@ func (s *Service) CreateRole(ctx context.Context, c *keyhub.Caller, in RoleCreat
 		if err := v.Err(); err != nil {
 			return err
 		}
-		r = &keyhub.Role{ID: keyhub.NewID(keyhub.PrefixRole, now), TenantID: t.ID, Name: name, Description: desc, Scopes: scopes, CreatedAt: now, UpdatedAt: now}
+		r = &keyhub.Role{ID: keyhub.NewID(keyhub.PrefixRole, now), TenantID: t.ID, Name: name, Description: desc, Scopes: scopes,
+			Creator: c.Principal.Actor, CreatedAt: now, UpdatedAt: now}
 		r.Normalize()
 		if err := tx.CreateRole(ctx, r); err != nil {
 			return err
