@@ -34,11 +34,11 @@ type ScopeEntry struct {
 
 // Role is a named set of scopes; member keys hold them in addition to their own.
 type Role struct {
-	ID          string    `json:"id"`
-	TenantID    string    `json:"tenant_id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	Scopes      []string  `json:"scopes"`
+	ID          string   `json:"id"`
+	TenantID    string   `json:"tenant_id"`
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Scopes      []string `json:"scopes"`
 	// Creator is who made the role; {"system", ""} for roles made before
 	// keyhub recorded it.
 	Creator   Actor     `json:"creator"`
