@@ -142,7 +142,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		aopts = append(aopts, authn.WithExternalProviders(providers))
 	}
-	core := NewCore(store, CoreConfig{Log: log, Cache: cfg.Cache, Audience: cfg.ManagementAudience,
+	core := NewCore(store, CoreConfig{Log: log, Cache: cfg.Cache, Audience: cfg.ManagementAudience, Master: master,
 		Auth: aopts, Manage: []service.Option{service.WithSigningKeys(keys)}})
 	defer core.Close()
 	for _, run := range []func(context.Context){keys.Run, deny.Run, core.Verifier.Run} {

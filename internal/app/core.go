@@ -18,8 +18,11 @@ type CoreConfig struct {
 	Cache verify.CacheConfig
 	// Audience is the management audience (default "hub:api").
 	Audience string
-	Auth     []authn.Option
-	Manage   []service.Option
+	// Master is the master key, which seals signing keys' secrets; without
+	// it signing keys cannot be made or checked.
+	Master []byte
+	Auth   []authn.Option
+	Manage []service.Option
 }
 
 // Core is one node's services over one store: the verifier and its cache,
@@ -45,6 +48,10 @@ func NewCore(raw keyhub.Store, cfg CoreConfig) *Core {
 	ver := verify.New(raw, verify.Config{Log: cfg.Log, Cache: cfg.Cache, Now: cfg.Now})
 	aopts := []authn.Option{authn.WithLogger(cfg.Log), authn.WithClock(cfg.Now)}
 	mopts := []service.Option{service.WithLogger(cfg.Log), service.WithClock(cfg.Now)}
+	if cfg.Master != nil {
+		aopts = append(aopts, authn.WithMasterKey(cfg.Master))
+		mopts = append(mopts, service.WithMasterKey(cfg.Master))
+	}
 	if cfg.Audience != "" {
 		aopts = append(aopts, authn.WithManagementAudience(cfg.Audience))
 		mopts = append(mopts, service.WithManagementAudience(cfg.Audience))

@@ -63,6 +63,10 @@ var openapiSchemas = map[string]struct {
 	"CreditsView":     {reflect.TypeFor[creditsView](), false},
 	"ClientView":      {reflect.TypeFor[ClientView](), false},
 	"VerifyAnswer":    {reflect.TypeFor[verifyAnswer](), false},
+	"TicketRequest":   {reflect.TypeFor[authn.TicketRequest](), true},
+	"TicketAnswer":    {reflect.TypeFor[ticketAnswer](), false},
+	"SignRequest":     {reflect.TypeFor[signRequest](), true},
+	"SignAnswer":      {reflect.TypeFor[signAnswer](), false},
 	"VerifyKeyInfo":   {reflect.TypeFor[verifyKeyInfo](), false},
 	"VerifyRole":      {reflect.TypeFor[verifyRole](), false},
 	"VerifyRateLimit": {reflect.TypeFor[verifyRateLimit](), false},
@@ -80,7 +84,7 @@ var openapiSchemas = map[string]struct {
 // openapiOtherSchemas are the schemas that describe no Go struct: ids,
 // strings with rules, and compositions checked on their own.
 var openapiOtherSchemas = []string{"TenantId", "KeyId", "RoleId", "ClientId", "EventId", "Scope", "Duration",
-	"KeyState", "VerifyCode", "KeyWithSecret", "ClientWithSecret", "UsageList",
+	"KeyState", "KeyKind", "VerifyCode", "KeyWithSecret", "ClientWithSecret", "UsageList",
 	// The OAuth endpoints (internal/oauthapi). Their form requests are read
 	// parameter by parameter, introspection and metadata answer maps, and
 	// the JWK Set is go-jose's: no struct to hold them to.

@@ -84,6 +84,9 @@ func (s *Server) routes() {
 
 	s.handle("POST /v1/keys/verify", s.authed(s.verifyKey))
 	s.handle("POST /v1/keys/revoke", s.authed(s.revokeKeyBySecret))
+
+	s.handle("POST /v1/tickets/verify", s.authed(s.verifyTicket))
+	s.handle("POST /v1/signing-keys/{id}/sign", s.authed(s.signWithKey))
 }
 
 // handle registers a native route.

@@ -14,10 +14,11 @@ var strictB64 = base64.RawURLEncoding.Strict()
 
 // errNotCanonical is the one refusal of CheckCompact; it names no part of
 // the token.
-var errNotCanonical = errors.New("not a compact JWS in canonical base64url")
+var errNotCanonical = errors.New("malformed: not a compact JWS in canonical base64url")
 
 // CheckCompact reports whether token is a compact JWS (RFC 7515 §7.1) of
-// three non-empty parts, each the canonical unpadded base64url of its bytes:
+// three parts, each the canonical unpadded base64url of its bytes (an
+// empty part is that of no bytes; what a part must hold is for the parser):
 // only the 64 characters of the base64url alphabet, no padding, no line
 // breaks (which Go's decoder would skip), zero trailing bits. Every JWS
 // keyhub reads — its own access tokens, external providers' tokens and
@@ -27,9 +28,6 @@ func CheckCompact(token string) error {
 		return errNotCanonical
 	}
 	for part := range strings.SplitSeq(token, ".") {
-		if part == "" {
-			return errNotCanonical
-		}
 		for i := 0; i < len(part); i++ {
 			c := part[i]
 			if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {

@@ -24,6 +24,8 @@ type Service struct {
 	// name none.
 	audience string
 	signing  SigningKeys
+	// master seals the secrets of signing keys.
+	master []byte
 }
 
 // DefaultManagementAudience is the audience of the YAXI document's tokens.
