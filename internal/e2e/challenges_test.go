@@ -29,6 +29,7 @@ func TestChallenges(t *testing.T) {
 		{"yaxi", "/api/api-keys", `{"name":"x"}`, nil},
 		{"cycle", "/v1/hubs/current/api-keys", `{"name":"x","role_id":"role_01HX9KZMB3F7VNQP8R2WDGT4E6"}`, []string{"X-Hub-Id: " + tenant}},
 		{"yativo", "/api/business/api-keys", `{"name":"x"}`, nil},
+		{"yativo v1", "/api/v1/business/api-keys", `{"name":"x"}`, nil},
 	}
 	for _, w := range writes {
 		t.Run(w.surface, func(t *testing.T) {
