@@ -135,6 +135,6 @@ func TestCompatCanBeSwitchedOff(t *testing.T) {
 	s.Run(t, []apitest.Scenario{
 		{Name: "YAXIOff", Method: "GET", URL: "/api/tenant/api-keys", Headers: op, Status: 404},
 		{Name: "YativoOff", Method: "GET", URL: "/api/business/api-keys", Headers: op, Status: 404},
-		{Name: "CycleOn", Method: "GET", URL: "/v1/hubs/current/api-keys", Headers: op, Status: 400}, // no X-Hub-Id
+		{Name: "CycleOn", Method: "GET", URL: "/v1/hubs/current/api-keys", Headers: op, Status: 422}, // no X-Hub-Id
 	})
 }

@@ -68,6 +68,7 @@ type RoleService interface {
 	ListRoles(ctx context.Context, c *keyhub.Caller, req service.PageRequest) (service.Page[*keyhub.Role], error)
 	UpdateRole(ctx context.Context, c *keyhub.Caller, id string, in service.RolePatch) (*keyhub.Role, error)
 	DeleteRole(ctx context.Context, c *keyhub.Caller, id string) error
+	CountRoleKeys(ctx context.Context, c *keyhub.Caller, id string) (int, error)
 }
 
 // ClientService manages OAuth clients.

@@ -207,3 +207,24 @@ func roleInUse(id string, n int) error {
 	e.Extra = map[string]any{"member_count": n}
 	return e
 }
+
+// CountRoleKeys counts the keys of the caller's tenant that belong to a
+// role, revoked ones included, as deleting the role sees them.
+func (s *Service) CountRoleKeys(ctx context.Context, c *keyhub.Caller, id string) (int, error) {
+	if err := c.Require(keyhub.ScopeReadRoles, "reading roles"); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.store.View(ctx, func(tx keyhub.Tx) error {
+		t, err := s.tenantOf(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		if _, err := getRole(ctx, tx, t.ID, id); err != nil {
+			return err
+		}
+		n, err = tx.CountRoleMembers(ctx, t.ID, id)
+		return err
+	})
+	return n, err
+}
