@@ -250,3 +250,43 @@ func respellings(token string, i int) []string {
 	}
 	return out
 }
+
+// TestSigningKeyNative makes a signing key on the native API, with scopes
+// that tickets are then checked against, and rotates it: the new key has
+// a new secret, and the old key's tickets stop when it expires.
+func TestSigningKeyNative(t *testing.T) {
+	s := apitest.Start(t, apitest.SQLite(t))
+	tenant := s.Tenant("acme", nil)
+	k := s.Native(201, "POST", "/v1/api-keys", s.Operator, tenant, map[string]any{"kind": "signing", "name": "signer", "scopes": []string{"payouts:write"}})
+	if k["kind"] != "signing" || !strings.HasPrefix(k["key"].(string), k["start"].(string)) {
+		t.Fatalf("created: %v", k)
+	}
+	id, key := k["id"].(string), secretBytes(t, k["key"].(string))
+	ask := func(kid string, secret []byte, scopes ...string) string {
+		t.Helper()
+		tk := mint(t, jwa.HS256(), secret, kid, map[string]any{"exp": time.Now().Unix() + 60}, nil)
+		return s.Native(200, "POST", "/v1/tickets/verify", s.Operator, "", map[string]any{"ticket": tk, "scopes": scopes})["code"].(string)
+	}
+	if c := ask(id, key, "payouts:write"); c != "VALID" {
+		t.Errorf("ticket: %s", c)
+	}
+	if c := ask(id, key, "refunds:write"); c != "INSUFFICIENT_SCOPE" {
+		t.Errorf("ticket for a scope the key lacks: %s", c)
+	}
+	s.Native(422, "POST", "/v1/api-keys", s.Operator, tenant, map[string]any{"kind": "hmac", "name": "x"})
+
+	r := s.Native(201, "POST", "/v1/api-keys/"+id+"/rotate", s.Operator, tenant, map[string]any{})
+	nid, nkey := r["id"].(string), secretBytes(t, r["key"].(string))
+	if r["kind"] != "signing" || string(nkey) == string(key) {
+		t.Fatalf("rotated: %v", r)
+	}
+	if c := ask(nid, nkey, "payouts:write"); c != "VALID" {
+		t.Errorf("new key's ticket: %s", c)
+	}
+	if c := ask(id, key); c != "EXPIRED" {
+		t.Errorf("old key's ticket after rotation without grace: %s", c)
+	}
+	if c := ask(nid, key); c != "INVALID_SIGNATURE" {
+		t.Errorf("old secret on the new key: %s", c)
+	}
+}
