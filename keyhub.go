@@ -49,13 +49,16 @@ type ScopeEntry struct {
 
 // Role is a named set of scopes; member keys hold them in addition to their own.
 type Role struct {
-	ID          string    `json:"id"`
-	TenantID    string    `json:"tenant_id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	Scopes      []string  `json:"scopes"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string   `json:"id"`
+	TenantID    string   `json:"tenant_id"`
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Scopes      []string `json:"scopes"`
+	// Creator is who made the role; {"system", ""} for roles made before
+	// keyhub recorded it.
+	Creator   Actor     `json:"creator"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Actor identifies who made a change or created an object.
@@ -84,11 +87,14 @@ func ValidKeyState(s string) bool {
 	return false
 }
 
-// APIKey is a stored API key. The secret itself is never stored: only its
-// SHA-256 (Hash) and a display hint (Start).
+// APIKey is a stored API key. A bearer key's secret is never stored: only
+// its SHA-256 (Hash) and a display hint (Start). A signing key's secret is
+// stored sealed under the master key (SealedSecret), since keyhub must use
+// it; its Hash is SigningDigest of its id (see KeyKind).
 type APIKey struct {
 	ID          string          `json:"id"`
 	TenantID    string          `json:"tenant_id"` // "" for operator keys
+	Kind        KeyKind         `json:"kind"`
 	Name        string          `json:"name"`
 	Environment string          `json:"environment"`
 	Start       string          `json:"start"`
@@ -109,6 +115,10 @@ type APIKey struct {
 	Creator     Actor     `json:"creator"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	// SealedSecret is a signing key's secret, AES-256-GCM-sealed under the
+	// master key; nil for bearer keys. Never marshalled, so never in an
+	// answer or an audit diff.
+	SealedSecret []byte `json:"-"`
 }
 
 // State derives the key's state at now. Precedence follows verification:
@@ -193,6 +203,9 @@ func IPAllowed(prefixes []netip.Prefix, ip netip.Addr) bool {
 // never nil and absent meta is the empty object. The service calls it
 // before every write; stores keep what they are given.
 func (k *APIKey) Normalize() {
+	if k.Kind == "" {
+		k.Kind = KeyKindBearer
+	}
 	k.Scopes, k.IPs = nonNil(k.Scopes), nonNil(k.IPs)
 	if len(k.Meta) == 0 || string(k.Meta) == "null" {
 		k.Meta = json.RawMessage(`{}`)

@@ -26,7 +26,7 @@ func TestServeHTTP(t *testing.T) {
 			{Name: "IssuerIsTheAddress", Method: "GET", URL: "/.well-known/oauth-authorization-server", Status: 200,
 				Contains: []string{`"issuer":"` + s.URL + `"`, `"token_endpoint":"` + s.URL + `/oauth2/token"`}},
 			{Name: "YAXI", Method: "GET", URL: "/api/tenant/api-keys", Headers: op, Status: 400, Contains: []string{"tenant_required"}},
-			{Name: "Cycle", Method: "GET", URL: "/v1/hubs/current/api-keys", Headers: op, Status: 400, Contains: []string{"400.missing-argument"}},
+			{Name: "Cycle", Method: "GET", URL: "/v1/hubs/current/api-keys", Headers: op, Status: 422, Contains: []string{"422.missing-argument"}},
 			{Name: "Yativo", Method: "GET", URL: "/api/business/api-keys", Headers: op, Status: 400, Contains: []string{`"status":"error"`}},
 		})
 	})

@@ -24,7 +24,9 @@ type CoreConfig struct {
 	MaxStale time.Duration
 	// Audience is the management audience (default "hub:api").
 	Audience string
-	// Master is the master key, which seals webhook signing secrets.
+	// Master is the master key, which seals webhook signing secrets and
+	// the secrets of signing keys; without it signing keys cannot be made
+	// or checked.
 	Master []byte
 	Auth   []authn.Option
 	Manage []service.Option
@@ -55,7 +57,11 @@ func NewCore(raw keyhub.Store, cfg CoreConfig) *Core {
 	ver := verify.New(raw, verify.Config{Log: cfg.Log, Cache: cfg.Cache, Now: cfg.Now, Metrics: cfg.Metrics, MaxStale: cfg.MaxStale})
 	aopts := []authn.Option{authn.WithLogger(cfg.Log), authn.WithClock(cfg.Now)}
 	mopts := []service.Option{service.WithLogger(cfg.Log), service.WithClock(cfg.Now),
-		service.WithRenderer(httpapi.EventData), service.WithMasterKey(cfg.Master)}
+		service.WithRenderer(httpapi.EventData)}
+	if cfg.Master != nil {
+		aopts = append(aopts, authn.WithMasterKey(cfg.Master))
+		mopts = append(mopts, service.WithMasterKey(cfg.Master))
+	}
 	if cfg.Audience != "" {
 		aopts = append(aopts, authn.WithManagementAudience(cfg.Audience))
 		mopts = append(mopts, service.WithManagementAudience(cfg.Audience))

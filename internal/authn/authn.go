@@ -31,6 +31,8 @@ type Service struct {
 	external ExternalVerifier
 	clients  *clientCache
 	verified *tokenCache
+	// master opens the sealed secrets of signing keys.
+	master []byte
 }
 
 // DefaultManagementAudience is the audience of the YAXI document's tokens.

@@ -33,27 +33,34 @@ func (s *Service) VerifyKey(ctx context.Context, c *keyhub.Caller, in VerifyRequ
 	if in.Key == "" {
 		v.Add("key", "is required")
 	}
-	for i, sc := range in.Scopes {
+	ip, cost := checkQuestion(&v, in.Scopes, in.IP, in.Cost)
+	if err := v.Err(); err != nil {
+		return verify.Result{}, err
+	}
+	return s.ver.Verify(ctx, verify.Request{Key: in.Key, Scopes: in.Scopes, IP: ip, TenantID: c.TenantID, Cost: cost})
+}
+
+// checkQuestion checks what a key or a ticket is asked about: required
+// scopes, the address it is used from and the credits it spends.
+func checkQuestion(v *keyhub.Validation, scopes []string, ipText string, costIn *int64) (netip.Addr, int64) {
+	for i, sc := range scopes {
 		if err := keyhub.ValidateScope(sc); err != nil {
 			v.Add("scopes["+strconv.Itoa(i)+"]", "%v", err)
 		}
 	}
 	var ip netip.Addr
-	if in.IP != "" {
+	if ipText != "" {
 		var err error
-		if ip, err = netip.ParseAddr(in.IP); err != nil || ip.Zone() != "" {
+		if ip, err = netip.ParseAddr(ipText); err != nil || ip.Zone() != "" {
 			v.Add("ip", "is not a valid IP address")
 		}
 	}
 	cost := int64(1)
-	if in.Cost != nil {
-		cost = *in.Cost
+	if costIn != nil {
+		cost = *costIn
 		if cost < 0 || cost > maxCost {
 			v.Add("cost", "must be from 0 to %d", int64(maxCost))
 		}
 	}
-	if err := v.Err(); err != nil {
-		return verify.Result{}, err
-	}
-	return s.ver.Verify(ctx, verify.Request{Key: in.Key, Scopes: in.Scopes, IP: ip, TenantID: c.TenantID, Cost: cost})
+	return ip, cost
 }

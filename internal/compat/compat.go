@@ -7,6 +7,7 @@ package compat
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -43,11 +44,28 @@ func (d Deps) Resolve(r *http.Request, err error) (int, *keyhub.Error) {
 	return status, e
 }
 
-// RenameFields returns e with its field paths renamed for a surface (such
-// as expires_at → expiresAt); names not in m, and their indexed forms
-// ("scopes[2]"), keep their suffix.
-func RenameFields(e *keyhub.Error, m map[string]string) *keyhub.Error {
-	if len(e.Fields) == 0 {
+// Decode reads a request body by the native rules (httpapi.Decode). Its
+// errors name the fields of the body as the client sent them, so
+// RenameFields leaves them alone: an unknown field is reported under its
+// own name, never under the service field a surface maps onto.
+func Decode(w http.ResponseWriter, r *http.Request, dst any) error {
+	if err := httpapi.Decode(w, r, dst); err != nil {
+		return bodyError{err}
+	}
+	return nil
+}
+
+// bodyError marks an error of Decode.
+type bodyError struct{ error }
+
+func (e bodyError) Unwrap() error { return e.error }
+
+// RenameFields returns e, the resolved form of err, with the service's
+// field paths renamed for a surface (such as expires_at → expiresAt);
+// names not in m, and their indexed forms ("scopes[2]"), keep their
+// suffix. Errors of Decode already name the body's fields and are kept.
+func RenameFields(err error, e *keyhub.Error, m map[string]string) *keyhub.Error {
+	if len(e.Fields) == 0 || errors.As(err, new(bodyError)) {
 		return e
 	}
 	out := *e
@@ -86,17 +104,20 @@ func (d Deps) AllKeys(ctx context.Context, c *keyhub.Caller, q service.KeyQuery)
 	}
 }
 
-// WriteJSON answers v with status, never cached. A 401 carries the Bearer
-// challenge of RFC 6750.
+// WriteJSON answers v with status, never cached.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
-	if status == http.StatusUnauthorized {
-		h.Set("WWW-Authenticate", `Bearer realm="keyhub"`)
-	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// WriteError answers body, a surface's rendering of e, with status and the
+// RFC 6750 challenge every surface gives a refused bearer request.
+func WriteError(w http.ResponseWriter, status int, e *keyhub.Error, body any) {
+	httpapi.Challenge(w.Header(), status, e)
+	WriteJSON(w, status, body)
 }
 
 // FormatTime renders t as RFC 3339 in UTC to the second, the style the seed

@@ -3,7 +3,11 @@ package e2e
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
+	"github.com/lestrrat-go/jwx/v3/jwa"
+
+	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/apitest"
 	"github.com/keyhub/keyhub/internal/app"
 )
@@ -21,26 +25,32 @@ func TestEverySurfaceSeesOneKey(t *testing.T) {
 		auth := "Authorization: Bearer " + mgmt
 		hub := "X-Hub-Id: " + tid
 
-		type made struct{ id, secret string }
+		// A key made on YAXI is a signing key: named by its YAXI id there,
+		// checked by tickets.
+		type made struct {
+			id, secret string
+			signing    bool
+		}
 		create := map[string]func() made{
 			"native": func() made {
 				k := s.Native(201, "POST", "/v1/api-keys", mgmt, "", map[string]any{"name": "n", "scopes": []string{"payouts:write"}})
-				return made{k["id"].(string), k["key"].(string)}
+				return made{k["id"].(string), k["key"].(string), false}
 			},
 			"yaxi": func() made {
 				r := s.Do("POST", "/api/api-keys", map[string]any{"name": "y", "environment": "Production", "hostSoftware": "Generic", "redirectScraping": false}, auth)
 				m := r.Object(t)
-				return made{m["id"].(string), m["secret"].(string)}
+				id, _ := keyhub.ParseUUIDForm(keyhub.UUIDPrefixAPIKey, keyhub.PrefixAPIKey, m["id"].(string))
+				return made{id, m["secret"].(string), true}
 			},
 			"cycle": func() made {
 				r := s.Do("POST", "/v1/hubs/current/api-keys", map[string]any{"name": "c", "role_id": role}, auth, hub)
 				d := r.Object(t)["data"].(map[string]any)
-				return made{d["id"].(string), d["secret"].(string)}
+				return made{d["id"].(string), d["secret"].(string), false}
 			},
 			"yativo": func() made {
 				r := s.Do("POST", "/api/business/api-keys", map[string]any{"name": "v", "permissions": []string{"payouts:write"}}, auth)
 				d := r.Object(t)["data"].(map[string]any)
-				return made{d["id"].(string), d["key"].(string)}
+				return made{d["id"].(string), d["key"].(string), false}
 			},
 		}
 		// seen answers whether each surface lists the key, and its state.
@@ -54,7 +64,7 @@ func TestEverySurfaceSeesOneKey(t *testing.T) {
 			var yaxi []map[string]any
 			json.Unmarshal(s.Do("GET", "/api/tenant/api-keys", nil, auth).Body, &yaxi)
 			for _, m := range yaxi {
-				if m["id"] == id {
+				if m["id"] == keyhub.UUIDForm(keyhub.UUIDPrefixAPIKey, keyhub.PrefixAPIKey, id) {
 					out["yaxi"] = "active" // YAXI lists usable keys only
 				}
 			}
@@ -92,7 +102,14 @@ func TestEverySurfaceSeesOneKey(t *testing.T) {
 		for via, mk := range create {
 			t.Run(via, func(t *testing.T) {
 				k := mk()
-				if v := s.Verify(k.secret, nil, ""); v["code"] != "VALID" {
+				verify := func() map[string]any {
+					if !k.signing {
+						return s.Verify(k.secret, nil, "")
+					}
+					tk := mint(t, jwa.HS256(), secretBytes(t, k.secret), k.id, map[string]any{"exp": time.Now().Unix() + 60}, nil)
+					return s.Native(200, "POST", "/v1/tickets/verify", s.Operator, "", map[string]any{"ticket": tk})
+				}
+				if v := verify(); v["code"] != "VALID" {
 					t.Fatalf("key made via %s: verify %v", via, v)
 				}
 				want := map[string]string{"native": "active", "yaxi": "active", "cycle": "live", "yativo": "active"}
@@ -100,7 +117,7 @@ func TestEverySurfaceSeesOneKey(t *testing.T) {
 					t.Fatalf("key made via %s seen as %v", via, got)
 				}
 				revoke[next[via]](k.id)
-				if v := s.Verify(k.secret, nil, ""); v["code"] != "REVOKED" {
+				if v := verify(); v["code"] != "REVOKED" {
 					t.Fatalf("revoked via %s: verify %v", next[via], v)
 				}
 				got := seen(k.id)
@@ -118,6 +135,6 @@ func TestCompatCanBeSwitchedOff(t *testing.T) {
 	s.Run(t, []apitest.Scenario{
 		{Name: "YAXIOff", Method: "GET", URL: "/api/tenant/api-keys", Headers: op, Status: 404},
 		{Name: "YativoOff", Method: "GET", URL: "/api/business/api-keys", Headers: op, Status: 404},
-		{Name: "CycleOn", Method: "GET", URL: "/v1/hubs/current/api-keys", Headers: op, Status: 400}, // no X-Hub-Id
+		{Name: "CycleOn", Method: "GET", URL: "/v1/hubs/current/api-keys", Headers: op, Status: 422}, // no X-Hub-Id
 	})
 }

@@ -124,6 +124,11 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request, c *keyhub.Cal
 		s.writeError(w, r, err)
 		return
 	}
+	writeJSON(w, http.StatusOK, newVerifyAnswer(res))
+}
+
+// newVerifyAnswer renders a verification's result, of a key or a ticket.
+func newVerifyAnswer(res verify.Result) verifyAnswer {
 	a := verifyAnswer{Valid: res.Valid, Code: res.Code, MissingScope: res.MissingScope}
 	if rl := res.RateLimit; rl != nil {
 		a.RateLimit = &verifyRateLimit{Limit: rl.Limit, Remaining: rl.Remaining, Reset: rl.Reset.UnixMilli()}
@@ -139,7 +144,7 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request, c *keyhub.Cal
 			a.Key.Role = &verifyRole{ID: rec.Role.ID, Name: rec.Role.Name}
 		}
 	}
-	writeJSON(w, http.StatusOK, a)
+	return a
 }
 
 func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {

@@ -61,6 +61,10 @@ var openapiSchemas = map[string]openapitest.Type{
 	"CreditsView":     openapitest.TypeOf[creditsView](false),
 	"ClientView":      openapitest.TypeOf[ClientView](false),
 	"VerifyAnswer":    openapitest.TypeOf[verifyAnswer](false),
+	"TicketRequest":   openapitest.TypeOf[authn.TicketRequest](true),
+	"TicketAnswer":    openapitest.TypeOf[ticketAnswer](false),
+	"SignRequest":     openapitest.TypeOf[signRequest](true),
+	"SignAnswer":      openapitest.TypeOf[signAnswer](false),
 	"VerifyKeyInfo":   openapitest.TypeOf[verifyKeyInfo](false),
 	"VerifyRole":      openapitest.TypeOf[verifyRole](false),
 	"VerifyRateLimit": openapitest.TypeOf[verifyRateLimit](false),
@@ -85,7 +89,7 @@ var openapiSchemas = map[string]openapitest.Type{
 // openapiOtherSchemas are the schemas that describe no Go struct: ids,
 // strings with rules, and compositions checked on their own.
 var openapiOtherSchemas = []string{"TenantId", "KeyId", "RoleId", "ClientId", "EventId", "Scope", "Duration",
-	"KeyState", "VerifyCode", "KeyWithSecret", "ClientWithSecret", "UsageList",
+	"KeyState", "KeyKind", "VerifyCode", "KeyWithSecret", "ClientWithSecret", "UsageList",
 	"WebhookId", "DeliveryId", "EventType", "WebhookWithSecret",
 	// The OAuth endpoints (internal/oauthapi). Their form requests are read
 	// parameter by parameter, introspection and metadata answer maps, and

@@ -112,18 +112,7 @@ func writeProblem(w http.ResponseWriter, p Problem) {
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")
-	if p.Status == http.StatusUnauthorized {
-		if p.Code == "invalid_token" {
-			h.Set("WWW-Authenticate", `Bearer realm="keyhub", error="invalid_token"`)
-		} else {
-			h.Set("WWW-Authenticate", `Bearer realm="keyhub"`)
-		}
-	}
-	if p.Status == http.StatusForbidden && p.Code == "insufficient_scope" {
-		if sc, ok := p.Extra["scope"].(string); ok {
-			h.Set("WWW-Authenticate", `Bearer realm="keyhub", error="insufficient_scope", scope="`+sc+`"`)
-		}
-	}
+	Challenge(h, p.Status, &keyhub.Error{Code: p.Code, Extra: p.Extra})
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
 }

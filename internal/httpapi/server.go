@@ -104,6 +104,8 @@ func (s *Server) routes() {
 
 	s.handle("POST /v1/leaks", s.authed(s.reportLeaks))
 	s.handle("POST /v1/leaks/github", s.githubLeaks)
+	s.handle("POST /v1/tickets/verify", s.authed(s.verifyTicket))
+	s.handle("POST /v1/signing-keys/{id}/sign", s.authed(s.signWithKey))
 }
 
 // handle registers a native route.

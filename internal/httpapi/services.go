@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/netip"
 	"time"
 
@@ -26,6 +27,12 @@ type KeyVerifier interface {
 	VerifyKey(ctx context.Context, c *keyhub.Caller, in authn.VerifyRequest) (verify.Result, error)
 }
 
+// TicketService answers signing keys' tickets and signs with those keys.
+type TicketService interface {
+	VerifyTicket(ctx context.Context, c *keyhub.Caller, in authn.TicketRequest) (authn.TicketResult, error)
+	SignWithKey(ctx context.Context, c *keyhub.Caller, id string, payload json.RawMessage) (string, error)
+}
+
 // TenantService manages tenants.
 type TenantService interface {
 	CreateTenant(ctx context.Context, c *keyhub.Caller, in service.TenantCreate) (*keyhub.Tenant, error)
@@ -48,6 +55,7 @@ type KeyService interface {
 	ListKeys(ctx context.Context, c *keyhub.Caller, q service.KeyQuery) (service.Page[*keyhub.APIKey], error)
 	UpdateKey(ctx context.Context, c *keyhub.Caller, id string, in service.KeyPatch) (*keyhub.APIKey, error)
 	RevokeKey(ctx context.Context, c *keyhub.Caller, id string) (*keyhub.APIKey, error)
+	DeleteKey(ctx context.Context, c *keyhub.Caller, id string) (*keyhub.APIKey, error)
 	RotateKey(ctx context.Context, c *keyhub.Caller, id string, in service.RotateRequest) (*keyhub.APIKey, string, error)
 	KeyUsage(ctx context.Context, c *keyhub.Caller, id string, from, to time.Time) ([]service.UsageBucket, error)
 	RevokeKeyBySecret(ctx context.Context, c *keyhub.Caller, key string) (*keyhub.APIKey, error)
@@ -60,6 +68,7 @@ type RoleService interface {
 	ListRoles(ctx context.Context, c *keyhub.Caller, req service.PageRequest) (service.Page[*keyhub.Role], error)
 	UpdateRole(ctx context.Context, c *keyhub.Caller, id string, in service.RolePatch) (*keyhub.Role, error)
 	DeleteRole(ctx context.Context, c *keyhub.Caller, id string) error
+	CountRoleKeys(ctx context.Context, c *keyhub.Caller, id string) (int, error)
 }
 
 // ClientService manages OAuth clients.
@@ -109,6 +118,7 @@ type SigningService interface {
 type Services struct {
 	Auth     Authenticator
 	Verify   KeyVerifier
+	Tickets  TicketService
 	Tenants  TenantService
 	Scopes   ScopeService
 	Keys     KeyService
@@ -150,11 +160,12 @@ type Management interface {
 type Auth interface {
 	Authenticator
 	KeyVerifier
+	TicketService
 }
 
 // ServicesOf gathers the services of a node: m for management, a for
 // authentication.
 func ServicesOf(m Management, a Auth) Services {
-	return Services{Auth: a, Verify: a, Tenants: m, Scopes: m, Keys: m, Roles: m, Clients: m, Audit: m, Signing: m, Leaks: m, Webhooks: m,
+	return Services{Auth: a, Verify: a, Tickets: a, Tenants: m, Scopes: m, Keys: m, Roles: m, Clients: m, Audit: m, Signing: m, Leaks: m, Webhooks: m,
 		Ready: m.Ready, Now: m.Now}
 }

@@ -12,6 +12,7 @@ import (
 type KeyView struct {
 	ID          string          `json:"id"`
 	TenantID    string          `json:"tenant_id"`
+	Kind        keyhub.KeyKind  `json:"kind"`
 	Name        string          `json:"name"`
 	Environment string          `json:"environment"`
 	Start       string          `json:"start"`
@@ -37,7 +38,7 @@ type KeyView struct {
 // NewKeyView renders k as seen at now.
 func NewKeyView(k *keyhub.APIKey, now time.Time) KeyView {
 	v := KeyView{
-		ID: k.ID, TenantID: k.TenantID, Name: k.Name, Environment: k.Environment, Start: k.Start,
+		ID: k.ID, TenantID: k.TenantID, Kind: k.Kind, Name: k.Name, Environment: k.Environment, Start: k.Start,
 		Scopes: nonNil(k.Scopes), IPs: nonNil(k.IPs), Meta: k.Meta, Enabled: k.Enabled, State: k.State(now),
 		ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt, LastUsedAt: k.LastUsedAt, Creator: k.Creator,
 		CreatedAt: k.CreatedAt, UpdatedAt: k.UpdatedAt,

@@ -161,6 +161,9 @@ func (p *Providers) Verify(ctx context.Context, token string) (*ExternalIdentity
 	if len(p.allAlgs) == 0 {
 		return nil, invalidToken("no external identity provider is configured")
 	}
+	if err := CheckCompact(token); err != nil {
+		return nil, invalidToken("token is " + err.Error())
+	}
 	jws, err := jose.ParseSignedCompact(token, p.allAlgs)
 	if err != nil {
 		return nil, invalidToken("token is malformed or uses a signature algorithm that is not accepted")

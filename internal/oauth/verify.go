@@ -26,6 +26,9 @@ func (k *Keys) Verify(token string, audience string) (*Claims, error) {
 	if len(token) > maxTokenSize {
 		return nil, invalidToken("token is too large")
 	}
+	if err := CheckCompact(token); err != nil {
+		return nil, invalidToken("token is " + err.Error())
+	}
 	jws, err := jose.ParseSignedCompact(token, ks.algs)
 	if err != nil {
 		return nil, invalidToken("token is malformed or uses a signature algorithm that is not accepted")

@@ -74,11 +74,10 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
 	form, err := parseForm(w, r)
 	if err != nil {
-		h.fail(w, err, false)
+		h.fail(w, err)
 		return
 	}
 	var c *keyhub.Caller
-	basic := false
 	if strings.HasPrefix(strings.ToLower(r.Header.Get("Authorization")), "bearer ") {
 		if c, err = h.cfg.Authenticate(r); err != nil {
 			writeBearerError(w, err)
@@ -86,20 +85,20 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
 		}
 	} else {
 		var id, secret string
-		if id, secret, basic, err = clientCredentials(r, form); err != nil {
-			h.fail(w, err, basic)
+		if id, secret, err = clientCredentials(r, form); err != nil {
+			h.fail(w, err)
 			return
 		}
 		cl, err := h.authenticateClient(r, id, secret)
 		if err != nil {
-			h.fail(w, err, basic)
+			h.fail(w, err)
 			return
 		}
 		c = authn.ClientCaller(cl, remoteIP(r))
 	}
 	token := form.Get("token")
 	if token == "" {
-		writeOAuthError(w, "invalid_request", "token is required", basic)
+		writeOAuthError(w, "invalid_request", "token is required")
 		return
 	}
 	out, err := h.svc.Introspect(r.Context(), c, token)
@@ -108,7 +107,7 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
 			writeBearerError(w, err)
 			return
 		}
-		h.fail(w, err, basic)
+		h.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, introspection(out))
@@ -147,26 +146,26 @@ func introspection(in *authn.Introspection) map[string]any {
 func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 	form, err := parseForm(w, r)
 	if err != nil {
-		h.fail(w, err, false)
+		h.fail(w, err)
 		return
 	}
-	id, secret, basic, err := clientCredentials(r, form)
+	id, secret, err := clientCredentials(r, form)
 	if err != nil {
-		h.fail(w, err, basic)
+		h.fail(w, err)
 		return
 	}
 	cl, err := h.authenticateClient(r, id, secret)
 	if err != nil {
-		h.fail(w, err, basic)
+		h.fail(w, err)
 		return
 	}
 	token := form.Get("token")
 	if token == "" {
-		writeOAuthError(w, "invalid_request", "token is required", basic)
+		writeOAuthError(w, "invalid_request", "token is required")
 		return
 	}
 	if err := h.svc.RevokeToken(r.Context(), cl, token); err != nil {
-		h.fail(w, err, basic)
+		h.fail(w, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

@@ -58,23 +58,24 @@ func codeOf(err error) (string, string) {
 	return "invalid_request", e.Error()
 }
 
-// writeOAuthError answers an RFC 6749 error. When the client tried HTTP
-// Basic authentication, a 401 carries the matching challenge (§5.2).
-func writeOAuthError(w http.ResponseWriter, code, desc string, basic bool) {
-	writeOAuthErrorStatus(w, statusOf(code), code, desc, basic)
+// writeOAuthError answers an RFC 6749 error.
+func writeOAuthError(w http.ResponseWriter, code, desc string) {
+	writeOAuthErrorStatus(w, statusOf(code), code, desc)
 }
 
-func writeOAuthErrorStatus(w http.ResponseWriter, status int, code, desc string, basic bool) {
+// writeOAuthErrorStatus answers an RFC 6749 error with status. A 401
+// (invalid_client) challenges with Basic, the one HTTP authentication
+// scheme a client uses at these endpoints: RFC 6749 §5.2 wants the scheme
+// the client tried when it sent Authorization, and names the supported one
+// otherwise. Bearer is never right here; a bearer caller of introspection
+// is answered by writeBearerError.
+func writeOAuthErrorStatus(w http.ResponseWriter, status int, code, desc string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json;charset=UTF-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
 	if status == http.StatusUnauthorized {
-		if basic {
-			h.Set("WWW-Authenticate", `Basic realm="keyhub", charset="UTF-8"`)
-		} else {
-			h.Set("WWW-Authenticate", `Bearer realm="keyhub"`)
-		}
+		h.Set("WWW-Authenticate", `Basic realm="keyhub", charset="UTF-8"`)
 	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(oauthError{Error: code, Description: desc})

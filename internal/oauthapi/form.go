@@ -40,24 +40,24 @@ func parseForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 // clientCredentials extracts the client's id and secret from HTTP Basic
 // (client_secret_basic, form-encoded per RFC 6749 §2.3.1) or from the body
 // (client_secret_post). Using both at once is an error.
-func clientCredentials(r *http.Request, form url.Values) (id, secret string, basic bool, err error) {
+func clientCredentials(r *http.Request, form url.Values) (id, secret string, err error) {
 	bid, bsecret, hasBasic := r.BasicAuth()
 	fid, fsecret := form.Get("client_id"), form.Get("client_secret")
 	switch {
 	case hasBasic && fsecret != "":
-		return "", "", true, keyhub.CodedErrorf(keyhub.KindBadRequest, "invalid_request", "use one client authentication method, not two")
+		return "", "", keyhub.CodedErrorf(keyhub.KindBadRequest, "invalid_request", "use one client authentication method, not two")
 	case hasBasic:
 		id, err1 := url.QueryUnescape(bid)
 		secret, err2 := url.QueryUnescape(bsecret)
 		if err1 != nil || err2 != nil {
-			return "", "", true, keyhub.CodedErrorf(keyhub.KindUnauthorized, "invalid_client", "client authentication failed")
+			return "", "", keyhub.CodedErrorf(keyhub.KindUnauthorized, "invalid_client", "client authentication failed")
 		}
 		if fid != "" && fid != id {
-			return "", "", true, keyhub.CodedErrorf(keyhub.KindBadRequest, "invalid_request", "client_id does not match the authenticated client")
+			return "", "", keyhub.CodedErrorf(keyhub.KindBadRequest, "invalid_request", "client_id does not match the authenticated client")
 		}
-		return id, secret, true, nil
+		return id, secret, nil
 	case fid != "" && fsecret != "":
-		return fid, fsecret, false, nil
+		return fid, fsecret, nil
 	}
-	return "", "", false, keyhub.CodedErrorf(keyhub.KindUnauthorized, "invalid_client", "client authentication is required")
+	return "", "", keyhub.CodedErrorf(keyhub.KindUnauthorized, "invalid_client", "client authentication is required")
 }

@@ -82,53 +82,53 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) { h.met.token(h.
 func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request) string {
 	form, err := parseForm(w, r)
 	if err != nil {
-		return h.fail(w, err, false)
+		return h.fail(w, err)
 	}
-	id, secret, basic, err := clientCredentials(r, form)
+	id, secret, err := clientCredentials(r, form)
 	if err != nil {
-		return h.fail(w, err, basic)
+		return h.fail(w, err)
 	}
 	cl, err := h.authenticateClient(r, id, secret)
 	if err != nil {
-		return h.fail(w, err, basic)
+		return h.fail(w, err)
 	}
 	switch gt := form.Get("grant_type"); gt {
 	case "client_credentials":
 	case "":
-		return refuse(w, "invalid_request", "grant_type is required", basic)
+		return refuse(w, "invalid_request", "grant_type is required")
 	default:
-		return refuse(w, "unsupported_grant_type", "only client_credentials is supported", basic)
+		return refuse(w, "unsupported_grant_type", "only client_credentials is supported")
 	}
 	tok, err := h.svc.IssueToken(r.Context(), cl, authn.TokenRequest{
 		Scope: form.Get("scope"), Audiences: form["audience"], Resources: form["resource"],
 	})
 	if err != nil {
-		return h.fail(w, err, basic)
+		return h.fail(w, err)
 	}
 	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: tok.AccessToken, TokenType: "Bearer", ExpiresIn: tok.ExpiresIn, Scope: tok.Scope})
 	return ""
 }
 
 // refuse answers an OAuth error and returns its code.
-func refuse(w http.ResponseWriter, code, desc string, basic bool) string {
-	writeOAuthError(w, code, desc, basic)
+func refuse(w http.ResponseWriter, code, desc string) string {
+	writeOAuthError(w, code, desc)
 	return code
 }
 
 // fail answers err as an OAuth error; internal errors are logged, never
 // shown. A throttled client gets 429 with Retry-After.
 // It returns the code answered, "throttled" for a throttled client.
-func (h *Handler) fail(w http.ResponseWriter, err error, basic bool) string {
+func (h *Handler) fail(w http.ResponseWriter, err error) string {
 	if e, ok := err.(*keyhub.Error); ok && e.Kind == keyhub.KindRateLimited {
 		w.Header().Set("Retry-After", strconv.Itoa(e.Extra["retry_after"].(int)))
-		writeOAuthErrorStatus(w, http.StatusTooManyRequests, e.Code, e.Message, basic)
+		writeOAuthErrorStatus(w, http.StatusTooManyRequests, e.Code, e.Message)
 		return codeThrottled
 	}
 	code, desc := codeOf(err)
 	if code == "server_error" {
 		h.log.Error("oauth request failed", "error", err.Error())
 	}
-	writeOAuthError(w, code, desc, basic)
+	writeOAuthError(w, code, desc)
 	return code
 }
 

@@ -3,6 +3,8 @@ package openapitest
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,7 +15,7 @@ import (
 // body must match its JSON schema as far as keyhub's documents use JSON
 // Schema: types (with 3.1's [T, "null"]), const and enum, required and
 // documented members (additionalProperties), items, allOf, oneOf and $ref.
-// Formats, patterns and lengths are the unit tests' business.
+// Patterns are checked; formats and lengths are the unit tests' business.
 func CheckAnswer(t testing.TB, d Doc, operation string, status int, body []byte) {
 	t.Helper()
 	method, path, _ := strings.Cut(operation, " ")
@@ -81,8 +83,18 @@ func (d Doc) match(t testing.TB, schema map[string]any, v any, where string) []s
 	if enum, ok := schema["enum"].([]any); ok && !containsValue(enum, v) {
 		out = append(out, fmt.Sprintf("%s is %v, not one of %v", where, v, enum))
 	}
+	if pat, ok := schema["pattern"].(string); ok {
+		if s, isString := v.(string); isString && !compilePattern(t, pat).MatchString(s) {
+			out = append(out, fmt.Sprintf("%s is %q, which does not match %s", where, s, pat))
+		}
+	}
 	for _, sub := range list(schema["allOf"]) {
 		out = append(out, d.match(t, sub, v, where)...)
+	}
+	if alts := list(schema["anyOf"]); len(alts) > 0 && !slices.ContainsFunc(alts, func(sub map[string]any) bool {
+		return len(d.match(t, sub, v, where)) == 0
+	}) {
+		out = append(out, fmt.Sprintf("%s matches none of the anyOf schemas", where))
 	}
 	if one := list(schema["oneOf"]); len(one) > 0 {
 		n := 0
@@ -203,4 +215,16 @@ func containsValue(enum []any, v any) bool {
 		}
 	}
 	return false
+}
+
+// compilePattern compiles a schema's pattern. The documents keep to the
+// syntax ECMA 262 and RE2 share, so one that Go cannot read is a fault of
+// the document.
+func compilePattern(t testing.TB, pat string) *regexp.Regexp {
+	t.Helper()
+	re, err := regexp.Compile(pat)
+	if err != nil {
+		t.Fatalf("pattern %q: %v", pat, err)
+	}
+	return re
 }

@@ -9,6 +9,8 @@ package openapitest
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"regexp"
 	"slices"
@@ -420,6 +422,48 @@ func CheckScopes(t testing.TB, d Doc, isScope func(string) bool) {
 		}
 		if bearer := StringList(t, op.Name+".security.bearer", req["bearer"]); !slices.Equal(bearer, scopes) {
 			t.Errorf("%s: security bearer %v differs from x-required-scopes %v", op.Name, bearer, scopes)
+		}
+	}
+}
+
+// CheckIdempotencyKeys checks that exactly the POST operations whose
+// handlers on mux honour Idempotency-Key (honours says which) document the
+// header, and that their success answers document Idempotent-Replayed.
+func CheckIdempotencyKeys(t testing.TB, d Doc, mux *http.ServeMux, honours func(http.Handler) bool) {
+	t.Helper()
+	for _, op := range d.Operations(t) {
+		method, _, _ := strings.Cut(op.Name, " ")
+		if method != http.MethodPost {
+			continue
+		}
+		h, _ := mux.Handler(httptest.NewRequest(method, wildcard.ReplaceAllString(op.Path, "x"), nil))
+		marked := honours(h)
+		documented := false
+		for _, l := range []any{op.Item["parameters"], op.Op["parameters"]} {
+			ps, _ := l.([]any)
+			for _, p := range ps {
+				pm, _ := p.(map[string]any)
+				if ref, ok := pm["$ref"].(string); ok {
+					name, _ := strings.CutPrefix(ref, "#/components/parameters/")
+					pm = d.Obj(t, "components", "parameters", name)
+				}
+				documented = documented || pm["in"] == "header" && pm["name"] == "Idempotency-Key"
+			}
+		}
+		if documented != marked {
+			t.Errorf("%s: the document lists Idempotency-Key: %v; the route honours it: %v", op.Name, documented, marked)
+		}
+		if !marked {
+			continue
+		}
+		for status, r := range Obj(t, op.Op, "responses") {
+			if !strings.HasPrefix(status, "2") {
+				continue
+			}
+			rm := d.resolve(t, r.(map[string]any))
+			if _, ok := rm["headers"].(map[string]any)["Idempotent-Replayed"]; !ok {
+				t.Errorf("%s %s: the answer does not document Idempotent-Replayed", op.Name, status)
+			}
 		}
 	}
 }

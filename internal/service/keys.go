@@ -16,6 +16,8 @@ const MaxMetaSize = 8 << 10
 
 // KeyCreate is the input of CreateKey.
 type KeyCreate struct {
+	// Kind is "bearer" (the default) or "signing".
+	Kind        string          `json:"kind"`
 	Name        string          `json:"name"`
 	Environment string          `json:"environment"`
 	Scopes      []string        `json:"scopes"`
@@ -125,6 +127,7 @@ func (s *Service) CreateKey(ctx context.Context, c *keyhub.Caller, in KeyCreate)
 	}
 	now := s.Now()
 	var v keyhub.Validation
+	kind := keyKind(&v, "kind", in.Kind)
 	name := validName(&v, "name", in.Name)
 	scopes := keyhub.NormalizeScopes(&v, "scopes", in.Scopes)
 	ips := keyhub.NormalizeIPs(&v, "ips", in.IPs)
@@ -157,11 +160,15 @@ func (s *Service) CreateKey(ctx context.Context, c *keyhub.Caller, in KeyCreate)
 		if err := v.Err(); err != nil {
 			return err
 		}
-		key = secret.NewKey(prefix)
-		h := secret.Hash(key)
+		id := keyhub.NewID(keyhub.PrefixAPIKey, now)
+		sec, err := s.newKeySecret(kind, prefix, id)
+		if err != nil {
+			return err
+		}
+		key = sec.shown
 		k = &keyhub.APIKey{
-			ID: keyhub.NewID(keyhub.PrefixAPIKey, now), TenantID: t.ID, Name: name, Environment: env,
-			Start: secret.Start(key), Hash: h[:], Scopes: scopes, RoleID: roleID, IPs: ips, Meta: meta,
+			ID: id, TenantID: t.ID, Kind: kind, Name: name, Environment: env,
+			Start: sec.start, Hash: sec.hash, SealedSecret: sec.sealed, Scopes: scopes, RoleID: roleID, IPs: ips, Meta: meta,
 			Enabled: in.Enabled == nil || *in.Enabled, ExpiresAt: expires,
 			RateLimit: rl, Credits: credits, Creator: c.Principal.Actor, CreatedAt: now, UpdatedAt: now,
 		}
@@ -369,6 +376,19 @@ func (s *Service) UpdateKey(ctx context.Context, c *keyhub.Caller, id string, in
 // delete:api_keys and nothing more. Revoking a revoked key changes nothing
 // and answers the key as it is, so retries are safe.
 func (s *Service) RevokeKey(ctx context.Context, c *keyhub.Caller, id string) (*keyhub.APIKey, error) {
+	return s.revokeKey(ctx, c, id, false)
+}
+
+// DeleteKey revokes a key as surfaces that delete keys see it (YAXI): a
+// revoked key is gone, so revoking it again answers not found, exactly as
+// reading it does there. The record stays, for audit, as RevokeKey's does.
+// The check and the revocation are one transaction, so of two concurrent
+// deletes one answers the key and the other not found.
+func (s *Service) DeleteKey(ctx context.Context, c *keyhub.Caller, id string) (*keyhub.APIKey, error) {
+	return s.revokeKey(ctx, c, id, true)
+}
+
+func (s *Service) revokeKey(ctx context.Context, c *keyhub.Caller, id string, gone bool) (*keyhub.APIKey, error) {
 	if err := c.Require(keyhub.ScopeDeleteAPIKeys, "revoking an API key"); err != nil {
 		return nil, err
 	}
@@ -382,7 +402,10 @@ func (s *Service) RevokeKey(ctx context.Context, c *keyhub.Caller, id string) (*
 		if err != nil {
 			return err
 		}
-		if before.RevokedAt != nil {
+		switch {
+		case before.RevokedAt != nil && gone:
+			return keyhub.NotFound("api key", id)
+		case before.RevokedAt != nil:
 			out = before
 			return nil
 		}

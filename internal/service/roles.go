@@ -55,7 +55,8 @@ func (s *Service) CreateRole(ctx context.Context, c *keyhub.Caller, in RoleCreat
 		if err := v.Err(); err != nil {
 			return err
 		}
-		r = &keyhub.Role{ID: keyhub.NewID(keyhub.PrefixRole, now), TenantID: t.ID, Name: name, Description: desc, Scopes: scopes, CreatedAt: now, UpdatedAt: now}
+		r = &keyhub.Role{ID: keyhub.NewID(keyhub.PrefixRole, now), TenantID: t.ID, Name: name, Description: desc, Scopes: scopes,
+			Creator: c.Principal.Actor, CreatedAt: now, UpdatedAt: now}
 		r.Normalize()
 		if err := tx.CreateRole(ctx, r); err != nil {
 			return err
@@ -205,4 +206,25 @@ func roleInUse(id string, n int) error {
 	e := keyhub.CodedErrorf(keyhub.KindConflict, "role_in_use", "role %q has %d member keys; move or revoke them first", id, n)
 	e.Extra = map[string]any{"member_count": n}
 	return e
+}
+
+// CountRoleKeys counts the keys of the caller's tenant that belong to a
+// role, revoked ones included, as deleting the role sees them.
+func (s *Service) CountRoleKeys(ctx context.Context, c *keyhub.Caller, id string) (int, error) {
+	if err := c.Require(keyhub.ScopeReadRoles, "reading roles"); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.store.View(ctx, func(tx keyhub.Tx) error {
+		t, err := s.tenantOf(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		if _, err := getRole(ctx, tx, t.ID, id); err != nil {
+			return err
+		}
+		n, err = tx.CountRoleMembers(ctx, t.ID, id)
+		return err
+	})
+	return n, err
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/keyhub/keyhub"
-	"github.com/keyhub/keyhub/internal/secret"
 )
 
 // RotateRequest is the input of RotateKey.
@@ -34,8 +33,8 @@ func validGrace(v *keyhub.Validation, field, s string) time.Duration {
 	return d
 }
 
-// RotateKey replaces a key with a new one that has the same name, scopes,
-// role, allow-list, meta and limits. The old key keeps verifying for the
+// RotateKey replaces a key with a new one of the same kind that has the
+// same name, scopes, role, allow-list, meta and limits, and a new secret. The old key keeps verifying for the
 // grace period, then answers EXPIRED for good; the two are linked both
 // ways. The new key holds what the old one held, so the coverage rule
 // applies to both.
@@ -76,11 +75,14 @@ func (s *Service) RotateKey(ctx context.Context, c *keyhub.Caller, id string, in
 			return keyhub.CodedErrorf(keyhub.KindConflict, "environment_removed",
 				"the tenant no longer has environment %q", before.Environment)
 		}
-		key = secret.NewKey(prefix)
-		h := secret.Hash(key)
 		nk := *before
 		nk.ID = keyhub.NewID(keyhub.PrefixAPIKey, now)
-		nk.Start, nk.Hash = secret.Start(key), h[:]
+		sec, err := s.newKeySecret(before.Kind, prefix, nk.ID)
+		if err != nil {
+			return err
+		}
+		key = sec.shown
+		nk.Start, nk.Hash, nk.SealedSecret = sec.start, sec.hash, sec.sealed
 		nk.Scopes, nk.IPs = slices.Clone(before.Scopes), slices.Clone(before.IPs)
 		nk.LastUsedAt, nk.RevokedAt = nil, nil
 		nk.RotatedFrom, nk.ReplacedBy = before.ID, ""

@@ -24,7 +24,7 @@ type Service struct {
 	// name none.
 	audience string
 	signing  SigningKeys
-	// master seals webhook signing secrets.
+	// master seals webhook signing secrets and the secrets of signing keys.
 	master []byte
 	// render is the data of webhook events: the object as the API shows it.
 	render Renderer

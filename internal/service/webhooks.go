@@ -143,10 +143,6 @@ func newWebhookSecret() (string, []byte) {
 	return "whsec_" + base64.StdEncoding.EncodeToString(b), b
 }
 
-// WithMasterKey gives the service the master key, which seals webhook
-// signing secrets in the store.
-func WithMasterKey(master []byte) Option { return func(s *Service) { s.master = master } }
-
 // sealWebhookSecret seals a signing secret for webhook id.
 func (s *Service) sealWebhookSecret(id string, raw []byte) ([]byte, error) {
 	if len(s.master) == 0 {

@@ -31,6 +31,12 @@ const (
 	InsufficientScope Code = "INSUFFICIENT_SCOPE"
 	RateLimited       Code = "RATE_LIMITED"
 	UsageExceeded     Code = "USAGE_EXCEEDED"
+
+	// Codes of tickets (HS256 JWTs of signing keys), checked after lookup
+	// and before the key's state.
+	InvalidSignature  Code = "INVALID_SIGNATURE"
+	TicketExpired     Code = "TICKET_EXPIRED"
+	TicketNotYetValid Code = "TICKET_NOT_YET_VALID"
 )
 
 // Record is a key resolved for verification: the key, its role, its
@@ -131,16 +137,31 @@ func New(store keyhub.Store, cfg Config) *Verifier {
 func (v *Verifier) Watch() *Watch { return v.watch }
 
 // Lookup parses key and finds its record. A malformed key answers Malformed
-// without touching the store or the cache; an unknown one NotFound.
+// without touching the store or the cache; an unknown one NotFound. Only
+// bearer keys are found: a signing key is never a bearer credential.
 func (v *Verifier) Lookup(ctx context.Context, key string) (*Record, Code, error) {
 	if _, err := secret.Parse(key); err != nil {
 		return nil, Malformed, nil
 	}
-	rec, err := v.cache.get(ctx, secret.Hash(key))
+	return v.find(ctx, secret.Hash(key), keyhub.KeyKindBearer)
+}
+
+// LookupSigning finds the record of the signing key with this id, the kid
+// of a ticket, through the same cache; an unknown id, or one of a bearer
+// key, answers NotFound.
+func (v *Verifier) LookupSigning(ctx context.Context, id string) (*Record, Code, error) {
+	if !keyhub.ValidID(keyhub.PrefixAPIKey, id) {
+		return nil, NotFound, nil
+	}
+	return v.find(ctx, secret.SigningDigest(id), keyhub.KeyKindSigning)
+}
+
+func (v *Verifier) find(ctx context.Context, h digest, kind keyhub.KeyKind) (*Record, Code, error) {
+	rec, err := v.cache.get(ctx, h)
 	switch {
 	case err != nil:
 		return nil, "", err
-	case rec == nil:
+	case rec == nil || rec.Key.Kind != kind:
 		return nil, NotFound, nil
 	}
 	return rec, Valid, nil
@@ -234,13 +255,27 @@ func (v *Verifier) verify(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	// Operator keys are credentials for keyhub itself, not tenant keys.
-	if code == Valid && (rec.Key.IsOperator() || req.TenantID != "" && rec.Key.TenantID != req.TenantID) {
-		rec, code = nil, NotFound
-	}
-	if code != Valid {
+	if code = v.Visible(rec, code, req.TenantID); code != Valid {
 		return Result{Code: code}, nil
 	}
+	return v.VerifyRecord(ctx, rec, req)
+}
+
+// Visible narrows a lookup's code to what a verifier of tenantID ("" for
+// any tenant) may learn: operator keys are credentials for keyhub itself,
+// not tenant keys, and another tenant's key is NotFound.
+func (v *Verifier) Visible(rec *Record, code Code, tenantID string) Code {
+	if code == Valid && (rec.Key.IsOperator() || tenantID != "" && rec.Key.TenantID != tenantID) {
+		return NotFound
+	}
+	return code
+}
+
+// VerifyRecord runs the checks after lookup on a found record, in their
+// order: state, address, scopes, rate limit, credits. Tickets of signing
+// keys come here after their signature is checked, so both kinds of key
+// answer by the same rules. req.Key is not read.
+func (v *Verifier) VerifyRecord(ctx context.Context, rec *Record, req Request) (Result, error) {
 	now := v.now()
 	res := Result{Record: rec}
 	res.Code, res.MissingScope = rec.Check(now, req.IP, req.Scopes)
@@ -286,6 +321,10 @@ func (v *Verifier) spend(ctx context.Context, k *keyhub.APIKey, cost int64, now 
 	})
 	return remaining, ok, err
 }
+
+// RecordRefusal counts a refusal decided outside VerifyRecord (a ticket's
+// bad signature or time) in the key's usage; last_used_at does not move.
+func (v *Verifier) RecordRefusal(rec *Record, code Code) { v.usage.record(rec.Key, code, v.now()) }
 
 // RecordUse notes a use of the key outside verification (it authenticated a
 // management call), so last_used_at tells of every use.

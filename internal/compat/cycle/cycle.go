@@ -1,26 +1,33 @@
-// Package cycle serves Cycle's hub API-key endpoints (seeds/001_*) over
-// keyhub's service. It only translates requests and answers; every rule
-// (validation, scopes, isolation, audit, revocation) is the service's.
+// Package cycle serves Cycle's hub API-key and role endpoints (seeds/001_*
+// and Cycle's own OpenAPI description, testdata/cycle-api-keys.yaml, which
+// every answer of the tests is validated against) over keyhub's service.
+// It only translates requests and answers; every rule (validation, scopes,
+// the coverage rule, isolation, audit, revocation) is the service's.
 //
-// Routes, each needing the api-keys-manage capability, which is keyhub's
-// management scope of the operation (list and get read:api_keys, create
-// create:api_keys, patch update:api_keys, delete delete:api_keys):
+// Routes, each needing keyhub's management scope of the operation, which a
+// Cycle capability stands for (capabilities.go):
 //
-//	GET    /v1/hubs/current/api-keys             {"data":[…]} (+ "includes")
-//	POST   /v1/hubs/current/api-keys             201 {"data":{…,"secret"}}
-//	GET    /v1/hubs/current/api-keys/{apikeyId}  {"data":{…},"includes":{…}}
-//	PATCH  /v1/hubs/current/api-keys/{apikeyId}  name, role_id, ips
-//	DELETE /v1/hubs/current/api-keys/{apikeyId}  revokes; state.current "deleted"
+//	GET    /v1/hubs/current/api-keys             read:api_keys    {"data":[…]} (+ "includes")
+//	POST   /v1/hubs/current/api-keys             create:api_keys  201 {"data":{…,"secret"}}
+//	GET    /v1/hubs/current/api-keys/{apikeyId}  read:api_keys    {"data":{…},"includes":{…}}
+//	PATCH  /v1/hubs/current/api-keys/{apikeyId}  update:api_keys  name, role_id, ips
+//	DELETE /v1/hubs/current/api-keys/{apikeyId}  delete:api_keys  revokes; state.current "deleted"
+//	GET    /v1/hubs/current/roles                read:roles       {"data":[…]}, meta=counts
+//	POST   /v1/hubs/current/roles                manage:roles     201 {"data":{…}}
+//	GET    /v1/hubs/current/roles/defaults       none             the default roles
+//	GET    /v1/hubs/current/roles/{roleId}       read:roles
+//	PATCH  /v1/hubs/current/roles/{roleId}       manage:roles
+//	DELETE /v1/hubs/current/roles/{roleId}       manage:roles     202 {"data":{"action":"delete"}}
 //
-// The hub is the keyhub tenant named by X-Hub-Id, which every call must
-// send: a tenant credential must name its own tenant (else 403.wrong-hub),
-// an operator credential names the tenant it acts on. Errors are Cycle's
-// {"error":{status,code,title,detail,extra},"data":null}.
+// The hub is the keyhub tenant named by X-Hub-Id, which every call but the
+// defaults must send: a tenant credential must name its own tenant (else
+// 403.wrong-hub), an operator credential names the tenant it acts on.
+// Errors are Cycle's {"error":{status,code,title,detail,source,extra},
+// "data":null} with Cycle's codes (errors.go).
 //
-// A key's state.current is "deleted" once revoked and "live" otherwise;
-// since Cycle has no disabled or expired key, the keyhub state ("active",
-// "disabled", "expired", "revoked") is shown beside it as keyhub_state.
-// Unset events (deleted of a live key) are Cycle's zero time.
+// A key's state.current is "deleted" once revoked, "inactive" while
+// disabled or expired, "live" otherwise. Unset events (deleted of a live
+// key) are Cycle's zero time.
 package cycle
 
 import (
@@ -51,20 +58,24 @@ func Mount(mux *http.ServeMux, d compat.Deps) { routes(mux, d) }
 // the OpenAPI document to them.
 func routes(mux *http.ServeMux, d compat.Deps) *httpapi.Routes {
 	h := &handler{d: d}
-	rt := httpapi.NewRoutes(mux, notAllowed)
+	rt := httpapi.NewRoutes(mux, unknownPath)
 	rt.HandleFunc("GET /v1/hubs/current/api-keys", h.list)
 	rt.Handle("POST /v1/hubs/current/api-keys", httpapi.Idempotent{Handler: http.HandlerFunc(h.create), Fail: h.writeError, Headers: []string{HubHeader}})
 	rt.HandleFunc("GET /v1/hubs/current/api-keys/{apikeyId}", h.get)
 	rt.HandleFunc("PATCH /v1/hubs/current/api-keys/{apikeyId}", h.update)
 	rt.HandleFunc("DELETE /v1/hubs/current/api-keys/{apikeyId}", h.delete)
+	rt.HandleFunc("GET /v1/hubs/current/roles", h.listRoles)
+	rt.Handle("POST /v1/hubs/current/roles", httpapi.Idempotent{Handler: http.HandlerFunc(h.createRole), Fail: h.writeError, Headers: []string{HubHeader}})
+	rt.HandleFunc("GET /v1/hubs/current/roles/{roleId}", h.getRole)
+	rt.HandleFunc("PATCH /v1/hubs/current/roles/{roleId}", h.updateRole)
+	rt.HandleFunc("DELETE /v1/hubs/current/roles/{roleId}", h.deleteRole)
+	// Straight on the mux: the Routes' 405 catch-all of this path would
+	// clash with that of /roles/{roleId}; other methods reach {roleId}.
+	mux.HandleFunc("GET /v1/hubs/current/roles/defaults", h.defaults)
+	// The rest of Cycle's hub API is not keyhub's: its paths answer
+	// Cycle's 404, not the native one.
+	mux.HandleFunc("/v1/hubs/", func(w http.ResponseWriter, r *http.Request) { unknownPath(w, r, "") })
 	return rt
-}
-
-// notAllowed answers a method the path does not serve, in this surface's
-// error format.
-func notAllowed(w http.ResponseWriter, r *http.Request, allow string) {
-	writeAPIError(w, &apiError{Status: http.StatusMethodNotAllowed, Code: "405.method-not-allowed",
-		Title: "Method not allowed", Detail: r.Method + " is not allowed here; allowed: " + allow})
 }
 
 // caller authenticates r for the hub X-Hub-Id names. The hub becomes the
@@ -74,9 +85,8 @@ func notAllowed(w http.ResponseWriter, r *http.Request, allow string) {
 func (h *handler) caller(r *http.Request) (*keyhub.Caller, error) {
 	hub := r.Header.Get(HubHeader)
 	if hub == "" {
-		return nil, &apiError{Status: http.StatusBadRequest, Code: "400.missing-argument", Title: "Missing hub",
-			Detail: "the X-Hub-Id header is required: it names the hub (keyhub tenant id) the call acts on",
-			Extra:  map[string]any{"header": HubHeader}}
+		return nil, &apiError{Status: http.StatusUnprocessableEntity, Code: "422.missing-argument", Title: "Missing hub",
+			Detail: "the X-Hub-Id header is required: it names the hub (keyhub tenant id) the call acts on"}
 	}
 	r2 := r.Clone(r.Context())
 	r2.Header.Set(httpapi.TenantHeader, hub)
@@ -89,10 +99,10 @@ func (h *handler) caller(r *http.Request) (*keyhub.Caller, error) {
 		switch {
 		case e.Kind == keyhub.KindNotFound:
 			return nil, &apiError{Status: http.StatusForbidden, Code: "403.wrong-hub", Title: "Wrong hub",
-				Detail: "the credential does not belong to the hub named by X-Hub-Id", Extra: map[string]any{"header": HubHeader}}
+				Detail: "the credential does not belong to the hub named by X-Hub-Id"}
 		case e.Code == "invalid_tenant":
 			return nil, &apiError{Status: http.StatusNotFound, Code: "404.hub", Title: "Hub not found",
-				Detail: "X-Hub-Id is not a hub id", Extra: map[string]any{"header": HubHeader}}
+				Detail: "X-Hub-Id is not a hub id"}
 		}
 	}
 	return nil, err
@@ -152,7 +162,7 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	inc := includes{}
+	inc := emptyIncludes
 	if roles {
 		if inc, err = h.roleIncludes(r, c, []*keyhub.APIKey{k}); err != nil {
 			h.writeError(w, r, err)
@@ -164,8 +174,8 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 
 // createRequest is the body of a create.
 type createRequest struct {
-	Name   string   `json:"name"`
-	RoleID string   `json:"role_id"`
+	Name   *string  `json:"name"`
+	RoleID *string  `json:"role_id"`
 	IPs    []string `json:"ips"`
 }
 
@@ -176,19 +186,24 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in createRequest
-	if err := httpapi.Decode(w, r, &in); err != nil {
+	if err := compat.Decode(w, r, &in); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
 	// Cycle keys always belong to a role; keyhub's may not, so the
 	// requirement is this surface's request shape.
-	if in.RoleID == "" {
-		var v keyhub.Validation
-		v.Add("role_id", "is required")
-		h.writeError(w, r, v.Err())
+	switch {
+	case in.Name == nil:
+		h.writeError(w, r, missing("name"))
+		return
+	case in.RoleID == nil:
+		h.writeError(w, r, missing("role_id"))
+		return
+	case *in.RoleID == "":
+		h.writeError(w, r, invalid("role_id", "a Cycle API key belongs to a role"))
 		return
 	}
-	k, secret, err := h.d.Keys.CreateKey(r.Context(), c, service.KeyCreate{Name: in.Name, RoleID: in.RoleID, IPs: in.IPs})
+	k, secret, err := h.d.Keys.CreateKey(r.Context(), c, service.KeyCreate{Name: *in.Name, RoleID: *in.RoleID, IPs: in.IPs})
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -212,14 +227,12 @@ func (h *handler) update(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in updateRequest
-	if err := httpapi.Decode(w, r, &in); err != nil {
+	if err := compat.Decode(w, r, &in); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
 	if in.RoleID.Set && in.RoleID.Value == "" {
-		var v keyhub.Validation
-		v.Add("role_id", "cannot be removed: a Cycle API key belongs to a role")
-		h.writeError(w, r, v.Err())
+		h.writeError(w, r, invalid("role_id", "cannot be removed: a Cycle API key belongs to a role"))
 		return
 	}
 	k, err := h.d.Keys.UpdateKey(r.Context(), c, r.PathValue("apikeyId"),
@@ -247,6 +260,9 @@ func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
 
 // includes is the root "includes" member: included roles by id.
 type includes map[string]map[string]roleView
+
+// emptyIncludes is what a get without include=roles answers.
+var emptyIncludes = includes{}
 
 // roleIncludes reads the roles of ks through the service, so reading them
 // needs read:roles as it does natively.

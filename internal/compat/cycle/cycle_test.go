@@ -1,6 +1,7 @@
 package cycle_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -11,18 +12,14 @@ import (
 
 const base = "/v1/hubs/current/api-keys"
 
+// keyShape is Cycle's ApiKey: secret is always there, the key in a
+// create's answer and its display hint everywhere else.
 var keyShape = map[string]string{
-	"id": "string", "hub_id": "string", "name": "string", "creator": "object", "role_id": "string|null",
-	"ips": "array|null", "state": "object", "events": "object", "keyhub_state": "string",
+	"id": "string", "hub_id": "string", "name": "string", "creator": "object", "secret": "string",
+	"role_id": "string", "ips": "array", "state": "object", "events": "object",
 }
 
-var createdShape = func() map[string]string {
-	m := map[string]string{"secret": "string"}
-	for k, v := range keyShape {
-		m[k] = v
-	}
-	return m
-}()
+var createdShape = keyShape
 
 type env struct {
 	t      *testing.T
@@ -33,12 +30,15 @@ type env struct {
 	secret string   // of the management key
 }
 
+// setup starts a server with the Cycle surface and a hub; every answer of
+// the surface the test receives is validated against Cycle's description.
 func setup(t *testing.T) *env {
 	s := apitest.Start(t, apitest.SQLite(t), func(c *app.Config) { c.Compat = []string{"cycle"} })
+	s.HTTP = &http.Client{Transport: newSpecChecker(t)}
 	hub := s.Tenant("cycle hub", nil)
-	role := s.Role(hub, "deployers", "servers:read", "servers:write")
+	role := s.Role(hub, "deployers", "servers-view", "servers-manage")
 	_, mgmt := s.Key(hub, map[string]any{"name": "hub admin", "scopes": []string{
-		"read:api_keys", "create:api_keys", "update:api_keys", "delete:api_keys", "read:roles", "servers:*"}})
+		"read:api_keys", "create:api_keys", "update:api_keys", "delete:api_keys", "read:roles", "servers-view", "servers-manage"}})
 	return &env{t: t, s: s, hub: hub, role: role, secret: mgmt,
 		auth: []string{"Authorization: Bearer " + mgmt, "X-Hub-Id: " + hub}}
 }
@@ -70,6 +70,11 @@ func errOf(t *testing.T, r apitest.Resp, status int, code string) map[string]any
 	if e["status"] != float64(status) || e["code"] != code {
 		t.Errorf("error status/code %v %v, want %d %s: %s", e["status"], e["code"], status, code, r.Body)
 	}
+	if x, ok := e["extra"].(map[string]any); ok {
+		if _, cap := x["capability"]; len(x) != 1 || !cap {
+			t.Errorf("extra holds more than Cycle's capability: %v", x)
+		}
+	}
 	for _, f := range []string{"title", "detail"} {
 		if s, _ := e[f].(string); s == "" {
 			t.Errorf("error without %s: %s", f, r.Body)
@@ -93,11 +98,15 @@ func TestSeedExamples(t *testing.T) {
 		t.Errorf("create: %v", k)
 	}
 	id, secret := k["id"].(string), k["secret"].(string)
+	if !strings.HasPrefix(secret, "kh_live_") || len(k["ips"].([]any)) != 0 || k["creator"].(map[string]any)["type"] != "api-key" {
+		t.Errorf("create: secret %q, ips %v, creator %v", secret, k["ips"], k["creator"])
+	}
+	hint := s.Native(200, "GET", "/v1/api-keys/"+id, s.Operator, e.hub, nil)["start"].(string)
 
-	// List.
+	// List: secret is the display hint, never the secret.
 	r := s.Must(200, "GET", base, nil, e.auth...)
-	if strings.Contains(string(r.Body), secret) || strings.Contains(string(r.Body), `"secret"`) {
-		t.Fatal("list shows a secret")
+	if strings.Contains(string(r.Body), secret) || !strings.Contains(string(r.Body), `"secret":"`+hint+`"`) {
+		t.Fatalf("list shows %s, not the hint %s: %s", secret, hint, r.Body)
 	}
 	list := r.Object(t)
 	apitest.Shape(t, "list", list, map[string]string{"data": "array"})
@@ -107,8 +116,8 @@ func TestSeedExamples(t *testing.T) {
 
 	// Get, with and without include=roles.
 	gr := s.Must(200, "GET", base+"/"+id, nil, e.auth...)
-	if strings.Contains(string(gr.Body), secret) || strings.Contains(string(gr.Body), `"secret"`) {
-		t.Fatal("get shows a secret")
+	if strings.Contains(string(gr.Body), secret) {
+		t.Fatal("get shows the secret")
 	}
 	g := gr.Object(t)
 	apitest.Shape(t, "get", g, map[string]string{"data": "object", "includes": "object"})
@@ -120,7 +129,7 @@ func TestSeedExamples(t *testing.T) {
 		t.Fatalf("includes: %v", g["includes"])
 	}
 	spec := role["capabilities"].(map[string]any)["specific"].([]any)
-	if len(spec) != 2 || spec[0] != "servers:read" {
+	if len(spec) != 2 || spec[0] != "servers-manage" || spec[1] != "servers-view" && spec[0] != "servers-view" {
 		t.Errorf("role capabilities: %v", role["capabilities"])
 	}
 
@@ -134,7 +143,7 @@ func TestSeedExamples(t *testing.T) {
 	}
 
 	// Update: the document's sample, with a keyhub role.
-	role2 := s.Role(e.hub, "readers", "servers:read")
+	role2 := s.Role(e.hub, "readers", "servers-view")
 	u := e.do(200, "PATCH", base+"/"+id, `{"name": "renamed", "role_id": "`+role2+`", "ips": ["203.0.113.7", "10.0.0.0/8"]}`)
 	apitest.Shape(t, "update", u, map[string]string{"data": "object"})
 	d := u["data"].(map[string]any)
@@ -151,7 +160,7 @@ func TestSeedExamples(t *testing.T) {
 	del := e.do(200, "DELETE", base+"/"+id, nil)
 	apitest.Shape(t, "delete", del, map[string]string{"data": "object"})
 	dk := del["data"].(map[string]any)
-	if dk["state"].(map[string]any)["current"] != "deleted" || dk["keyhub_state"] != "revoked" ||
+	if dk["state"].(map[string]any)["current"] != "deleted" ||
 		strings.HasPrefix(dk["events"].(map[string]any)["deleted"].(string), "0001") {
 		t.Errorf("delete: %v", dk)
 	}
@@ -164,7 +173,7 @@ func TestSeedExamples(t *testing.T) {
 	if c := e.do(200, "GET", base+"/"+id, nil)["data"].(map[string]any)["state"].(map[string]any)["current"]; c != "deleted" {
 		t.Errorf("get after delete: %v", c)
 	}
-	errOf(t, s.Do("PATCH", base+"/"+id, `{"name":"x"}`, e.auth...), 409, "409.invalid-state")
+	errOf(t, s.Do("PATCH", base+"/"+id, `{"name":"x"}`, e.auth...), 403, "403.invalid-state")
 }
 
 func TestList(t *testing.T) {
@@ -188,7 +197,8 @@ func TestList(t *testing.T) {
 		"?sort=name":            "alpha,Beta,delta,gamma,hub admin",
 		"?sort=-name":           "hub admin,gamma,delta,Beta,alpha",
 		"?sort=-events.created": "delta,gamma,Beta,alpha,hub admin",
-		"?sort=events.updated,-id&filter[state]=live": "hub admin,alpha,Beta,gamma",
+		"?sort=events.updated,-id&filter[state]=live":    "hub admin,alpha,Beta,gamma",
+		"?filter[state]=live&sort=-name":                 "hub admin,gamma,Beta,alpha",
 		"?sort=id":                                       "hub admin,alpha,Beta,gamma,delta",
 		"?filter[search]=ET&sort=name":                   "Beta",
 		"?filter[state]=deleted":                         "delta",
@@ -220,17 +230,24 @@ func TestList(t *testing.T) {
 	}
 }
 
-// TestDisabledState shows a key disabled natively as Cycle's "live" with
-// its keyhub state beside it.
-func TestDisabledState(t *testing.T) {
+// TestInactiveState shows keys disabled natively or expired as Cycle's
+// "inactive", listed by neither the live nor the deleted filter.
+func TestInactiveState(t *testing.T) {
 	e := setup(t)
 	id := e.do(201, "POST", base, map[string]any{"name": "paused", "role_id": e.role})["data"].(map[string]any)["id"].(string)
 	e.s.Native(200, "PATCH", "/v1/api-keys/"+id, e.s.Operator, e.hub, map[string]any{"enabled": false})
 	k := e.do(200, "GET", base+"/"+id, nil)["data"].(map[string]any)
-	if k["state"].(map[string]any)["current"] != "live" || k["keyhub_state"] != "disabled" {
+	if k["state"].(map[string]any)["current"] != "inactive" {
 		t.Errorf("disabled key: %v", k)
 	}
-	if n := len(e.do(200, "GET", base+"?filter[state]=live&filter[search]=paus", nil)["data"].([]any)); n != 1 {
-		t.Errorf("live filter found %d disabled keys", n)
+	for _, f := range []string{"live", "deleted"} {
+		if n := len(e.do(200, "GET", base+"?filter[state]="+f+"&filter[search]=paus", nil)["data"].([]any)); n != 0 {
+			t.Errorf("%s filter found %d disabled keys", f, n)
+		}
+	}
+	// A key of no role (made natively) shows role_id "".
+	nk, _ := e.s.Key(e.hub, map[string]any{"name": "roleless"})
+	if k := e.do(200, "GET", base+"/"+nk["id"].(string), nil)["data"].(map[string]any); k["role_id"] != "" {
+		t.Errorf("roleless key: %v", k)
 	}
 }

@@ -13,25 +13,28 @@ func TestErrors(t *testing.T) {
 	id := e.do(201, "POST", base, map[string]any{"name": "mine", "role_id": e.role})["data"].(map[string]any)["id"].(string)
 
 	t.Run("Bodies", func(t *testing.T) {
+		// source is the JSON pointer Cycle's errors name a body member by.
 		cases := []struct {
 			name, method, path, body string
 			status                   int
-			code, field              string
+			code, source             string
 		}{
-			{"SampleObjectIDRole", "POST", base, `{"name": "string", "role_id": "651586fca6078e98982dbd90", "ips": []}`, 422, "422.invalid-argument", "role_id"},
-			{"RoleRequired", "POST", base, `{"name":"x"}`, 422, "422.invalid-argument", "role_id"},
-			{"NameRequired", "POST", base, `{"role_id":"` + e.role + `"}`, 422, "422.invalid-argument", "name"},
-			{"BadIP", "POST", base, `{"name":"x","role_id":"` + e.role + `","ips":["nope"]}`, 422, "422.invalid-argument", "ips[0]"},
-			{"UnknownField", "POST", base, `{"name":"x","role_id":"` + e.role + `","scopes":["*"]}`, 400, "400.invalid-syntax", "scopes"},
-			{"WrongType", "POST", base, `{"name":"x","role_id":"` + e.role + `","ips":"10.0.0.1"}`, 400, "400.invalid-syntax", "ips"},
+			{"SampleObjectIDRole", "POST", base, `{"name": "string", "role_id": "651586fca6078e98982dbd90", "ips": []}`, 422, "422.invalid-argument", "/role_id"},
+			{"RoleRequired", "POST", base, `{"name":"x"}`, 422, "422.missing-argument", "/role_id"},
+			{"RoleEmpty", "POST", base, `{"name":"x","role_id":""}`, 422, "422.invalid-argument", "/role_id"},
+			{"NameRequired", "POST", base, `{"role_id":"` + e.role + `"}`, 422, "422.missing-argument", "/name"},
+			{"NameEmpty", "POST", base, `{"name":" ","role_id":"` + e.role + `"}`, 422, "422.invalid-argument", "/name"},
+			{"BadIP", "POST", base, `{"name":"x","role_id":"` + e.role + `","ips":["10.0.0.1","nope"]}`, 422, "422.invalid-argument", "/ips/1"},
+			{"UnknownField", "POST", base, `{"name":"x","role_id":"` + e.role + `","scopes":["*"]}`, 400, "400.invalid-syntax", "/scopes"},
+			{"WrongType", "POST", base, `{"name":"x","role_id":"` + e.role + `","ips":"10.0.0.1"}`, 400, "400.invalid-syntax", "/ips"},
 			{"Malformed", "POST", base, `{"name":`, 400, "400.invalid-syntax", ""},
 			{"Empty", "POST", base, ``, 400, "400.invalid-syntax", ""},
-			{"TooLarge", "POST", base, apitest.BigBody(), 413, "413.payload-too-large", ""},
-			{"PatchUnknownField", "PATCH", base + "/" + id, `{"enabled":false}`, 400, "400.invalid-syntax", "enabled"},
-			{"PatchWrongType", "PATCH", base + "/" + id, `{"name":1}`, 400, "400.invalid-syntax", "name"},
-			{"PatchRoleRemoved", "PATCH", base + "/" + id, `{"role_id":null}`, 422, "422.invalid-argument", "role_id"},
-			{"PatchUnknownRole", "PATCH", base + "/" + id, `{"role_id":"role_01HX9KZMB3F7VNQP8R2WDGT4E6"}`, 422, "422.invalid-argument", "role_id"},
-			{"PatchTooLarge", "PATCH", base + "/" + id, apitest.BigBody(), 413, "413.payload-too-large", ""},
+			{"TooLarge", "POST", base, apitest.BigBody(), 422, "422.max-exceeded", ""},
+			{"PatchUnknownField", "PATCH", base + "/" + id, `{"enabled":false}`, 400, "400.invalid-syntax", "/enabled"},
+			{"PatchWrongType", "PATCH", base + "/" + id, `{"name":1}`, 400, "400.invalid-syntax", "/name"},
+			{"PatchRoleRemoved", "PATCH", base + "/" + id, `{"role_id":null}`, 422, "422.invalid-argument", "/role_id"},
+			{"PatchUnknownRole", "PATCH", base + "/" + id, `{"role_id":"role_01HX9KZMB3F7VNQP8R2WDGT4E6"}`, 422, "422.invalid-argument", "/role_id"},
+			{"PatchTooLarge", "PATCH", base + "/" + id, apitest.BigBody(), 422, "422.max-exceeded", ""},
 		}
 		var scenarios []apitest.Scenario
 		for _, c := range cases {
@@ -39,10 +42,8 @@ func TestErrors(t *testing.T) {
 				Headers: apitest.Headers(e.auth...), Body: c.body, Status: c.status,
 				Check: func(t *testing.T, r apitest.Resp) {
 					er := errOf(t, r, c.status, c.code)
-					if c.field != "" {
-						if x, _ := er["extra"].(map[string]any); x["field"] != c.field || !strings.Contains(er["detail"].(string), c.field) {
-							t.Errorf("error does not name %s: %v", c.field, er)
-						}
+					if src, _ := er["source"].(string); src != c.source {
+						t.Errorf("source %q, want %q: %v", src, c.source, er)
 					}
 				}})
 		}
@@ -53,9 +54,9 @@ func TestErrors(t *testing.T) {
 	})
 
 	t.Run("Auth", func(t *testing.T) {
-		errOf(t, s.Do("GET", base, nil, "X-Hub-Id: "+e.hub), 401, "401.auth")
-		errOf(t, s.Do("GET", base, nil, "X-Hub-Id: "+e.hub, "Authorization: Bearer kh_live_nope"), 401, "401.auth")
-		er := errOf(t, s.Do("GET", base, nil, e.auth[0]), 400, "400.missing-argument")
+		errOf(t, s.Do("GET", base, nil, "X-Hub-Id: "+e.hub), 401, "401.auth-invalid")
+		errOf(t, s.Do("GET", base, nil, "X-Hub-Id: "+e.hub, "Authorization: Bearer kh_live_nope"), 401, "401.auth-invalid")
+		er := errOf(t, s.Do("GET", base, nil, e.auth[0]), 422, "422.missing-argument")
 		if !strings.Contains(er["detail"].(string), "X-Hub-Id") {
 			t.Errorf("detail: %v", er["detail"])
 		}
@@ -75,7 +76,7 @@ func TestErrors(t *testing.T) {
 		if len(data) < 2 {
 			t.Errorf("operator sees %d keys", len(data))
 		}
-		errOf(t, s.Do("GET", base, nil, op), 400, "400.missing-argument")
+		errOf(t, s.Do("GET", base, nil, op), 422, "422.missing-argument")
 		errOf(t, s.Do("GET", base, nil, op, "X-Hub-Id: ten_01HX9KZMB3F7VNQP8R2WDGT4E6"), 404, "404.hub")
 		errOf(t, s.Do("GET", base, nil, op, "X-Hub-Id: 651586fca6078e98982dbd90"), 404, "404.hub")
 	})
@@ -88,21 +89,27 @@ func TestErrors(t *testing.T) {
 			{"PATCH", base + "/" + id, `{"name":"x"}`, "update:api_keys"},
 			{"DELETE", base + "/" + id, "", "delete:api_keys"},
 		} {
-			er := errOf(t, s.Do(c.method, c.path, c.body, h...), 403, "403.permissions")
-			if x := er["extra"].(map[string]any); x["capability"] != "api-keys-manage" || x["scope"] != c.scope {
-				t.Errorf("%s extra: %v", c.method, x)
+			r := s.Do(c.method, c.path, c.body, h...)
+			er := errOf(t, r, 403, "403.permissions")
+			if x := er["extra"].(map[string]any); x["capability"] != "api-keys-manage" || !strings.Contains(er["detail"].(string), c.scope) {
+				t.Errorf("%s: %v", c.method, er)
+			}
+			if wa := r.Header.Get("WWW-Authenticate"); !strings.Contains(wa, `scope="`+c.scope+`"`) {
+				t.Errorf("%s: WWW-Authenticate %q", c.method, wa)
 			}
 		}
-		// Including roles reads roles, which needs read:roles.
+		// Including roles reads roles, which needs read:roles: the
+		// capability hubs-roles-view.
 		er := errOf(t, s.Do("GET", base+"/"+id+"?include=roles", nil, h...), 403, "403.permissions")
-		if x := er["extra"].(map[string]any); x["scope"] != "read:roles" || x["capability"] != nil {
+		if x := er["extra"].(map[string]any); x["capability"] != "hubs-roles-view" {
 			t.Errorf("include extra: %v", x)
 		}
-		// No escalation: a role with scopes the caller lacks.
+		// No escalation: a role with scopes the caller lacks, which no
+		// capability names.
 		big := s.Role(e.hub, "admins", "billing:*")
 		er = errOf(t, s.Do("POST", base, `{"name":"x","role_id":"`+big+`"}`, e.auth...), 403, "403.permissions")
-		if x := er["extra"].(map[string]any); x["capability"] != nil {
-			t.Errorf("escalation extra: %v", x)
+		if _, ok := er["extra"]; ok || !strings.Contains(er["detail"].(string), "billing:*") {
+			t.Errorf("escalation: %v", er)
 		}
 	})
 
@@ -127,11 +134,15 @@ func TestErrors(t *testing.T) {
 	})
 
 	t.Run("MethodNotAllowed", func(t *testing.T) {
+		// Cycle's description has no 405: an unserved method is the
+		// 404.uri of an unknown path, with Allow.
 		r := s.Do("PUT", base+"/"+id, `{}`, e.auth...)
-		errOf(t, r, 405, "405.method-not-allowed")
+		errOf(t, r, 404, "404.uri")
 		if r.Header.Get("Allow") != "DELETE, GET, PATCH" {
 			t.Errorf("Allow %q", r.Header.Get("Allow"))
 		}
+		errOf(t, s.Do("GET", "/v1/hubs/current/containers", nil, e.auth...), 404, "404.uri")
+		errOf(t, s.Do("GET", "/v1/hubs/current/api-keys/"+id+"/extra", nil, e.auth...), 404, "404.uri")
 	})
 
 	if strings.Contains(s.Log.String(), "level=ERROR") {

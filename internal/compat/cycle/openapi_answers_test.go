@@ -33,9 +33,9 @@ func TestOpenAPIAnswers(t *testing.T) {
 	id := created.Object(t)["data"].(map[string]any)["id"].(string)
 	check("POST "+base, s.Must(422, "POST", base, map[string]any{"name": "no role"}, e.auth...))
 	check("POST "+base, s.Must(400, "POST", base, `{"name":"x","colour":"red"}`, e.auth...))
-	check("POST "+base, s.Must(413, "POST", base, apitest.BigBody(), e.auth...))
+	check("POST "+base, s.Must(422, "POST", base, apitest.BigBody(), e.auth...))
 	check("POST "+base, s.Must(422, "POST", base, map[string]any{"name": "x", "role_id": "role_01J8Z3Q4W5E6R7T8Y9V0K1M2P3"}, e.auth...))
-	check("POST "+base, s.Must(400, "POST", base, map[string]any{"name": "x", "role_id": e.role}, "Authorization: Bearer "+e.secret))
+	check("POST "+base, s.Must(422, "POST", base, map[string]any{"name": "x", "role_id": e.role}, "Authorization: Bearer "+e.secret))
 	check("POST "+base, s.Must(401, "POST", base, map[string]any{"name": "x", "role_id": e.role}, "X-Hub-Id: "+e.hub))
 
 	check(list, s.Must(200, "GET", base, nil, e.auth...))
@@ -54,4 +54,29 @@ func TestOpenAPIAnswers(t *testing.T) {
 	check("GET "+one, s.Must(200, "GET", base+"/"+id, nil, e.auth...))
 	check(list, s.Must(200, "GET", base+"?filter[state]=deleted", nil, e.auth...))
 	check("DELETE "+one, s.Must(403, "DELETE", base+"/"+id, nil, as(narrow)...))
+
+	// Managing roles takes manage:roles, which the hub admin lacks.
+	ops := []string{"Authorization: Bearer " + s.Operator, "X-Hub-Id: " + e.hub}
+	const roles = "/v1/hubs/current/roles"
+	const aRole = roles + "/{roleId}"
+	made := s.Must(201, "POST", roles, map[string]any{"name": "Key Managers", "identifier": "key-managers", "rank": 3,
+		"capabilities": map[string]any{"all": false, "specific": []string{"api-keys-manage", "hubs-roles-view"}}}, ops...)
+	check("POST "+roles, made)
+	roleID := made.Object(t)["data"].(map[string]any)["id"].(string)
+	check("POST "+roles, s.Must(422, "POST", roles, map[string]any{"name": "No Rank", "identifier": "no-rank"}, ops...))
+	check("POST "+roles, s.Must(400, "POST", roles, `{"identifier":"x","rank":1,"colour":"red"}`, ops...))
+	check("POST "+roles, s.Must(403, "POST", roles, map[string]any{"identifier": "x", "rank": 1}, as(narrow)...))
+	check("POST "+roles, s.Must(401, "POST", roles, map[string]any{"identifier": "x", "rank": 1}, "X-Hub-Id: "+e.hub))
+	check("GET "+roles, s.Must(200, "GET", roles, nil, ops...))
+	check("GET "+roles, s.Must(200, "GET", roles+"?meta=counts&sort=-id&page[size]=1&page[number]=2", nil, ops...))
+	check("GET "+roles, s.Must(422, "GET", roles+"?sort=name", nil, ops...))
+	check("GET "+roles, s.Must(403, "GET", roles, nil, as(narrow)...))
+	check("GET "+aRole, s.Must(200, "GET", roles+"/"+roleID+"?meta=counts", nil, ops...))
+	check("GET "+aRole, s.Must(404, "GET", roles+"/role_01J8Z3Q4W5E6R7T8Y9V0K1M2P3", nil, ops...))
+	check("PATCH "+aRole, s.Must(200, "PATCH", roles+"/"+roleID, map[string]any{"capabilities": map[string]any{"specific": []string{"hubs-roles-view"}}}, ops...))
+	check("PATCH "+aRole, s.Must(422, "PATCH", roles+"/"+roleID, map[string]any{"rank": 11}, ops...))
+	check("DELETE "+aRole, s.Must(403, "DELETE", roles+"/"+e.role, nil, ops...))
+	check("DELETE "+aRole, s.Must(202, "DELETE", roles+"/"+roleID, nil, ops...))
+	check("DELETE "+aRole, s.Must(404, "DELETE", roles+"/"+roleID, nil, ops...))
+	check("GET "+roles+"/defaults", s.Must(200, "GET", roles+"/defaults", nil))
 }

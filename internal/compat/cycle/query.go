@@ -30,7 +30,7 @@ var sortFields = map[string]keyhub.KeySortField{
 type listQuery struct {
 	sort   []keyhub.KeySort
 	search string
-	state  string // "", stateLive or stateDeleted
+	state  string // "", stateLive (active keys) or stateDeleted (revoked ones)
 	size   int
 	number int
 	roles  bool
@@ -64,7 +64,7 @@ func parseListQuery(r *http.Request) (*listQuery, error) {
 			q.search = val
 		case "filter[state]":
 			if val != stateLive && val != stateDeleted && val != "" {
-				v.Add(name, "must be live or deleted")
+				v.Add(name, "must be live or deleted (an inactive key is listed by neither filter)")
 			}
 			q.state = val
 		default:
@@ -74,10 +74,22 @@ func parseListQuery(r *http.Request) (*listQuery, error) {
 	q.size = intParam(&v, vals, "page[size]", defaultPageSize, maxPageSize)
 	q.number = intParam(&v, vals, "page[number]", 1, 0)
 	q.roles = includeRoles(&v, vals)
-	if err := v.Err(); err != nil {
+	if err := queryError(v.Err()); err != nil {
 		return nil, err
 	}
 	return q, nil
+}
+
+// queryError marks the validation errors of a query string, which name
+// parameters, not members of a body: they have no source pointer.
+func queryError(err error) error {
+	var e *keyhub.Error
+	if !asKeyhub(err, &e) {
+		return err
+	}
+	out := *e
+	out.Code = "invalid_query"
+	return &out
 }
 
 // parseInclude reads the include parameter of a get.
@@ -88,7 +100,7 @@ func parseInclude(r *http.Request) (bool, error) {
 	}
 	var v keyhub.Validation
 	roles := includeRoles(&v, vals)
-	return roles, v.Err()
+	return roles, queryError(v.Err())
 }
 
 func includeRoles(v *keyhub.Validation, vals url.Values) bool {
@@ -147,7 +159,7 @@ func (q *listQuery) keyQuery() service.KeyQuery {
 	case stateDeleted:
 		out.State = string(keyhub.StateRevoked)
 	case stateLive:
-		out.NotRevoked = true
+		out.State = string(keyhub.StateActive)
 	}
 	return out
 }

@@ -7,10 +7,12 @@ import (
 	"github.com/keyhub/keyhub"
 )
 
-// Cycle's key states.
+// Cycle's key states. A disabled or expired key is "inactive": it exists
+// and can come back (enabled again, its expiry moved), but does not work.
 const (
-	stateLive    = "live"
-	stateDeleted = "deleted"
+	stateLive     = "live"
+	stateInactive = "inactive"
+	stateDeleted  = "deleted"
 )
 
 // zeroTime is how Cycle shows an event that has not happened.
@@ -19,6 +21,23 @@ var zeroTime = time.Time{}
 type creator struct {
 	ID   string `json:"id"`
 	Type string `json:"type"`
+}
+
+// creatorTypes maps keyhub's actors onto Cycle's creator types: a person
+// is an account, a machine credential of the hub an api-key, the
+// platform's operator an employee of the platform, keyhub itself the
+// platform.
+var creatorTypes = map[string]string{
+	"api_key": "api-key", "client": "api-key", "user": "account", "member": "account",
+	"operator": "employee", "system": "platform",
+}
+
+func newCreator(a keyhub.Actor) creator {
+	t, ok := creatorTypes[a.Type]
+	if !ok {
+		t = "platform"
+	}
+	return creator{ID: a.ID, Type: t}
 }
 
 type state struct {
@@ -32,64 +51,53 @@ type events struct {
 	Deleted time.Time `json:"deleted"`
 }
 
-// keyView is an API key as Cycle shows it; Secret only on create.
+// keyView is an API key in Cycle's ApiKey shape. Secret is the key itself
+// in the answer to a create and its display hint (prefix and first
+// characters) everywhere else: Cycle's schema always has a secret, and
+// keyhub keeps no secret to show.
 type keyView struct {
 	ID      string   `json:"id"`
 	HubID   string   `json:"hub_id"`
 	Name    string   `json:"name"`
 	Creator creator  `json:"creator"`
-	RoleID  *string  `json:"role_id"`
+	Secret  string   `json:"secret"`
+	RoleID  string   `json:"role_id"`
 	IPs     []string `json:"ips"`
-	Secret  string   `json:"secret,omitempty"`
 	State   state    `json:"state"`
 	Events  events   `json:"events"`
-	// KeyhubState is the key's keyhub state, which Cycle's two states
-	// cannot tell apart (a disabled or expired key is "live" there).
-	KeyhubState keyhub.KeyState `json:"keyhub_state"`
 }
 
 // cycleState maps a keyhub state onto Cycle's and tells when it last
 // changed, as far as the key's timestamps show it.
-func cycleState(k *keyhub.APIKey, now time.Time) (keyhub.KeyState, state) {
-	ks := k.State(now)
-	switch ks {
+func cycleState(k *keyhub.APIKey, now time.Time) state {
+	switch k.State(now) {
 	case keyhub.StateRevoked:
-		return ks, state{Current: stateDeleted, Changed: *k.RevokedAt}
+		return state{Current: stateDeleted, Changed: k.RevokedAt.UTC()}
 	case keyhub.StateExpired:
-		return ks, state{Current: stateLive, Changed: *k.ExpiresAt}
+		return state{Current: stateInactive, Changed: k.ExpiresAt.UTC()}
 	case keyhub.StateDisabled:
-		return ks, state{Current: stateLive, Changed: k.UpdatedAt}
+		return state{Current: stateInactive, Changed: k.UpdatedAt.UTC()}
 	}
-	return ks, state{Current: stateLive, Changed: k.CreatedAt}
+	return state{Current: stateLive, Changed: k.CreatedAt.UTC()}
 }
 
+// newKeyView renders k; a key without a role (made natively) shows role_id
+// "", Cycle's schema having no null for it.
 func newKeyView(k *keyhub.APIKey, now time.Time) keyView {
-	ks, st := cycleState(k, now)
 	v := keyView{
-		ID: k.ID, HubID: k.TenantID, Name: k.Name,
-		Creator:     creator{ID: k.Creator.ID, Type: strings.ReplaceAll(k.Creator.Type, "_", "-")},
-		IPs:         displayIPs(k.IPs),
-		State:       st,
-		Events:      events{Created: k.CreatedAt.UTC(), Updated: k.UpdatedAt.UTC(), Deleted: zeroTime},
-		KeyhubState: ks,
-	}
-	if k.RoleID != "" {
-		id := k.RoleID
-		v.RoleID = &id
+		ID: k.ID, HubID: k.TenantID, Name: k.Name, Creator: newCreator(k.Creator), Secret: k.Start,
+		RoleID: k.RoleID, IPs: displayIPs(k.IPs), State: cycleState(k, now),
+		Events: events{Created: k.CreatedAt.UTC(), Updated: k.UpdatedAt.UTC(), Deleted: zeroTime},
 	}
 	if k.RevokedAt != nil {
 		v.Events.Deleted = k.RevokedAt.UTC()
 	}
-	v.State.Changed = v.State.Changed.UTC()
 	return v
 }
 
 // displayIPs shows single addresses as Cycle's plain IPs (keyhub keeps
-// them as /32 and /128 prefixes); no list is null, as Cycle allows.
+// them as /32 and /128 prefixes); no list is [].
 func displayIPs(ips []string) []string {
-	if len(ips) == 0 {
-		return nil
-	}
 	out := make([]string, len(ips))
 	for i, ip := range ips {
 		switch {
@@ -103,36 +111,66 @@ func displayIPs(ips []string) []string {
 	return out
 }
 
-// roleView is a keyhub role in Cycle's Role shape: its scopes are its
-// specific capabilities, and "*" is all of them.
+// roleView is a keyhub role in Cycle's Role shape. Its capabilities are
+// what its scopes cover (capabilitiesOf); root and rank follow from them
+// too (rankOf), so that they tell what the coverage rule lets the role's
+// keys do.
 type roleView struct {
-	ID           string       `json:"id"`
-	HubID        string       `json:"hub_id"`
-	Name         string       `json:"name"`
-	Description  string       `json:"description"`
-	Root         bool         `json:"root"`
-	Capabilities capabilities `json:"capabilities"`
-	State        state        `json:"state"`
-	Events       events       `json:"events"`
+	ID           string        `json:"id"`
+	Name         *string       `json:"name"`
+	Root         bool          `json:"root"`
+	Rank         int           `json:"rank"`
+	Identifier   string        `json:"identifier"`
+	Creator      creator       `json:"creator"`
+	Capabilities capabilitySet `json:"capabilities"`
+	HubID        string        `json:"hub_id"`
+	State        state         `json:"state"`
+	Events       events        `json:"events"`
+	Meta         *roleMeta     `json:"meta,omitempty"`
 }
 
-type capabilities struct {
+type capabilitySet struct {
 	All      bool     `json:"all"`
 	Specific []string `json:"specific"`
 }
 
+type roleMeta struct {
+	Counts roleCounts `json:"counts"`
+}
+
+// roleCounts: keyhub's members hold no roles, so members is always 0.
+type roleCounts struct {
+	Members int `json:"members"`
+	APIKeys int `json:"api_keys"`
+}
+
 func newRoleView(r *keyhub.Role) roleView {
-	v := roleView{
-		ID: r.ID, HubID: r.TenantID, Name: r.Name, Description: r.Description,
-		Capabilities: capabilities{Specific: []string{}},
-		State:        state{Current: stateLive, Changed: r.CreatedAt.UTC()},
-		Events:       events{Created: r.CreatedAt.UTC(), Updated: r.UpdatedAt.UTC(), Deleted: zeroTime},
+	all, specific := capabilitiesOf(r.Scopes)
+	name := r.Name
+	return roleView{
+		ID: r.ID, Name: &name, Root: all, Rank: rankOf(r.Scopes), Identifier: identifierOf(r.Name),
+		Creator: newCreator(r.Creator), Capabilities: capabilitySet{All: all, Specific: specific}, HubID: r.TenantID,
+		State:  state{Current: stateLive, Changed: r.CreatedAt.UTC()},
+		Events: events{Created: r.CreatedAt.UTC(), Updated: r.UpdatedAt.UTC(), Deleted: zeroTime},
 	}
-	for _, s := range r.Scopes {
-		if s == "*" {
-			v.Capabilities.All = true
+}
+
+// identifierOf is a role's identifier: its name in lower case, every run
+// of other characters than letters and digits one '-', as Cycle derives
+// identifiers from names.
+func identifierOf(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+			continue
 		}
-		v.Capabilities.Specific = append(v.Capabilities.Specific, s)
+		dash = true
 	}
-	return v
+	return b.String()
 }

@@ -40,9 +40,9 @@ type Surface struct {
 // registry is every surface, in the order help lists and the server mounts
 // them.
 var registry = []Surface{
-	{"yaxi", "YAXI Hub: /api/tenant/api-keys and /api/api-keys", yaxi.Mount, yaxi.OpenAPI},
-	{"cycle", "Cycle hubs: /v1/hubs/current/api-keys", cycle.Mount, cycle.OpenAPI},
-	{"yativo", "Yativo business: /api/business/api-keys", yativo.Mount, yativo.OpenAPI},
+	{"yaxi", "YAXI Hub: /api/tenant/api-keys and /api/api-keys (signing keys)", yaxi.Mount, yaxi.OpenAPI},
+	{"cycle", "Cycle hubs: /v1/hubs/current/api-keys and /v1/hubs/current/roles", cycle.Mount, cycle.OpenAPI},
+	{"yativo", "Yativo business: /api/v1/business/api-keys (and under /api)", yativo.Mount, yativo.OpenAPI},
 }
 
 // All returns every surface in registry order.

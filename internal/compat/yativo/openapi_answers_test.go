@@ -43,4 +43,13 @@ func TestOpenAPIAnswers(t *testing.T) {
 	check("DELETE "+base+"/{id}", s.Must(404, "DELETE", base+"/key_01J8Z3Q4W5E6R7T8Y9V0K1M2P3", nil, e.auth))
 	check("DELETE "+base+"/{id}", s.Must(403, "DELETE", base+"/"+id, nil, "Authorization: Bearer "+narrow))
 	check("GET "+base, s.Must(200, "GET", base, nil, e.auth))
+
+	// Yativo's own base answers the same operations.
+	made := s.Must(201, "POST", v1, map[string]any{"name": "under v1", "permissions": []string{"payouts:write"}}, e.auth)
+	check("POST "+v1, made)
+	check("POST "+v1, s.Must(422, "POST", v1, map[string]any{"name": ""}, e.auth))
+	check("GET "+v1, s.Must(200, "GET", v1, nil, e.auth))
+	check("GET "+v1, s.Must(401, "GET", v1, nil))
+	check("DELETE "+v1+"/{id}", s.Must(200, "DELETE", v1+"/"+made.Object(t)["data"].(map[string]any)["id"].(string), nil, e.auth))
+	check("DELETE "+v1+"/{id}", s.Must(404, "DELETE", v1+"/key_01J8Z3Q4W5E6R7T8Y9V0K1M2P3", nil, e.auth))
 }

@@ -1,25 +1,29 @@
 // Package yativo serves Yativo's business API-key endpoints (seeds/003_*)
 // over keyhub's service. It only translates; every rule is the service's.
 //
-// Routes:
+// Routes, under Yativo's base /api/v1 and under /api as the seed shows:
 //
-//	GET    /api/business/api-keys       read:api_keys    every key, revoked ones with is_active false
-//	POST   /api/business/api-keys       create:api_keys  201 with key, shown once
-//	DELETE /api/business/api-keys/{id}  delete:api_keys  200 with the revoked key
+//	GET    /api/v1/business/api-keys       read:api_keys    every key, revoked ones with is_active false
+//	POST   /api/v1/business/api-keys       create:api_keys  201 with key, shown once
+//	DELETE /api/v1/business/api-keys/{id}  delete:api_keys  200 with the revoked key
 //
-// Answers are {"status":"success","data":…}; errors {"status":"error",
-// "message":…} with the error's code and, for invalid input, its fields.
-// permissions are keyhub scopes; omitted, they are every scope the caller
-// holds (so no-escalation still holds). Keys take the tenant's prefix for
-// its default environment, so an operator gives a Yativo tenant
-// {"live":"yat_live"}; key_prefix is that prefix. is_active is true only for
-// a usable key: revoked, disabled and expired keys are inactive.
+// Every answer, errors and unknown paths under the bases included, is
+// Yativo's envelope: {"status":"success","status_code":200,"message":…,
+// "data":…} or {"status":"error","status_code":422,"message":"Validation
+// failed","errors":{"field":["…"]}} (errors only when fields are at
+// fault). permissions are keyhub scopes; omitted, they are the caller's
+// scopes that are not management scopes (nor could match one): a key never
+// gains management powers by omission, and no-escalation holds. Keys take
+// the tenant's prefix for its default environment, so an operator gives a
+// Yativo tenant {"live":"yat_live"}; key_prefix is the key's first 8
+// characters, as Yativo documents it ("yat_live"). is_active is true only
+// for a usable key: revoked, disabled and expired keys are inactive.
 package yativo
 
 import (
 	"encoding/json"
 	"net/http"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/keyhub/keyhub"
@@ -35,6 +39,10 @@ type handler struct {
 	d compat.Deps
 }
 
+// bases are where Yativo's API lives: /api/v1 is its real base, /api the
+// one the seed's examples use.
+var bases = []string{"/api/v1", "/api"}
+
 // Mount registers the Yativo routes on mux. d.Caller authenticates
 // requests exactly as the native API does.
 func Mount(mux *http.ServeMux, d compat.Deps) { routes(mux, d) }
@@ -44,17 +52,25 @@ func Mount(mux *http.ServeMux, d compat.Deps) { routes(mux, d) }
 func routes(mux *http.ServeMux, d compat.Deps) *httpapi.Routes {
 	h := &handler{d: d}
 	rt := httpapi.NewRoutes(mux, notAllowed)
-	rt.HandleFunc("GET /api/business/api-keys", h.list)
-	rt.Handle("POST /api/business/api-keys", httpapi.Idempotent{Handler: http.HandlerFunc(h.create), Fail: h.writeError})
-	rt.HandleFunc("DELETE /api/business/api-keys/{id}", h.delete)
+	for _, b := range bases {
+		rt.HandleFunc("GET "+b+"/business/api-keys", h.list)
+		rt.Handle("POST "+b+"/business/api-keys", httpapi.Idempotent{Handler: http.HandlerFunc(h.create), Fail: h.writeError})
+		rt.HandleFunc("DELETE "+b+"/business/api-keys/{id}", h.delete)
+	}
+	// Unknown paths of Yativo's answer in its envelope too. /api/v1 is
+	// Yativo's alone; of /api, only /api/business is (YAXI has /api too).
+	for _, p := range []string{"/api/v1/", "/api/business/"} {
+		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			writeEnvelope(w, http.StatusNotFound, errorBody{Message: "no such endpoint: " + r.URL.Path})
+		})
+	}
 	return rt
 }
 
 // notAllowed answers a method the path does not serve, in this surface's
 // error format.
 func notAllowed(w http.ResponseWriter, r *http.Request, allow string) {
-	compat.WriteJSON(w, http.StatusMethodNotAllowed, errorBody{Status: "error", Code: "method_not_allowed",
-		Message: r.Method + " is not allowed here; allowed: " + allow})
+	writeEnvelope(w, http.StatusMethodNotAllowed, errorBody{Message: r.Method + " is not allowed here; allowed: " + allow})
 }
 
 // keyView is Yativo's ApiKey; Key only on create.
@@ -82,17 +98,26 @@ func newKeyView(k *keyhub.APIKey, now time.Time) keyView {
 	return v
 }
 
-// keyPrefix is the key's prefix: its display hint up to the last '_'.
-func keyPrefix(start string) string {
-	if i := strings.LastIndexByte(start, '_'); i > 0 {
-		return start[:i]
-	}
-	return start
+// keyPrefixLen is how much of a key key_prefix shows (Yativo: "first 8
+// characters of the key").
+const keyPrefixLen = 8
+
+// keyPrefix is the key's first 8 characters, read from its display hint;
+// a hint shorter than that (a prefix of one or two letters) is shown
+// whole, as no more of the key is kept.
+func keyPrefix(start string) string { return start[:min(len(start), keyPrefixLen)] }
+
+// success is Yativo's envelope of an answer.
+type success struct {
+	Status     string `json:"status"`
+	StatusCode int    `json:"status_code"`
+	Message    string `json:"message"`
+	Data       any    `json:"data"`
 }
 
-type success struct {
-	Status string `json:"status"`
-	Data   any    `json:"data"`
+// ok answers data in the success envelope.
+func ok(w http.ResponseWriter, status int, message string, data any) {
+	compat.WriteJSON(w, status, success{Status: "success", StatusCode: status, Message: message, Data: data})
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) {
@@ -111,7 +136,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 	for _, k := range ks {
 		out = append(out, newKeyView(k, now))
 	}
-	compat.WriteJSON(w, http.StatusOK, success{Status: "success", Data: out})
+	ok(w, http.StatusOK, "API keys retrieved successfully", out)
 }
 
 // createRequest is Yativo's CreateApiKeyRequest.
@@ -144,7 +169,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in createRequest
-	if err := httpapi.Decode(w, r, &in); err != nil {
+	if err := compat.Decode(w, r, &in); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -152,9 +177,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 	if in.Permissions != nil {
 		kc.Scopes = *in.Permissions
 	} else {
-		// "Omit to grant all permissions available to your account": the
-		// caller's own scopes, which it may always grant.
-		kc.Scopes = c.Principal.Scopes
+		kc.Scopes = accountPermissions(c.Principal.Scopes)
 	}
 	if in.ExpiresAt != nil {
 		kc.ExpiresAt = &in.ExpiresAt.Time
@@ -166,7 +189,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 	}
 	v := newKeyView(k, h.d.Now())
 	v.Key = secret
-	compat.WriteJSON(w, http.StatusCreated, success{Status: "success", Data: v})
+	ok(w, http.StatusCreated, "API key created successfully", v)
 }
 
 func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
@@ -180,19 +203,51 @@ func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	compat.WriteJSON(w, http.StatusOK, success{Status: "success", Data: newKeyView(k, h.d.Now())})
+	ok(w, http.StatusOK, "API key revoked successfully", newKeyView(k, h.d.Now()))
 }
 
-// errorBody is Yativo's error answer, with keyhub's code and bad fields.
+// accountPermissions is what "omit to grant all permissions available to
+// your account" grants: the caller's own scopes (which it may always
+// grant) less every one that is, or could match, a management scope
+// ("*", "read:*"), so that a key made by omission can call the platform's
+// API as the account can but never manage keys, roles or clients.
+func accountPermissions(scopes []string) []string {
+	out := []string{}
+	for _, s := range scopes {
+		if !slices.ContainsFunc(keyhub.ManagementScopes, func(m string) bool { return keyhub.Overlaps(s, m) }) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// errorBody is Yativo's error envelope: errors maps each field at fault to
+// its messages, Laravel-style.
 type errorBody struct {
-	Status  string              `json:"status"`
-	Message string              `json:"message"`
-	Code    string              `json:"code"`
-	Errors  []keyhub.FieldError `json:"errors,omitempty"`
+	Status     string              `json:"status"`
+	StatusCode int                 `json:"status_code"`
+	Message    string              `json:"message"`
+	Errors     map[string][]string `json:"errors,omitempty"`
+}
+
+// writeEnvelope answers an error body with status.
+func writeEnvelope(w http.ResponseWriter, status int, b errorBody) {
+	b.Status, b.StatusCode = "error", status
+	compat.WriteJSON(w, status, b)
 }
 
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, e := h.d.Resolve(r, err)
-	e = compat.RenameFields(e, fieldNames)
-	compat.WriteJSON(w, status, errorBody{Status: "error", Message: e.Error(), Code: e.Code, Errors: e.Fields})
+	e = compat.RenameFields(err, e, fieldNames)
+	b := errorBody{Status: "error", StatusCode: status, Message: e.Message}
+	if status == http.StatusUnprocessableEntity && len(e.Fields) > 0 {
+		b.Message = "Validation failed"
+	}
+	for _, f := range e.Fields {
+		if b.Errors == nil {
+			b.Errors = map[string][]string{}
+		}
+		b.Errors[f.Field] = append(b.Errors[f.Field], f.Message)
+	}
+	compat.WriteError(w, status, e, b)
 }

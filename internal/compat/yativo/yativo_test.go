@@ -10,7 +10,11 @@ import (
 	"github.com/keyhub/keyhub/internal/app"
 )
 
-const base = "/api/business/api-keys"
+// base is the seed's path; v1 is Yativo's real base, which serves the same.
+const (
+	base = "/api/business/api-keys"
+	v1   = "/api/v1/business/api-keys"
+)
 
 // keyShape is the ApiKey interface; last_used_at and expires_at are
 // optional and appear only when set.
@@ -54,30 +58,51 @@ func setup(t *testing.T) *env {
 	return &env{s: s, tenant: tenant, auth: "Authorization: Bearer " + mgmt, mgmtKey: scopes}
 }
 
-// success checks the success envelope and returns its data.
+// success checks Yativo's success envelope — exactly status,
+// status_code (the HTTP status), message and data — and returns its data.
 func success(t *testing.T, r apitest.Resp) any {
 	t.Helper()
 	m := r.Object(t)
-	if m["status"] != "success" || len(m) != 2 {
-		t.Fatalf("not a success envelope: %s", r.Body)
+	apitest.Shape(t, "success envelope", m, map[string]string{"status": "string", "status_code": "number",
+		"message": "string", "data": "object|array"})
+	if m["status"] != "success" || m["status_code"] != float64(r.Status) || m["message"] == "" {
+		t.Fatalf("not a success envelope for %d: %s", r.Status, r.Body)
 	}
 	return m["data"]
 }
 
-// failure checks the error envelope.
+// failure checks Yativo's error envelope — status "error", status_code,
+// message, and errors as a map of each bad field to its messages when
+// fields are at fault — and returns it.
 func failure(t *testing.T, r apitest.Resp, status int) map[string]any {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
 	}
-	m := r.Object(t)
-	if m["status"] != "error" {
-		t.Errorf("not an error envelope: %s", r.Body)
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q", ct)
 	}
-	if msg, _ := m["message"].(string); msg == "" {
-		t.Errorf("error without message: %s", r.Body)
+	m := r.Object(t)
+	shape := map[string]string{"status": "string", "status_code": "number", "message": "string"}
+	if _, ok := m["errors"]; ok {
+		shape["errors"] = "object"
+		for f, msgs := range m["errors"].(map[string]any) {
+			if l, ok := msgs.([]any); !ok || len(l) == 0 {
+				t.Errorf("errors[%q] is not a list of messages: %s", f, r.Body)
+			}
+		}
+	}
+	apitest.Shape(t, "error envelope", m, shape)
+	if m["status"] != "error" || m["status_code"] != float64(status) || m["message"] == "" {
+		t.Errorf("not an error envelope for %d: %s", status, r.Body)
 	}
 	return m
+}
+
+// fieldErrors are the fields an error envelope names.
+func fieldErrors(m map[string]any) map[string]any {
+	f, _ := m["errors"].(map[string]any)
+	return f
 }
 
 func strs(v any) []string {
@@ -167,14 +192,36 @@ func TestSeedExamples(t *testing.T) {
 func TestCreateOptions(t *testing.T) {
 	e := setup(t)
 	s := e.s
-	// Omitted permissions: every scope the caller holds.
+	// Omitted permissions: the caller's scopes but its management ones.
 	k := success(t, s.Must(201, "POST", base, `{"name":"all"}`, e.auth)).(map[string]any)
 	got := strs(k["permissions"])
 	slices.Sort(got)
-	want := slices.Clone(e.mgmtKey)
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
+	if want := []string{"customers:read", "payouts:write", "transactions:read"}; !slices.Equal(got, want) {
 		t.Errorf("omitted permissions gave %v, want %v", got, want)
+	}
+	// Wildcards that could match a management scope are left out too.
+	s.Native(201, "POST", "/v1/scopes", s.Operator, "", map[string]any{"name": "read:reports"})
+	_, wide := s.Key(e.tenant, map[string]any{"name": "wide", "scopes": []string{"create:api_keys", "read:*", "customers:*", "*"}})
+	k = success(t, s.Must(201, "POST", v1, `{"name":"by omission"}`, "Authorization: Bearer "+wide)).(map[string]any)
+	if p := strs(k["permissions"]); !slices.Equal(p, []string{"customers:*"}) {
+		t.Errorf("omitted permissions of a wildcard key gave %v, want [customers:*]", p)
+	}
+	// An operator holds *: a key by omission holds nothing.
+	k = success(t, s.Must(201, "POST", base, `{"name":"op"}`, "Authorization: Bearer "+s.Operator, "Keyhub-Tenant: "+e.tenant)).(map[string]any)
+	if p := k["permissions"].([]any); len(p) != 0 {
+		t.Errorf("operator's omitted permissions gave %v", p)
+	}
+	// key_prefix is the key's first 8 characters, whatever its prefix.
+	khTenant := s.Tenant("kh business", nil)
+	_, kh := s.Key(khTenant, map[string]any{"name": "m", "scopes": []string{"create:api_keys", "read:api_keys"}})
+	k = success(t, s.Must(201, "POST", v1, `{"name":"kh"}`, "Authorization: Bearer "+kh)).(map[string]any)
+	if k["key_prefix"] != "kh_live_" || k["key"].(string)[:8] != k["key_prefix"] {
+		t.Errorf("key_prefix %v of key %v", k["key_prefix"], k["key"])
+	}
+	for _, it := range success(t, s.Must(200, "GET", v1, nil, "Authorization: Bearer "+kh)).([]any) {
+		if m := it.(map[string]any); m["id"] == k["id"] && m["key_prefix"] != "kh_live_" {
+			t.Errorf("listed key_prefix %v", m["key_prefix"])
+		}
 	}
 	// Explicitly none.
 	if p := success(t, s.Must(201, "POST", base, `{"name":"none","permissions":[]}`, e.auth)).(map[string]any)["permissions"]; len(p.([]any)) != 0 {
@@ -205,25 +252,44 @@ func TestErrors(t *testing.T) {
 		{"BadExpiry", `{"name":"x","expires_at":"soon"}`, 422, "expires_at"},
 		{"Escalation", `{"name":"x","permissions":["webhooks:write"]}`, 403, ""},
 		{"UnknownField", `{"name":"x","environment":"test"}`, 400, "environment"},
+		// scopes is what permissions are kept as, but the client sent
+		// scopes: the error names what it sent.
+		{"UnknownFieldScopes", `{"name":"x","scopes":["a"]}`, 400, "scopes"},
 		{"WrongType", `{"name":"x","permissions":"transactions:read"}`, 400, "permissions"},
 		{"Malformed", `{"name"`, 400, ""},
 		{"Empty", ``, 400, ""},
 		{"TooLarge", apitest.BigBody(), 413, ""},
 	}
 	var scenarios []apitest.Scenario
-	for _, c := range cases {
-		scenarios = append(scenarios, apitest.Scenario{Name: c.name, Method: "POST", URL: base,
-			Headers: apitest.Headers(e.auth), Body: c.body, Status: c.status,
-			Check: func(t *testing.T, r apitest.Resp) {
-				m := failure(t, r, c.status)
-				if c.field != "" && !strings.Contains(m["message"].(string), c.field) {
-					t.Errorf("message does not name %s: %s", c.field, r.Body)
-				}
-			}})
+	for _, path := range []string{base, v1} {
+		for _, c := range cases {
+			scenarios = append(scenarios, apitest.Scenario{Name: c.name + path, Method: "POST", URL: path,
+				Headers: apitest.Headers(e.auth), Body: c.body, Status: c.status,
+				Check: func(t *testing.T, r apitest.Resp) {
+					m := failure(t, r, c.status)
+					if c.field != "" {
+						if _, ok := fieldErrors(m)[c.field]; !ok || len(fieldErrors(m)) != 1 {
+							t.Errorf("errors do not name exactly %s: %s", c.field, r.Body)
+						}
+					}
+					if c.status == 422 && m["message"] != "Validation failed" {
+						t.Errorf("422 message %q", m["message"])
+					}
+				}})
+		}
 	}
 	s.Run(t, scenarios)
+	t.Run("UnknownPaths", func(t *testing.T) {
+		for _, p := range []string{"/api/v1/business/transactions/index", "/api/v1/nothing", "/api/business/other"} {
+			m := failure(t, s.Do("GET", p, nil, e.auth), 404)
+			if _, ok := m["errors"]; ok {
+				t.Errorf("%s: %v", p, m)
+			}
+		}
+	})
 	t.Run("Auth", func(t *testing.T) {
 		failure(t, s.Do("GET", base, nil), 401)
+		failure(t, s.Do("GET", v1, nil), 401)
 		failure(t, s.Do("GET", base, nil, "Authorization: Bearer YOUR_ACCESS_TOKEN"), 401)
 		_, ro := s.Key(e.tenant, map[string]any{"name": "ro", "scopes": []string{"read:api_keys"}})
 		failure(t, s.Do("POST", base, `{"name":"x"}`, "Authorization: Bearer "+ro), 403)
@@ -246,10 +312,12 @@ func TestErrors(t *testing.T) {
 		}
 	})
 	t.Run("MethodNotAllowed", func(t *testing.T) {
-		r := s.Do("GET", base+"/key_01HX9KZMB3F7VNQP8R2WDGT4E6", nil, e.auth)
-		failure(t, r, 405)
-		if r.Header.Get("Allow") != "DELETE" {
-			t.Errorf("Allow %q", r.Header.Get("Allow"))
+		for _, p := range []string{base, v1} {
+			r := s.Do("GET", p+"/key_01HX9KZMB3F7VNQP8R2WDGT4E6", nil, e.auth)
+			failure(t, r, 405)
+			if r.Header.Get("Allow") != "DELETE" {
+				t.Errorf("Allow %q", r.Header.Get("Allow"))
+			}
 		}
 	})
 	if strings.Contains(s.Log.String(), "level=ERROR") {

@@ -42,7 +42,12 @@ func TestOpenAPIAnswers(t *testing.T) {
 	check("GET /api/tenant/api-keys", s.Must(200, "GET", "/api/tenant/api-keys", nil, auth))
 	check("GET /api/tenant/api-keys", s.Must(400, "GET", "/api/tenant/api-keys", nil, "Authorization: Bearer "+s.Operator))
 	check("GET /api/tenant/api-keys", s.Must(401, "GET", "/api/tenant/api-keys", nil, "Authorization: Bearer kh_live_nope"))
+	other := s.Must(201, "POST", "/api/api-keys", exampleRequest, auth).Object(t)["id"].(string)
+	check("DELETE /api/tenant/api-keys/{id}", s.Must(403, "DELETE", "/api/tenant/api-keys/"+other, nil, "Authorization: Bearer "+narrow))
+	check("DELETE /api/tenant/api-keys/{id}", s.Must(200, "DELETE", "/api/tenant/api-keys/"+other, nil, auth))
 	check("DELETE /api/api-keys/{id}", s.Must(200, "DELETE", "/api/api-keys/"+id, nil, auth))
-	check("DELETE /api/tenant/api-keys/{id}", s.Must(200, "DELETE", "/api/tenant/api-keys/"+id, nil, auth))
-	check("DELETE /api/tenant/api-keys/{id}", s.Must(403, "DELETE", "/api/tenant/api-keys/"+id, nil, "Authorization: Bearer "+narrow))
+	// YAXI deletes keys: a deleted key is gone, on both paths.
+	check("DELETE /api/api-keys/{id}", s.Must(404, "DELETE", "/api/api-keys/"+id, nil, auth))
+	check("DELETE /api/tenant/api-keys/{id}", s.Must(404, "DELETE", "/api/tenant/api-keys/"+id, nil, auth))
+	check("GET /api/api-keys/{id}", s.Must(404, "GET", "/api/api-keys/"+id, nil, auth))
 }

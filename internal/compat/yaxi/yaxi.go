@@ -5,19 +5,29 @@
 // Routes:
 //
 //	GET    /api/tenant/api-keys        read:api_keys    bare array, revoked keys left out
-//	GET    /api/tenant/api-keys/{id}   read:api_keys    one key (404 once revoked)
-//	DELETE /api/tenant/api-keys/{id}   delete:api_keys  200 with the revoked key
+//	GET    /api/tenant/api-keys/{id}   read:api_keys    one key (404 once deleted)
+//	DELETE /api/tenant/api-keys/{id}   delete:api_keys  200 with the deleted key (404 once deleted)
 //	POST   /api/api-keys               create:api_keys  201 with secret
 //	GET    /api/api-keys/{id}          read:api_keys
 //	DELETE /api/api-keys/{id}          delete:api_keys
+//
+// A YAXI API key is a signing key (keyhub.KeyKindSigning): its secret is 32
+// random bytes in base64, with which the customer's backend signs
+// short-lived HS256 tickets whose kid is the key's id; keyhub answers them
+// at POST /v1/tickets/verify and signs results back at
+// POST /v1/signing-keys/{id}/sign. Ids are YAXI's, api-key-<uuid> and
+// tenant-<uuid>: the 128 bits of keyhub's ids in a UUID's form, read back
+// in paths (keyhub's own key_… ids are accepted there too). In tickets and
+// on the native API the key is named by its keyhub id.
 //
 // Translation: environment "Production" is keyhub's "live" and "Sandbox" its
 // "test"; hostSoftware (default "Generic"), redirectScraping (default false)
 // and servicePermissions (any JSON, default null) live in the key's meta
 // under those names, so verification returns them too. YAXI deletes keys,
-// so a revoked key no longer lists or reads; DELETE stays idempotent and
-// answers the key. Errors are {"error": code, "message": text} with a
-// "fields" list for invalid fields (the document shows no error format).
+// so a revoked key no longer lists, reads or deletes: after DELETE, GET and
+// DELETE of it answer 404 alike. Errors are {"error": code, "message": text}
+// with a "fields" list for invalid fields (the document shows no error
+// format).
 package yaxi
 
 import (
@@ -91,9 +101,10 @@ type keyView struct {
 
 func newKeyView(k *keyhub.APIKey) keyView {
 	v := keyView{
-		ID: k.ID, Name: k.Name, Environment: k.Environment, HostSoftware: DefaultHostSoftware,
-		ServicePermissions: json.RawMessage("null"), ExpiresAt: compat.FormatTimePtr(k.ExpiresAt),
-		TenantID: k.TenantID, CreatedAt: compat.FormatTime(k.CreatedAt), UpdatedAt: compat.FormatTime(k.UpdatedAt),
+		ID: showKeyID(k.ID), Name: k.Name, Environment: k.Environment,
+		HostSoftware: DefaultHostSoftware, ServicePermissions: json.RawMessage("null"), ExpiresAt: compat.FormatTimePtr(k.ExpiresAt),
+		TenantID:  showTenantID(k.TenantID),
+		CreatedAt: compat.FormatTime(k.CreatedAt), UpdatedAt: compat.FormatTime(k.UpdatedAt),
 	}
 	for yaxi, env := range environments {
 		if env == k.Environment {
@@ -131,7 +142,7 @@ type createRequest struct {
 // keyCreate translates the request; the only check made here is that the
 // environment is one YAXI names, since the service knows keyhub's names.
 func (in createRequest) keyCreate() (service.KeyCreate, error) {
-	out := service.KeyCreate{Name: in.Name, ExpiresAt: in.ExpiresAt}
+	out := service.KeyCreate{Kind: string(keyhub.KeyKindSigning), Name: in.Name, ExpiresAt: in.ExpiresAt}
 	if in.Environment != nil {
 		env, ok := environments[*in.Environment]
 		if !ok {
@@ -167,7 +178,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in createRequest
-	if err := httpapi.Decode(w, r, &in); err != nil {
+	if err := compat.Decode(w, r, &in); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -211,7 +222,7 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	id := r.PathValue("id")
+	id := readKeyID(r.PathValue("id"))
 	k, err := h.d.Keys.GetKey(r.Context(), c, id)
 	if err == nil && k.RevokedAt != nil {
 		// YAXI deletes keys: a revoked one is gone from this surface.
@@ -230,7 +241,9 @@ func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	k, err := h.d.Keys.RevokeKey(r.Context(), c, r.PathValue("id"))
+	// YAXI deletes keys: a deleted key is gone, so deleting it again is
+	// the 404 that reading it is.
+	k, err := h.d.Keys.DeleteKey(r.Context(), c, readKeyID(r.PathValue("id")))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -250,10 +263,10 @@ type errorBody struct {
 
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, e := h.d.Resolve(r, err)
-	e = compat.RenameFields(e, fieldNames)
+	e = compat.RenameFields(err, e, fieldNames)
 	b := errorBody{Error: e.Code, Message: e.Message, Fields: e.Fields}
 	if sc, ok := e.Extra["scope"].(string); ok {
 		b.Scope = sc
 	}
-	compat.WriteJSON(w, status, b)
+	compat.WriteError(w, status, e, b)
 }

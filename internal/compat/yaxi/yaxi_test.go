@@ -1,12 +1,17 @@
 package yaxi_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jws"
+
+	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/apitest"
 	"github.com/keyhub/keyhub/internal/app"
 )
@@ -29,6 +34,49 @@ var createdShape = func() map[string]string {
 }()
 
 var rfc3339Seconds = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
+
+// yaxiKeyID is the form of YAXI's key ids.
+var yaxiKeyID = regexp.MustCompile(`^api-key-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// yaxiTenant is a tenant id as YAXI shows it.
+func yaxiTenant(id string) string {
+	return keyhub.UUIDForm(keyhub.UUIDPrefixTenant, keyhub.PrefixTenant, id)
+}
+
+// nativeID is keyhub's id of a key YAXI names.
+func nativeID(t *testing.T, id string) string {
+	t.Helper()
+	n, ok := keyhub.ParseUUIDForm(keyhub.UUIDPrefixAPIKey, keyhub.PrefixAPIKey, id)
+	if !ok {
+		t.Fatalf("%q is not a YAXI key id", id)
+	}
+	return n
+}
+
+// mint makes the ticket a YAXI customer's backend makes with its key: an
+// HS256 JWT with the key's id as kid, exp in ttl seconds and data, signed
+// with the secret's bytes, by a JOSE library that is not keyhub's.
+func mint(t *testing.T, id, secret string, ttl int64) string {
+	t.Helper()
+	key, err := base64.StdEncoding.DecodeString(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := jws.NewHeaders()
+	h.Set("kid", id)
+	payload, _ := json.Marshal(map[string]any{"exp": time.Now().Unix() + ttl, "data": map[string]any{"ref": "42"}})
+	out, err := jws.Sign(payload, jws.WithKey(jwa.HS256(), key, jws.WithProtectedHeaders(h)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+// verifyTicket asks keyhub about a ticket, as the operator.
+func verifyTicket(t *testing.T, s *apitest.Server, ticket string) map[string]any {
+	t.Helper()
+	return s.Native(200, "POST", "/v1/tickets/verify", s.Operator, "", map[string]any{"ticket": ticket})
+}
 
 // setup starts a server with a tenant and a management key holding the
 // three scopes the document's token carries.
@@ -54,7 +102,7 @@ func TestSeedExamples(t *testing.T) {
 	created := s.Must(201, "POST", "/api/api-keys", exampleRequest, auth, "Content-Type: application/json").Object(t)
 	apitest.Shape(t, "create", created, createdShape)
 	want := map[string]any{"name": "my api key", "environment": "Production", "hostSoftware": "Generic",
-		"redirectScraping": false, "servicePermissions": nil, "expiresAt": nil, "tenantId": tenant}
+		"redirectScraping": false, "servicePermissions": nil, "expiresAt": nil, "tenantId": yaxiTenant(tenant)}
 	for k, v := range want {
 		if created[k] != v {
 			t.Errorf("create: %s = %v, want %v", k, created[k], v)
@@ -66,9 +114,13 @@ func TestSeedExamples(t *testing.T) {
 		}
 	}
 	id, secret := created["id"].(string), created["secret"].(string)
-	if !strings.HasPrefix(secret, "kh_live_") {
-		t.Errorf("secret %q is not a live keyhub key", secret)
+	if !yaxiKeyID.MatchString(id) {
+		t.Errorf("id %q is not YAXI's api-key-<uuid>", id)
 	}
+	if raw, err := base64.StdEncoding.DecodeString(secret); err != nil || len(raw) != 32 {
+		t.Errorf("secret %q is not the base64 of 32 bytes, as YAXI's are", secret)
+	}
+	nid := nativeID(t, id)
 
 	list := s.Must(200, "GET", "/api/tenant/api-keys", nil, auth)
 	if strings.Contains(string(list.Body), secret) || strings.Contains(string(list.Body), `"secret"`) {
@@ -99,14 +151,19 @@ func TestSeedExamples(t *testing.T) {
 		apitest.Shape(t, "get", g.Object(t), keyShape)
 	}
 
-	// The same key, natively and through verify, with its YAXI attributes.
-	native := s.Native(200, "GET", "/v1/api-keys/"+id, s.Operator, tenant, nil)
-	if native["state"] != "active" || native["environment"] != "live" {
+	// keyhub's own id reads the same key.
+	if g := s.Must(200, "GET", "/api/api-keys/"+nid, nil, auth).Object(t); g["id"] != id {
+		t.Errorf("get by keyhub id: %v", g)
+	}
+
+	// The same key, natively and through a ticket, with its YAXI attributes.
+	native := s.Native(200, "GET", "/v1/api-keys/"+nid, s.Operator, tenant, nil)
+	if native["state"] != "active" || native["environment"] != "live" || native["kind"] != "signing" {
 		t.Errorf("native view: %v", native)
 	}
-	v := s.Verify(secret, nil, "")
+	v := verifyTicket(t, s, mint(t, id, secret, 60))
 	if v["valid"] != true || v["code"] != "VALID" {
-		t.Fatalf("verify: %v", v)
+		t.Fatalf("ticket: %v", v)
 	}
 	meta := v["key"].(map[string]any)["meta"].(map[string]any)
 	if meta["hostSoftware"] != "Generic" || meta["redirectScraping"] != false || meta["servicePermissions"] != nil {
@@ -115,22 +172,27 @@ func TestSeedExamples(t *testing.T) {
 
 	del := s.Must(200, "DELETE", "/api/api-keys/"+id, nil, auth).Object(t)
 	apitest.Shape(t, "delete", del, keyShape)
-	if v := s.Verify(secret, nil, ""); v["code"] != "REVOKED" {
-		t.Fatalf("verify after delete: %v", v)
+	if v := verifyTicket(t, s, mint(t, id, secret, 60)); v["code"] != "REVOKED" {
+		t.Fatalf("ticket after delete: %v", v)
 	}
-	if st := s.Native(200, "GET", "/v1/api-keys/"+id, s.Operator, tenant, nil)["state"]; st != "revoked" {
+	if st := s.Native(200, "GET", "/v1/api-keys/"+nid, s.Operator, tenant, nil)["state"]; st != "revoked" {
 		t.Errorf("native state after delete: %v", st)
 	}
 	errShape(t, s.Must(404, "GET", "/api/tenant/api-keys/"+id, nil, auth), "not_found")
 	if strings.Contains(string(s.Must(200, "GET", "/api/tenant/api-keys", nil, auth).Body), id) {
 		t.Error("a deleted key is still listed")
 	}
-	// Deleting again is safe.
-	s.Must(200, "DELETE", "/api/tenant/api-keys/"+id, nil, auth)
+	// YAXI deletes keys: once deleted, the key is gone for DELETE as for
+	// GET, on both paths and by either id.
+	for _, p := range []string{"/api/tenant/api-keys/", "/api/api-keys/"} {
+		errShape(t, s.Must(404, "GET", p+id, nil, auth), "not_found")
+		errShape(t, s.Must(404, "DELETE", p+id, nil, auth), "not_found")
+		errShape(t, s.Must(404, "DELETE", p+nid, nil, auth), "not_found")
+	}
 }
 
 func TestRoundTrip(t *testing.T) {
-	s, _, auth := setup(t)
+	s, tenant, auth := setup(t)
 	exp := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second).Format(time.RFC3339)
 	body := `{"name":"sandbox","environment":"Sandbox","hostSoftware":"SAP","redirectScraping":true,
 		"servicePermissions":{"accounts":["read"],"n":1},"expiresAt":"` + exp + `"}`
@@ -138,15 +200,15 @@ func TestRoundTrip(t *testing.T) {
 	if k["environment"] != "Sandbox" || k["hostSoftware"] != "SAP" || k["redirectScraping"] != true || k["expiresAt"] != exp {
 		t.Errorf("create: %v", k)
 	}
-	if !strings.HasPrefix(k["secret"].(string), "kh_test_") {
-		t.Errorf("Sandbox key is not a test key: %v", k["secret"])
+	if env := s.Native(200, "GET", "/v1/api-keys/"+nativeID(t, k["id"].(string)), s.Operator, tenant, nil)["environment"]; env != "test" {
+		t.Errorf("Sandbox key is in environment %v, not test", env)
 	}
 	g := s.Must(200, "GET", "/api/api-keys/"+k["id"].(string), nil, auth).Object(t)
 	sp, _ := json.Marshal(g["servicePermissions"])
 	if string(sp) != `{"accounts":["read"],"n":1}` || g["environment"] != "Sandbox" || g["hostSoftware"] != "SAP" {
 		t.Errorf("get: %v", g)
 	}
-	meta := s.Verify(k["secret"].(string), nil, "")["key"].(map[string]any)["meta"].(map[string]any)
+	meta := verifyTicket(t, s, mint(t, k["id"].(string), k["secret"].(string), 60))["key"].(map[string]any)["meta"].(map[string]any)
 	if meta["hostSoftware"] != "SAP" || meta["redirectScraping"] != true {
 		t.Errorf("verify meta: %v", meta)
 	}
@@ -200,6 +262,10 @@ func TestErrors(t *testing.T) {
 		{"PastExpiry", `{"name":"x","expiresAt":"2001-01-01T00:00:00Z"}`, 422, "validation_failed", "expiresAt"},
 		{"BadExpiry", `{"name":"x","expiresAt":"tomorrow"}`, 422, "validation_failed", "expiresAt"},
 		{"UnknownField", `{"name":"x","scopes":["a"]}`, 400, "unknown_field", "scopes"},
+		// meta is what servicePermissions is kept in, but the client sent
+		// meta: the error names what it sent.
+		{"UnknownFieldMeta", `{"name":"x","meta":{}}`, 400, "unknown_field", "meta"},
+		{"UnknownFieldExpires", `{"name":"x","expires_at":"2030-01-01T00:00:00Z"}`, 400, "unknown_field", "expires_at"},
 		{"WrongType", `{"name":"x","redirectScraping":"yes"}`, 400, "invalid_type", "redirectScraping"},
 		{"WrongTypeName", `{"name":5}`, 400, "invalid_type", "name"},
 		{"Malformed", `{"name":`, 400, "malformed_json", ""},

@@ -11,7 +11,8 @@ import (
 )
 
 var apiKeyColumns = `id, tenant_id, name, environment, start, hash, scopes, role_id, ips, meta, enabled,
-	expires_at, revoked_at, last_used_at, creator_type, creator_id, created_at, updated_at, ` + keyLimitColumns
+	expires_at, revoked_at, last_used_at, creator_type, creator_id, created_at, updated_at, ` + keyLimitColumns + `,
+	kind, sealed_secret`
 
 func scanAPIKey(row scanner) (*keyhub.APIKey, error) {
 	var k keyhub.APIKey
@@ -21,9 +22,11 @@ func scanAPIKey(row scanner) (*keyhub.APIKey, error) {
 	dest := append([]any{&k.ID, &tenantID, &k.Name, &k.Environment, &k.Start, &k.Hash, &k.Scopes, &roleID, &k.IPs,
 		&meta, &k.Enabled, &k.ExpiresAt, &k.RevokedAt, &k.LastUsedAt, &k.Creator.Type, &k.Creator.ID,
 		&k.CreatedAt, &k.UpdatedAt}, limits.dest()...)
-	if err := row.Scan(dest...); err != nil {
+	var kind string
+	if err := row.Scan(append(dest, &kind, &k.SealedSecret)...); err != nil {
 		return nil, err
 	}
+	k.Kind = keyhub.KeyKind(kind)
 	limits.apply(&k)
 	k.TenantID = deref(tenantID)
 	k.RoleID = deref(roleID)
@@ -92,11 +95,11 @@ func utc(t *time.Time) *time.Time {
 func (t *tx) CreateAPIKey(ctx context.Context, k *keyhub.APIKey) error {
 	return t.insert(ctx, "create api key", `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES
 		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::json, $11, $12, $13, $14, $15, $16, $17, $18,
-		$19, $20, $21, $22, $23, $24, $25, $26)
+		$19, $20, $21, $22, $23, $24, $25, $26, $27, $28)
 		ON CONFLICT DO NOTHING`,
-		append([]any{k.ID, nullable(k.TenantID), k.Name, k.Environment, k.Start, k.Hash, nonNil(k.Scopes), nullable(k.RoleID),
+		append(append([]any{k.ID, nullable(k.TenantID), k.Name, k.Environment, k.Start, k.Hash, nonNil(k.Scopes), nullable(k.RoleID),
 			nonNil(k.IPs), encodeJSON(k.Meta), k.Enabled, k.ExpiresAt, k.RevokedAt, k.LastUsedAt,
-			k.Creator.Type, k.Creator.ID, k.CreatedAt, k.UpdatedAt}, limitArgs(k)...)...)
+			k.Creator.Type, k.Creator.ID, k.CreatedAt, k.UpdatedAt}, limitArgs(k)...), string(k.Kind), k.SealedSecret)...)
 }
 
 // GetAPIKey reads a key of tenantID ("" for operator keys), locking it

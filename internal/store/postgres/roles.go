@@ -6,11 +6,11 @@ import (
 	"github.com/keyhub/keyhub"
 )
 
-const roleColumns = "id, tenant_id, name, description, scopes, created_at, updated_at"
+const roleColumns = "id, tenant_id, name, description, scopes, created_at, updated_at, creator_type, creator_id"
 
 func scanRole(row scanner) (*keyhub.Role, error) {
 	var r keyhub.Role
-	if err := row.Scan(&r.ID, &r.TenantID, &r.Name, &r.Description, &r.Scopes, &r.CreatedAt, &r.UpdatedAt); err != nil {
+	if err := row.Scan(&r.ID, &r.TenantID, &r.Name, &r.Description, &r.Scopes, &r.CreatedAt, &r.UpdatedAt, &r.Creator.Type, &r.Creator.ID); err != nil {
 		return nil, err
 	}
 	r.Scopes = nonNil(r.Scopes)
@@ -32,8 +32,8 @@ func nonNil(s []string) []string {
 // CreateRole inserts r; an existing id is ErrExists, an unknown tenant
 // ErrReferenced.
 func (t *tx) CreateRole(ctx context.Context, r *keyhub.Role) error {
-	return t.insert(ctx, "create role", `INSERT INTO roles (`+roleColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-		r.ID, r.TenantID, r.Name, r.Description, nonNil(r.Scopes), r.CreatedAt, r.UpdatedAt)
+	return t.insert(ctx, "create role", `INSERT INTO roles (`+roleColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+		r.ID, r.TenantID, r.Name, r.Description, nonNil(r.Scopes), r.CreatedAt, r.UpdatedAt, r.Creator.Type, r.Creator.ID)
 }
 
 // GetRole reads a role of tenantID, locking it inside Update.

@@ -11,7 +11,7 @@ import (
 const keyColumns = `id, tenant_id, name, environment, start, hash, scopes, role_id, ips, meta, enabled,
 	expires_at, revoked_at, last_used_at, creator_type, creator_id, created_at, updated_at,
 	ratelimit_limit, ratelimit_duration_ns, credits_remaining, credits_refill_amount, credits_refill_interval,
-	credits_refilled_at, rotated_from, replaced_by`
+	credits_refilled_at, rotated_from, replaced_by, kind, sealed_secret`
 
 // CreateAPIKey implements keyhub.Tx.
 func (t *tx) CreateAPIKey(ctx context.Context, k *keyhub.APIKey) error {
@@ -28,10 +28,11 @@ func (t *tx) CreateAPIKey(ctx context.Context, k *keyhub.APIKey) error {
 		ips, rawText(k.Meta), k.Enabled, microsPtr(k.ExpiresAt), microsPtr(k.RevokedAt),
 		microsPtr(k.LastUsedAt), k.Creator.Type, k.Creator.ID, micros(k.CreatedAt), micros(k.UpdatedAt)}
 	args = append(args, limitArgs(k)...)
+	args = append(args, string(k.Kind), k.SealedSecret)
 	// A taken id or hash is ErrExists; an unknown tenant or role is
 	// ErrReferenced, through the foreign keys.
 	return t.exec(ctx, op, `INSERT INTO api_keys (`+keyColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 }
 
 // GetAPIKey implements keyhub.Tx. tenant_id IS ? matches NULL when tenantID
@@ -93,14 +94,16 @@ func scanKey(row scanner) (*keyhub.APIKey, error) {
 		expires, revoked, lastUsed sql.NullInt64
 		created, updated           int64
 		l                          limitColumns
+		kind                       string
 	)
 	dest := []any{&k.ID, &tenantID, &k.Name, &k.Environment, &k.Start, &k.Hash, &scopes, &roleID, &ips, &meta,
 		&k.Enabled, &expires, &revoked, &lastUsed, &k.Creator.Type, &k.Creator.ID, &created, &updated}
-	err := row.Scan(append(dest, l.dest()...)...)
+	dest = append(dest, l.dest()...)
+	err := row.Scan(append(dest, &kind, &k.SealedSecret)...)
 	if err != nil {
 		return nil, err
 	}
-	k.TenantID, k.RoleID = tenantID.String, roleID.String
+	k.TenantID, k.RoleID, k.Kind = tenantID.String, roleID.String, keyhub.KeyKind(kind)
 	if k.Scopes, err = parseStrings(scopes); err != nil {
 		return nil, fmt.Errorf("api key %s: scopes: %w", k.ID, err)
 	}

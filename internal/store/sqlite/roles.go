@@ -7,7 +7,7 @@ import (
 	"github.com/keyhub/keyhub"
 )
 
-const roleColumns = `id, tenant_id, name, description, scopes, created_at, updated_at`
+const roleColumns = `id, tenant_id, name, description, scopes, created_at, updated_at, creator_type, creator_id`
 
 // CreateRole implements keyhub.Tx.
 func (t *tx) CreateRole(ctx context.Context, r *keyhub.Role) error {
@@ -15,8 +15,8 @@ func (t *tx) CreateRole(ctx context.Context, r *keyhub.Role) error {
 	if err != nil {
 		return err
 	}
-	return t.exec(ctx, "create role", `INSERT INTO roles (`+roleColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.TenantID, r.Name, r.Description, scopes, micros(r.CreatedAt), micros(r.UpdatedAt))
+	return t.exec(ctx, "create role", `INSERT INTO roles (`+roleColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.TenantID, r.Name, r.Description, scopes, micros(r.CreatedAt), micros(r.UpdatedAt), r.Creator.Type, r.Creator.ID)
 }
 
 // GetRole implements keyhub.Tx; another tenant's role is not found.
@@ -75,7 +75,7 @@ func scanRole(row scanner) (*keyhub.Role, error) {
 		scopes           string
 		created, updated int64
 	)
-	if err := row.Scan(&r.ID, &r.TenantID, &r.Name, &r.Description, &scopes, &created, &updated); err != nil {
+	if err := row.Scan(&r.ID, &r.TenantID, &r.Name, &r.Description, &scopes, &created, &updated, &r.Creator.Type, &r.Creator.ID); err != nil {
 		return nil, err
 	}
 	var err error

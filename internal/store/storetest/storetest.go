@@ -63,6 +63,7 @@ func Run(t *testing.T, b Backend) {
 		{"Scopes", scopeCases},
 		{"Roles", roleCases},
 		{"APIKeys", apiKeyCases},
+		{"SigningKeyKind", signingKeyKindCases},
 		{"APIKeyList", apiKeyListCases},
 		{"APIKeySort", apiKeySortCases},
 		{"Paging", pagingCases},
@@ -200,6 +201,7 @@ func newRole(tenantID string, now time.Time) *keyhub.Role {
 		Name:        "role " + now.Format(time.RFC3339Nano),
 		Description: "a role",
 		Scopes:      []string{"payouts:write", "experiments:*"},
+		Creator:     keyhub.Actor{Type: "api_key", ID: "key_role_creator"},
 		CreatedAt:   now,
 		UpdatedAt:   now,
 	}
@@ -219,6 +221,7 @@ func newKey(tenantID string, now time.Time) *keyhub.APIKey {
 	return &keyhub.APIKey{
 		ID:          id,
 		TenantID:    tenantID,
+		Kind:        keyhub.KeyKindBearer,
 		Name:        "key " + id,
 		Environment: "live",
 		Start:       "kh_live_AbCd",
@@ -327,6 +330,9 @@ func checkRole(t *testing.T, got, want *keyhub.Role) {
 			got.ID, got.TenantID, got.Name, got.Description, want.ID, want.TenantID, want.Name, want.Description)
 	}
 	checkStrings(t, "Scopes", got.Scopes, nonNil(want.Scopes))
+	if got.Creator != want.Creator {
+		t.Errorf("role Creator = %+v, want %+v", got.Creator, want.Creator)
+	}
 	checkTime(t, "CreatedAt", got.CreatedAt, want.CreatedAt)
 	checkTime(t, "UpdatedAt", got.UpdatedAt, want.UpdatedAt)
 }
@@ -335,16 +341,20 @@ func checkKey(t *testing.T, got, want *keyhub.APIKey) {
 	t.Helper()
 	type plain struct {
 		ID, TenantID, Name, Environment, Start, RoleID string
+		Kind                                           keyhub.KeyKind
 		Enabled                                        bool
 		Creator                                        keyhub.Actor
 	}
-	g := plain{got.ID, got.TenantID, got.Name, got.Environment, got.Start, got.RoleID, got.Enabled, got.Creator}
-	w := plain{want.ID, want.TenantID, want.Name, want.Environment, want.Start, want.RoleID, want.Enabled, want.Creator}
+	g := plain{got.ID, got.TenantID, got.Name, got.Environment, got.Start, got.RoleID, got.Kind, got.Enabled, got.Creator}
+	w := plain{want.ID, want.TenantID, want.Name, want.Environment, want.Start, want.RoleID, want.Kind, want.Enabled, want.Creator}
 	if g != w {
 		t.Errorf("key = %+v, want %+v", g, w)
 	}
 	if !bytes.Equal(got.Hash, want.Hash) {
 		t.Errorf("Hash differs from the one stored")
+	}
+	if !bytes.Equal(got.SealedSecret, want.SealedSecret) || (got.SealedSecret == nil) != (want.SealedSecret == nil) {
+		t.Errorf("SealedSecret = %x, want %x", got.SealedSecret, want.SealedSecret)
 	}
 	checkStrings(t, "Scopes", got.Scopes, nonNil(want.Scopes))
 	checkStrings(t, "IPs", got.IPs, nonNil(want.IPs))
