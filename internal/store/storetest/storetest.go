@@ -74,6 +74,9 @@ func Run(t *testing.T, b Backend) {
 		{"Clients", clientCases},
 		{"SigningKeys", signingKeyCases},
 		{"RevokedTokens", revokedTokenCases},
+		{"Members", memberCases},
+		{"PortalSessions", portalSessionCases},
+		{"PortalTokens", portalTokenCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
