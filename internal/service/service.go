@@ -24,6 +24,9 @@ type Service struct {
 	// name none.
 	audience string
 	signing  SigningKeys
+	// portal is the base URL of the portal hand-off links point to; ""
+	// when the portal is off.
+	portal string
 }
 
 // DefaultManagementAudience is the audience of the YAXI document's tokens.

@@ -33,7 +33,7 @@ type fixture struct {
 	tenant string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, opts ...service.Option) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "k.db"))
@@ -42,7 +42,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	clk := &clock{t: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
-	core := app.NewCore(st, app.CoreConfig{Now: clk.Now})
+	core := app.NewCore(st, app.CoreConfig{Now: clk.Now, Manage: opts})
 	t.Cleanup(core.Close)
 	svc := core.Manage
 	op := &keyhub.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: "key_test"}, Operator: true, Scopes: []string{"*"}}}
