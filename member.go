@@ -2,6 +2,7 @@ package keyhub
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -21,6 +22,11 @@ type Member struct {
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 }
+
+// NormalizeEmail returns the one form of an address that members are kept
+// and found by: trimmed, lower case. Mail systems treat the domain without
+// case and, in practice, the local part too.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // Normalize gives a member's scopes their one stored form.
 func (m *Member) Normalize() { m.Scopes = nonNil(m.Scopes) }

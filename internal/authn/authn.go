@@ -31,6 +31,7 @@ type Service struct {
 	external ExternalVerifier
 	clients  *clientCache
 	verified *tokenCache
+	portal   PortalConfig
 }
 
 // DefaultManagementAudience is the audience of the YAXI document's tokens.
@@ -64,6 +65,7 @@ func New(store keyhub.Store, ver *verify.Verifier, opts ...Option) *Service {
 	for _, o := range opts {
 		o(s)
 	}
+	s.portal.defaults()
 	s.clients = newClientCache(store)
 	s.verified = newTokenCache(s.now)
 	return s

@@ -33,15 +33,10 @@ type MemberQuery struct {
 	Search string
 }
 
-// NormalizeEmail returns the one form of an address that members are kept
-// and found by: trimmed, lower case. Mail systems treat the domain without
-// case and, in practice, the local part too.
-func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
 // validEmail checks that s is one bare address (no display name, no
 // list) and returns its normalized form.
 func validEmail(v *keyhub.Validation, field, s string) string {
-	e := NormalizeEmail(s)
+	e := keyhub.NormalizeEmail(s)
 	switch {
 	case e == "":
 		v.Add(field, "is required")
