@@ -77,6 +77,20 @@ type AuditService interface {
 	ListAuditEvents(ctx context.Context, c *keyhub.Caller, q service.AuditQuery) (service.Page[*keyhub.AuditEvent], error)
 }
 
+// MemberService manages the members of a tenant's portal.
+type MemberService interface {
+	CreateMember(ctx context.Context, c *keyhub.Caller, in service.MemberCreate) (*keyhub.Member, error)
+	GetMember(ctx context.Context, c *keyhub.Caller, id string) (*keyhub.Member, error)
+	ListMembers(ctx context.Context, c *keyhub.Caller, q service.MemberQuery) (service.Page[*keyhub.Member], error)
+	UpdateMember(ctx context.Context, c *keyhub.Caller, id string, in service.MemberPatch) (*keyhub.Member, error)
+	DeleteMember(ctx context.Context, c *keyhub.Caller, id string) error
+}
+
+// PortalService hands the platform's signed-in users over to the portal.
+type PortalService interface {
+	CreatePortalHandoff(ctx context.Context, c *keyhub.Caller, in service.PortalSessionCreate) (*service.PortalLink, error)
+}
+
 // SigningService rotates the token signing key.
 type SigningService interface {
 	RotateSigningKey(ctx context.Context, c *keyhub.Caller) (*keyhub.SigningKey, error)
@@ -93,6 +107,8 @@ type Services struct {
 	Clients ClientService
 	Audit   AuditService
 	Signing SigningService
+	Members MemberService
+	Portal  PortalService
 	// Ready reports whether the store answers, for /readyz.
 	Ready func(context.Context) error
 	// Now is the clock key states are derived at.
@@ -109,6 +125,8 @@ type Management interface {
 	ClientService
 	AuditService
 	SigningService
+	MemberService
+	PortalService
 	Ready(context.Context) error
 	Now() time.Time
 }
@@ -124,5 +142,5 @@ type Auth interface {
 // authentication.
 func ServicesOf(m Management, a Auth) Services {
 	return Services{Auth: a, Verify: a, Tenants: m, Scopes: m, Keys: m, Roles: m, Clients: m, Audit: m, Signing: m,
-		Ready: m.Ready, Now: m.Now}
+		Members: m, Portal: m, Ready: m.Ready, Now: m.Now}
 }
