@@ -421,3 +421,22 @@ func (s *Service) RunPortalPurge(ctx context.Context, interval time.Duration) {
 		}
 	}
 }
+
+// formNonceTTL is how long a one-time form stays usable.
+const formNonceTTL = 12 * time.Hour
+
+// UseFormNonce spends the one-time nonce of a form that shows a secret
+// (creating a key or a client, rotating one), so that submitting the form
+// again — a reload, Back and resubmit — makes nothing and shows no secret.
+// A nonce used before is ErrExists.
+func (s *Service) UseFormNonce(ctx context.Context, sess *Session, nonce string) error {
+	if sess == nil || nonce == "" || len(nonce) > 100 {
+		return keyhub.ErrExists
+	}
+	now := s.Now()
+	h := secret.Hash("form " + sess.ID + " " + nonce)
+	return s.store.Update(ctx, func(tx keyhub.Tx) error {
+		return tx.CreatePortalToken(ctx, &keyhub.PortalToken{Hash: h[:], Kind: "form", TenantID: sess.Caller.TenantID,
+			MemberID: sess.Caller.Principal.ID, Scopes: []string{}, CreatedAt: now, ExpiresAt: now.Add(formNonceTTL), UsedAt: &now})
+	})
+}

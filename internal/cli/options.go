@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,7 +82,37 @@ func (o *serverOptions) serveRows() []config.Option {
 		{Name: "compat", Env: "KEYHUB_COMPAT", Default: "all",
 			Usage: "seed-compatible surfaces to serve: all, none, or a comma list of " + strings.Join(surfaces.Names(), ", "),
 			Set:   config.Parse(&o.cfg.Compat, surfaces.Parse)},
+		{Name: "portal", Env: "KEYHUB_PORTAL", Default: "true", Usage: "serve the self-service portal at /portal/ (and hand-offs to it)",
+			Set: config.Parse(&o.cfg.NoPortal, parseOff)},
+		{Name: "portal-idle-timeout", Env: "KEYHUB_PORTAL_IDLE_TIMEOUT", Default: "30m", Usage: "end a portal session unused this long",
+			Set: config.Parse(&o.cfg.Portal.IdleTimeout, parseSessionTime)},
+		{Name: "portal-session-max", Env: "KEYHUB_PORTAL_SESSION_MAX", Default: "12h", Usage: "end a portal session this long after sign-in",
+			Set: config.Parse(&o.cfg.Portal.MaxAge, parseSessionTime)},
+		{Name: "smtp-url", Env: "KEYHUB_SMTP_URL", Secret: true, Show: config.RedactURL,
+			Usage: "mail server of the portal's sign-in links: smtp://user:password@host:587 (STARTTLS) or submissions://…:465 (TLS)",
+			Set:   config.String(&o.cfg.SMTPURL)},
+		{Name: "mail-from", Env: "KEYHUB_MAIL_FROM", DefaultDoc: "keyhub@ the issuer's host", Usage: "sender address of the portal's mails",
+			Set: config.String(&o.cfg.MailFrom)},
+		{Name: "mail-dir", Env: "KEYHUB_MAIL_DIR", Usage: "without --smtp-url: write each mail as a file (mode 0600) in this folder, for local use",
+			Set: config.String(&o.cfg.MailDir)},
 	}
+}
+
+// parseOff reads a switch that is on by default into its "off" field.
+func parseOff(s string) (bool, error) {
+	on, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, fmt.Errorf("%q is not true or false", s)
+	}
+	return !on, nil
+}
+
+func parseSessionTime(s string) (time.Duration, error) {
+	d, err := keyhub.ParseDuration(s)
+	if err != nil || d < time.Minute || d > 30*24*time.Hour {
+		return 0, fmt.Errorf("%q is not a duration from 1m to 30d, such as 30m or 12h", s)
+	}
+	return d, nil
 }
 
 // resolve reads the options from the flags and e's environment, then
