@@ -93,7 +93,7 @@ func (p *Portal) listKeys(w http.ResponseWriter, r *http.Request, s *authn.Sessi
 		return
 	}
 	d := keyList{Items: page.Items, Q: q, Pager: pagerFor(r, page.Next), Role: map[string]string{},
-		States: []string{"active", "disabled", "expired", "revoked"},
+		States:   []string{"active", "disabled", "expired", "revoked"},
 		Filtered: query.NameContains != "" || query.Environment != "" || query.State != "" || query.RoleID != ""}
 	d.Roles, d.Role = p.roleNames(r, s)
 	d.Envs = p.environments(r, s)

@@ -260,7 +260,10 @@ func (p *Portal) fail(w http.ResponseWriter, r *http.Request, s *authn.Session, 
 	}
 }
 
-type errorData struct{ Status int; Message string }
+type errorData struct {
+	Status  int
+	Message string
+}
 
 func (p *Portal) renderError(w http.ResponseWriter, r *http.Request, s *authn.Session, status int, title, msg string) {
 	p.render(w, r, s, status, "error", title, errorData{status, msg})

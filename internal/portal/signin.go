@@ -178,4 +178,3 @@ func (p *Portal) switchTenant(w http.ResponseWriter, r *http.Request, s *authn.S
 	}
 	redirectDone(w, r, to, "switched")
 }
-

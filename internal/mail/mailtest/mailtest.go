@@ -65,7 +65,9 @@ type Option func(*Server)
 func NoSTARTTLS() Option { return func(s *Server) { s.startTLS = false } }
 
 // Auth makes the server require AUTH PLAIN with user and password.
-func Auth(user, password string) Option { return func(s *Server) { s.user, s.password = user, password } }
+func Auth(user, password string) Option {
+	return func(s *Server) { s.user, s.password = user, password }
+}
 
 // Start runs a server until t ends.
 func Start(t testing.TB, opts ...Option) *Server {
