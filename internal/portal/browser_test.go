@@ -46,6 +46,9 @@ func run(m *testing.M) int {
 			chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 			chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 			chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
+			// A reload of a page a form rendered submits the form again
+			// without asking: the harshest test of "the secret once".
+			chromedp.Flag("disable-prompt-on-repost", true),
 			chromedp.UserDataDir(dir), chromedp.WindowSize(1280, 900))
 		defer cancel()
 		bctx, bcancel := chromedp.NewContext(actx)
@@ -79,6 +82,8 @@ type browser struct {
 	base string
 	// dialogs counts JavaScript dialogs (alert, confirm) the pages opened.
 	dialogs atomic.Int32
+	// scriptsOff says the pages run without JavaScript.
+	scriptsOff bool
 }
 
 // newBrowser opens a fresh browser context (its own cookies) on base.
@@ -141,6 +146,17 @@ func (b *browser) typeInto(sel, text string) {
 	b.do(chromedp.SendKeys(chromedp.CSS(sel), text))
 }
 
+// paste puts text into a field at once, as pasting does: for keys.
+func (b *browser) paste(sel, text string) {
+	b.t.Helper()
+	q, _ := json.Marshal(sel)
+	v, _ := json.Marshal(text)
+	if !eval[bool](b, `(function(){var e=document.querySelector(`+string(q)+`);if(!e)return false;e.value=`+string(v)+
+		`;e.dispatchEvent(new Event("input",{bubbles:true}));return true})()`) {
+		b.t.Fatalf("browser: no field %s on %s", sel, b.path())
+	}
+}
+
 // eval evaluates JavaScript in the page, awaiting a promise.
 func eval[T any](b *browser, js string) T {
 	b.t.Helper()
@@ -184,8 +200,14 @@ func (b *browser) body() string { return b.text("body") }
 // without it.
 func (b *browser) noScript() {
 	b.t.Helper()
+	b.scripts(false)
+	b.scriptsOff = true
+}
+
+func (b *browser) scripts(on bool) {
+	b.t.Helper()
 	b.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: !on})
 		return err
 	}))
 }
@@ -193,11 +215,12 @@ func (b *browser) noScript() {
 // post submits a form from inside the page (the browser's cookies go
 // with it) and answers the status, without following a redirect: a forged
 // or hand-made request, as another page's script or a crafted form sends.
+// A browser hides a redirect's status from the page; it answers 303.
 func (b *browser) post(path string, form map[string]string) int {
 	b.t.Helper()
 	f, _ := json.Marshal(form)
 	p, _ := json.Marshal(path)
-	return eval[int](b, `fetch(`+string(p)+`, {method: "POST", redirect: "manual", body: new URLSearchParams(`+string(f)+`)}).then(r => r.status)`)
+	return eval[int](b, `fetch(`+string(p)+`, {method: "POST", redirect: "manual", body: new URLSearchParams(`+string(f)+`)}).then(r => r.type === "opaqueredirect" ? 303 : r.status)`)
 }
 
 // csrf is the CSRF token of the page's forms.
@@ -225,6 +248,11 @@ func (b *browser) a11y() {
 		b.t.Log("KEYHUB_TEST_AXE is not set: accessibility not checked")
 		return
 	}
+	if b.scriptsOff {
+		// axe runs as a script; the page's own scripts did not run.
+		b.scripts(true)
+		defer b.scripts(false)
+	}
 	if !eval[bool](b, `typeof axe !== "undefined"`) {
 		eval[chromedp.Void](b, axeSource+";undefined")
 	}
@@ -249,6 +277,14 @@ func (b *browser) visit(path string, status int64) {
 	b.a11y()
 }
 
+// get opens path and checks its status only.
+func (b *browser) get(path string, status int64) {
+	b.t.Helper()
+	if resp := b.open(path); resp.Status != status {
+		b.t.Fatalf("GET %s: status %d, want %d: %s", path, resp.Status, status, b.body())
+	}
+}
+
 // wantOn fails unless the browser shows path (without query).
 func (b *browser) wantOn(path string) {
 	b.t.Helper()
@@ -265,7 +301,7 @@ func (b *browser) wantOn(path string) {
 func (b *browser) signInWithKey(key string) {
 	b.t.Helper()
 	b.open("/portal/sign-in")
-	b.typeInto("#key", key)
+	b.paste("#key", key)
 	if resp := b.click("#by-key ~ form button[type=submit]"); resp.Status != 200 {
 		b.t.Fatalf("sign-in with a key: status %d: %s", resp.Status, b.body())
 	}

@@ -319,13 +319,6 @@ var funcs = template.FuncMap{
 		}
 		return string(b)
 	},
-	"rawjson": func(b json.RawMessage) string {
-		var buf bytes.Buffer
-		if json.Indent(&buf, b, "", "  ") != nil {
-			return string(b)
-		}
-		return buf.String()
-	},
 	"has": func(list []string, s string) bool {
 		for _, x := range list {
 			if x == s {
@@ -351,6 +344,7 @@ var funcs = template.FuncMap{
 	},
 	"duration":  func(d keyhub.Duration) string { return humanDuration(time.Duration(d)) },
 	"codeClass": codeClass,
+	"diffLines": diffLines,
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {
 			return nil, fmt.Errorf("dict: odd number of arguments")
@@ -402,3 +396,61 @@ func plural(n int, one, many string) string {
 }
 
 func resolve(err error) (int, *keyhub.Error) { return httpapi.Resolve(err) }
+
+// diffLine is one field of an audit event's change, values as compact
+// JSON: From is "" for a field set on creation.
+type diffLine struct{ Field, From, To string }
+
+// maxDiffValue bounds a value shown in the audit log; the API has it whole.
+const maxDiffValue = 120
+
+// diffLines renders an audit diff ({"field":{"from":…,"to":…}}) as lines,
+// fields in order.
+func diffLines(raw json.RawMessage) []diffLine {
+	var d map[string]struct {
+		From json.RawMessage `json:"from"`
+		To   json.RawMessage `json:"to"`
+	}
+	if json.Unmarshal(raw, &d) != nil {
+		return nil
+	}
+	fields := make([]string, 0, len(d))
+	for f := range d {
+		fields = append(fields, f)
+	}
+	sort.Strings(fields)
+	out := make([]diffLine, 0, len(fields))
+	for _, f := range fields {
+		l := diffLine{Field: f, From: compactValue(d[f].From), To: compactValue(d[f].To)}
+		if l.From == "null" || l.From == "" {
+			l.From = ""
+		}
+		if l.To == "" {
+			l.To = "null"
+		}
+		// A field set on creation to nothing, or naming the event's own
+		// target and tenant, says nothing the row does not.
+		if l.From == "" && (emptyValue[l.To] || f == "id" || f == "tenant_id") {
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+var emptyValue = map[string]bool{"null": true, `""`: true, "[]": true, "{}": true}
+
+func compactValue(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, raw) != nil {
+		return ""
+	}
+	s := buf.String()
+	if r := []rune(s); len(r) > maxDiffValue {
+		s = string(r[:maxDiffValue]) + "…"
+	}
+	return s
+}

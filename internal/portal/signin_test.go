@@ -182,7 +182,7 @@ func TestSessionExpires(t *testing.T) {
 	if !strings.Contains(b.url(), "next=%2Fportal%2Ftenants") {
 		t.Fatalf("sign-in page does not come back to the page asked for: %s", b.url())
 	}
-	b.typeInto("#key", s.Operator)
+	b.paste("#key", s.Operator)
 	b.click("#by-key ~ form button[type=submit]")
 	b.wantOn("/portal/tenants")
 }
