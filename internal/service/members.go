@@ -60,7 +60,8 @@ func getMember(ctx context.Context, tx keyhub.Tx, tenantID, id string) (*keyhub.
 	return lookup("member", keyhub.PrefixMember, id, func() (*keyhub.Member, error) { return tx.GetMember(ctx, tenantID, id) })
 }
 
-// memberTaken is the answer to an email already used in the tenant.
+// memberTaken is the answer to an email already used in the tenant; other
+// errors, and none, pass through.
 func memberTaken(v *keyhub.Validation, err error, email string) error {
 	if errors.Is(err, keyhub.ErrExists) {
 		v.Add("email", "%s is already a member of this tenant", email)
@@ -99,10 +100,12 @@ func (s *Service) CreateMember(ctx context.Context, c *keyhub.Caller, in MemberC
 		m = &keyhub.Member{ID: keyhub.NewID(keyhub.PrefixMember, now), TenantID: t.ID, Email: email, Name: name,
 			Scopes: scopes, Creator: c.Principal.Actor, CreatedAt: now, UpdatedAt: now}
 		m.Normalize()
-		if err := tx.CreateMember(ctx, m); err != nil {
-			return memberTaken(&v, err, email)
+		// The rule before the write: a credential the rule refuses learns
+		// nothing from the store, not even that an email is taken.
+		if err := s.record(ctx, tx, c, t.ID, change{action: "member.created", after: m}, now); err != nil {
+			return err
 		}
-		return s.record(ctx, tx, c, t.ID, change{action: "member.created", after: m}, now)
+		return memberTaken(&v, tx.CreateMember(ctx, m), email)
 	})
 	if err != nil {
 		return nil, err
@@ -198,11 +201,11 @@ func (s *Service) UpdateMember(ctx context.Context, c *keyhub.Caller, id string,
 		now := s.Now()
 		m.UpdatedAt = now
 		m.Normalize()
-		if err := tx.UpdateMember(ctx, &m); err != nil {
-			return memberTaken(&v, err, m.Email)
+		if err := s.record(ctx, tx, c, t.ID, change{action: "member.updated", before: before, after: &m}, now); err != nil {
+			return err
 		}
 		out = &m
-		return s.record(ctx, tx, c, t.ID, change{action: "member.updated", before: before, after: &m}, now)
+		return memberTaken(&v, tx.UpdateMember(ctx, &m), m.Email)
 	})
 	if err != nil {
 		return nil, err

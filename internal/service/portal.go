@@ -151,11 +151,11 @@ func (s *Service) handoffMember(ctx context.Context, tx keyhub.Tx, c *keyhub.Cal
 		m := *want
 		m.ID, m.TenantID, m.Creator, m.CreatedAt, m.UpdatedAt = keyhub.NewID(keyhub.PrefixMember, now), tenantID, c.Principal.Actor, now, now
 		m.Normalize()
-		if err := tx.CreateMember(ctx, &m); err != nil {
-			var v keyhub.Validation
-			return nil, memberTaken(&v, err, m.Email)
+		if err := s.record(ctx, tx, c, tenantID, change{action: "member.created", after: &m}, now); err != nil {
+			return nil, err
 		}
-		return &m, s.record(ctx, tx, c, tenantID, change{action: "member.created", after: &m}, now)
+		var v keyhub.Validation
+		return &m, memberTaken(&v, tx.CreateMember(ctx, &m), m.Email)
 	}
 	if err != nil {
 		return nil, err
@@ -167,6 +167,9 @@ func (s *Service) handoffMember(ctx context.Context, tx keyhub.Tx, c *keyhub.Cal
 		return before, nil
 	}
 	m.UpdatedAt = now
+	if err := s.record(ctx, tx, c, tenantID, change{action: "member.updated", before: before, after: &m}, now); err != nil {
+		return nil, err
+	}
 	if err := tx.UpdateMember(ctx, &m); err != nil {
 		var v keyhub.Validation
 		v.Add("user.email", "%s is already another member of this tenant", m.Email)
@@ -175,7 +178,7 @@ func (s *Service) handoffMember(ctx context.Context, tx keyhub.Tx, c *keyhub.Cal
 		}
 		return nil, err
 	}
-	return &m, s.record(ctx, tx, c, tenantID, change{action: "member.updated", before: before, after: &m}, now)
+	return &m, nil
 }
 
 // memberByEmail finds the member of tenantID with this email.
