@@ -125,7 +125,7 @@ for operator credentials acting on a tenant, KEYHUB_TENANT.
 		c.Annotations = map[string]string{localAnnotation: "true"}
 	}
 	root.AddCommand(
-		newTenantsCmd(e), newScopesCmd(e), newKeysCmd(e), newRolesCmd(e), newClientsCmd(e),
+		newTenantsCmd(e), newScopesCmd(e), newKeysCmd(e), newRolesCmd(e), newClientsCmd(e), newMembersCmd(e),
 		newSigningKeysCmd(e), newAuditCmd(e), newVerifyCmd(e), newAuthCmd(e), serve, migrate,
 	)
 	return root
