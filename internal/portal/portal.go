@@ -190,9 +190,6 @@ func (p *Portal) notFound(w http.ResponseWriter, r *http.Request) {
 	p.renderError(w, r, sess, http.StatusNotFound, "Page not found", "There is no page at this address.")
 }
 
-// sessionKey is the context key of the request's session.
-type sessionKey struct{}
-
 // authed resolves the session before h; without one a page redirects to
 // the sign-in page, which comes back here afterwards.
 func (p *Portal) authed(h func(w http.ResponseWriter, r *http.Request, s *authn.Session)) http.HandlerFunc {
@@ -236,9 +233,6 @@ func (p *Portal) anonForm(h http.HandlerFunc) http.HandlerFunc {
 }
 
 func (p *Portal) session(r *http.Request) (*authn.Session, error) {
-	if v, ok := r.Context().Value(sessionKey{}).(*authn.Session); ok {
-		return v, nil
-	}
 	c := sessionCookie(r)
 	if c == "" {
 		return nil, authn.ErrNoSession()

@@ -246,7 +246,11 @@ func (p *Portal) fail(w http.ResponseWriter, r *http.Request, s *authn.Session, 
 	case status == http.StatusUnauthorized && r.Method == http.MethodGet:
 		p.toSignIn(w, r)
 	case e.Code == "tenant_required":
-		p.render(w, r, s, http.StatusOK, "pick-tenant", "Pick a tenant", nil)
+		st := http.StatusOK // a page asked for before a tenant was picked
+		if r.Method != http.MethodGet {
+			st = status
+		}
+		p.render(w, r, s, st, "pick-tenant", "Pick a tenant", nil)
 	case status >= 500:
 		p.d.Log.LogAttrs(r.Context(), slog.LevelError, "portal request failed",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
