@@ -48,8 +48,9 @@ func (c *PortalConfig) defaults() {
 
 // touchEvery is how stale a session's last_seen_at may be before a
 // request writes it again: the idle timeout is kept to within it, and a
-// busy session costs one write a minute, not one per page.
-const touchEvery = time.Minute
+// busy session costs one write a minute, not one per page. A short idle
+// timeout is touched more often, so that a session in use never idles out.
+func (c *PortalConfig) touchEvery() time.Duration { return min(time.Minute, c.IdleTimeout/4) }
 
 // WithPortal sets how long portal sessions and links last.
 func WithPortal(cfg PortalConfig) Option {
@@ -255,7 +256,7 @@ func (s *Service) Session(ctx context.Context, cookie string, ip netip.Addr) (*S
 	if err != nil {
 		return nil, err
 	}
-	if now.Sub(ps.LastSeenAt) >= touchEvery {
+	if now.Sub(ps.LastSeenAt) >= s.portal.touchEvery() {
 		ps.LastSeenAt = now
 		if err := s.store.Update(ctx, func(tx keyhub.Tx) error { return tx.UpdatePortalSession(ctx, ps) }); err != nil &&
 			!errors.Is(err, keyhub.ErrNotFound) {

@@ -172,11 +172,11 @@ func TestSignInByHandoff(t *testing.T) {
 // TestSessionExpires: a session unused for the idle timeout is ended, and
 // the browser is sent to sign in again.
 func TestSessionExpires(t *testing.T) {
-	s := apitest.Start(t, apitest.SQLite(t), func(c *app.Config) { c.Portal.IdleTimeout = time.Second })
+	s := apitest.Start(t, apitest.SQLite(t), func(c *app.Config) { c.Portal.IdleTimeout = 2 * time.Second })
 	b := newBrowser(t, s.URL)
 	b.signInWithKey(s.Operator)
 	b.wantOn("/portal/keys")
-	time.Sleep(1500 * time.Millisecond) // the idle timeout passes
+	time.Sleep(3 * time.Second) // the idle timeout passes
 	b.open("/portal/tenants")
 	b.wantOn("/portal/sign-in")
 	if !strings.Contains(b.url(), "next=%2Fportal%2Ftenants") {
