@@ -91,6 +91,9 @@ func TestCreateKeySecretOnceThenRevoke(t *testing.T) {
 	if v := s.Verify(secret, nil, ""); v["code"] != "REVOKED" {
 		t.Fatalf("the revoked key verifies %v", v["code"])
 	}
+	if strings.Contains(s.Log.String(), secret) {
+		t.Fatal("the new key's secret is in the log")
+	}
 }
 
 // TestKeyFormErrorsBesideFields: the service's field errors show next to

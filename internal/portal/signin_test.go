@@ -118,6 +118,10 @@ func TestSignInByMagicLink(t *testing.T) {
 		t.Fatalf("a used link: %.300s", other.body())
 	}
 	other.wantOn("/portal/sign-in/link")
+	// Neither the mail server's password nor a link's token is logged.
+	if log := s.Log.String(); strings.Contains(log, "mail-pass") || strings.Contains(log, strings.SplitN(link, "token=", 2)[1]) {
+		t.Fatal("the log holds the SMTP password or a sign-in token")
+	}
 }
 
 var linkRe = regexp.MustCompile(`https?://[^\s]+/portal/sign-in/link\?token=[A-Za-z0-9_-]+`)
