@@ -17,6 +17,9 @@ const (
 	PrefixRole   = "role_"
 	PrefixClient = "cli_"
 	PrefixEvent  = "evt_"
+	PrefixMember = "mem_"
+	// PrefixSession names portal sessions.
+	PrefixSession = "ses_"
 )
 
 // crockford is the ULID alphabet: ids sort by creation time as strings.

@@ -63,7 +63,7 @@ type Role struct {
 
 // Actor identifies who made a change or created an object.
 type Actor struct {
-	Type string `json:"type"` // "operator", "api_key", "client", "user", "system"
+	Type string `json:"type"` // "operator", "api_key", "client", "user", "member", "system"
 	ID   string `json:"id"`
 }
 

@@ -22,6 +22,11 @@ const (
 	ScopeReadWebhooks   = "read:webhooks"
 	ScopeManageWebhooks = "manage:webhooks"
 	ScopeManageTenants  = "manage:tenants"
+	ScopeReadMembers    = "read:members"
+	ScopeManageMembers  = "manage:members"
+	// ScopeManagePortal lets the platform hand its signed-in users over to
+	// the portal (POST /v1/portal/sessions).
+	ScopeManagePortal = "manage:portal"
 )
 
 // ManagementScopes lists the built-in scopes; they are valid whatever the
@@ -30,6 +35,7 @@ var ManagementScopes = []string{
 	ScopeReadAPIKeys, ScopeCreateAPIKeys, ScopeUpdateAPIKeys, ScopeDeleteAPIKeys,
 	ScopeVerifyAPIKeys, ScopeReadRoles, ScopeManageRoles, ScopeReadClients,
 	ScopeManageClients, ScopeReadAudit, ScopeReadWebhooks, ScopeManageWebhooks, ScopeManageTenants,
+	ScopeReadMembers, ScopeManageMembers, ScopeManagePortal,
 }
 
 // IsManagementScope reports whether s is one of the built-in scopes.

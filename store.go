@@ -166,6 +166,9 @@ type Tx interface {
 	// ListAuditEvents lists events of tenantID; tenantID "" lists
 	// operator-level events and those of every tenant.
 	ListAuditEvents(ctx context.Context, tenantID string, f AuditFilter) ([]*AuditEvent, error)
+
+	// PortalTx keeps members, portal sessions and sign-in tokens.
+	PortalTx
 }
 
 // Page selects one page of a list. Lists are ordered by id, newest first,

@@ -51,6 +51,8 @@ type Client struct {
 	APIKeys *APIKeysService
 	// Roles manages the roles of the tenant.
 	Roles *RolesService
+	// Members manages the people of the tenant who sign in to the portal.
+	Members *MembersService
 	// Clients manages the OAuth clients of the tenant.
 	Clients *ClientsService
 	// SigningKeys rotates the token signing keys (operator credentials).
@@ -95,6 +97,7 @@ func New(baseURL, apiKey string, opts ...Option) *Client {
 	c.Scopes = &ScopesService{c}
 	c.APIKeys = &APIKeysService{c}
 	c.Roles = &RolesService{c}
+	c.Members = &MembersService{c}
 	c.Clients = &ClientsService{c}
 	c.SigningKeys = &SigningKeysService{c}
 	c.Audit = &AuditService{c}

@@ -50,6 +50,9 @@ type CoreOptions struct {
 	// (default ES256) for the issuer TestIssuer.
 	Tokens    bool
 	Algorithm string
+	// Auth and Manage are options of the services, beside the defaults.
+	Auth   []authn.Option
+	Manage []service.Option
 }
 
 // TestIssuer is the issuer of the tokens of a Core.
@@ -68,7 +71,7 @@ func NewCore(t testing.TB, o CoreOptions) *Core {
 		o.Start = time.Now().UTC().Truncate(time.Second)
 	}
 	clk := NewClock(o.Start)
-	cfg := app.CoreConfig{Now: clk.Now, Log: slog.New(slog.DiscardHandler), Master: make([]byte, 32)}
+	cfg := app.CoreConfig{Now: clk.Now, Log: slog.New(slog.DiscardHandler), Master: make([]byte, 32), Manage: o.Manage}
 	if o.Tokens {
 		keys := oauth.NewKeys(st, oauth.KeysConfig{Issuer: TestIssuer, Master: make([]byte, 32), Algorithm: o.Algorithm,
 			Now: clk.Now, Log: cfg.Log})
@@ -77,6 +80,7 @@ func NewCore(t testing.TB, o CoreOptions) *Core {
 		}
 		cfg.Auth = []authn.Option{authn.WithTokens(TestIssuer, keys, oauth.NewDenyList(st, clk.Now))}
 	}
+	cfg.Auth = append(cfg.Auth, o.Auth...)
 	core := app.NewCore(st, cfg)
 	t.Cleanup(core.Close)
 	op := &keyhub.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: "key_test"}, Operator: true, Scopes: []string{"*"}}}

@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -98,6 +99,22 @@ type Config struct {
 	// Registry receives the metrics; nil makes one (metrics.NewRegistry).
 	// Never the global registry.
 	Registry *prometheus.Registry
+	// NoPortal switches the portal off (--portal=false): no /portal/
+	// pages, and hand-offs are refused.
+	NoPortal bool
+	// Portal bounds portal sessions; zero fields take the defaults
+	// (idle 30 minutes, at most 12 hours).
+	Portal authn.PortalConfig
+	// SMTPURL sends the portal's sign-in links (smtp:// with STARTTLS,
+	// submissions:// with implicit TLS); MailDir writes them as files
+	// instead. With neither, members sign in by hand-off or key only.
+	SMTPURL, MailDir string
+	// MailFrom is the sender of those mails (keyhub@HOST of the issuer by
+	// default).
+	MailFrom string
+	// SMTPTLS is the TLS configuration for the mail server, such as the
+	// roots of a private CA; nil uses the system's.
+	SMTPTLS *tls.Config
 	// OnListen, when set, is called with the bound address once listening.
 	OnListen func(addr string)
 }
@@ -179,7 +196,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("token deny-list: %w", err)
 	}
 	var aopts []authn.Option
-	aopts = append(aopts, authn.WithTokens(issuer, keys, deny))
+	aopts = append(aopts, authn.WithTokens(issuer, keys, deny), authn.WithPortal(cfg.Portal))
 	if len(cfg.Providers) > 0 {
 		providers, err := oauth.NewProviders(cfg.Providers, nil, nil)
 		if err != nil {
@@ -187,13 +204,17 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		aopts = append(aopts, authn.WithExternalProviders(providers))
 	}
+	mopts := []service.Option{service.WithSigningKeys(keys), service.WithWebhookAllowPrivate(cfg.WebhookAllowPrivate)}
+	if !cfg.NoPortal {
+		mopts = append(mopts, service.WithPortal(issuer))
+	}
 	core := NewCore(store, CoreConfig{Log: log, Cache: cfg.Cache, MaxStale: cfg.MaxStale, Audience: cfg.ManagementAudience,
-		Master: master, Metrics: registerer,
-		Auth: aopts, Manage: []service.Option{service.WithSigningKeys(keys), service.WithWebhookAllowPrivate(cfg.WebhookAllowPrivate)}})
+		Master: master, Metrics: registerer, Auth: aopts, Manage: mopts})
 	defer core.Close()
 	hooks := webhook.New(webhook.Config{Store: core.Store, Master: master, Log: log,
 		AllowPrivate: cfg.WebhookAllowPrivate, Timeout: cfg.WebhookTimeout})
-	for _, run := range []func(context.Context){keys.Run, deny.Run, core.Verifier.Run, hooks.Run, core.Manage.RunSchedule} {
+	purge := func(ctx context.Context) { core.Auth.RunPortalPurge(ctx, 10*time.Minute) }
+	for _, run := range []func(context.Context){keys.Run, deny.Run, core.Verifier.Run, hooks.Run, core.Manage.RunSchedule, purge} {
 		wg.Go(func() { run(bg) })
 	}
 	// Nodes on one PostgreSQL hear each other's changes; the caches' TTLs
@@ -233,6 +254,14 @@ func Run(ctx context.Context, cfg Config) error {
 	deps := compat.Deps{Caller: api.Caller, Keys: core.Manage, Roles: core.Manage, Now: core.Manage.Now, Log: log}
 	if err := mountCompat(api, deps, cfg.Compat); err != nil {
 		return err
+	}
+	if !cfg.NoPortal {
+		p, err := newPortal(cfg, core, issuer, log)
+		if err != nil {
+			return err
+		}
+		p.Mount(api.Mux())
+		defer p.Wait()
 	}
 	var handler http.Handler = api
 	if l.reg != nil {

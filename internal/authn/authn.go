@@ -33,6 +33,7 @@ type Service struct {
 	verified *tokenCache
 	// master opens the sealed secrets of signing keys.
 	master []byte
+	portal   PortalConfig
 }
 
 // DefaultManagementAudience is the audience of the YAXI document's tokens.
@@ -66,6 +67,7 @@ func New(store keyhub.Store, ver *verify.Verifier, opts ...Option) *Service {
 	for _, o := range opts {
 		o(s)
 	}
+	s.portal.defaults()
 	s.clients = newClientCache(store, ver.Watch())
 	s.verified = newTokenCache(s.now)
 	return s

@@ -159,7 +159,7 @@ prints a shell completion script.
 	login, logout, profiles := newLoginCmd(e), newLogoutCmd(e), newProfilesCmd(e)
 	local(serve, migrate, version, login, logout, profiles)
 	root.AddCommand(
-		newTenantsCmd(e), newScopesCmd(e), newKeysCmd(e), newRolesCmd(e), newClientsCmd(e),
+		newTenantsCmd(e), newScopesCmd(e), newKeysCmd(e), newRolesCmd(e), newClientsCmd(e), newMembersCmd(e),
 		newSigningKeysCmd(e), newAuditCmd(e), newVerifyCmd(e), newAuthCmd(e), newScanCmd(e), newWebhooksCmd(e),
 		login, logout, profiles, serve, migrate, version, newOperatorKeyCmd(e),
 	)

@@ -107,6 +107,19 @@ func (o *serverOptions) serveRows() []config.Option {
 		{Name: "metrics", Env: "KEYHUB_METRICS", Default: app.MetricsOn,
 			Usage: "Prometheus metrics: on (GET /metrics on the listen address), off, or HOST:PORT for a plain-HTTP listener of their own",
 			Set:   config.Parse(&o.cfg.Metrics, parseMetrics)},
+		{Name: "portal", Env: "KEYHUB_PORTAL", Default: "true", Usage: "serve the self-service portal at /portal/ (and hand-offs to it)",
+			Set: config.Parse(&o.cfg.NoPortal, parseOff)},
+		{Name: "portal-idle-timeout", Env: "KEYHUB_PORTAL_IDLE_TIMEOUT", Default: "30m", Usage: "end a portal session unused this long",
+			Set: config.Parse(&o.cfg.Portal.IdleTimeout, parseSessionTime)},
+		{Name: "portal-session-max", Env: "KEYHUB_PORTAL_SESSION_MAX", Default: "12h", Usage: "end a portal session this long after sign-in",
+			Set: config.Parse(&o.cfg.Portal.MaxAge, parseSessionTime)},
+		{Name: "smtp-url", Env: "KEYHUB_SMTP_URL", Secret: true, Show: config.RedactURL,
+			Usage: "mail server of the portal's sign-in links: smtp://user:password@host:587 (STARTTLS) or submissions://…:465 (TLS)",
+			Set:   config.String(&o.cfg.SMTPURL)},
+		{Name: "mail-from", Env: "KEYHUB_MAIL_FROM", DefaultDoc: "keyhub@ the issuer's host", Usage: "sender address of the portal's mails",
+			Set: config.String(&o.cfg.MailFrom)},
+		{Name: "mail-dir", Env: "KEYHUB_MAIL_DIR", Usage: "without --smtp-url: write each mail as a file (mode 0600) in this folder, for local use",
+			Set: config.String(&o.cfg.MailDir)},
 	}
 }
 
@@ -114,6 +127,23 @@ func parseWebhookTimeout(s string) (time.Duration, error) {
 	d, err := keyhub.ParseDuration(s)
 	if err != nil || d < 100*time.Millisecond || d > time.Minute {
 		return 0, fmt.Errorf("%q is not a duration from 100ms to 1m, such as 10s", s)
+	}
+	return d, nil
+}
+
+// parseOff reads a switch that is on by default into its "off" field.
+func parseOff(s string) (bool, error) {
+	on, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, fmt.Errorf("%q is not true or false", s)
+	}
+	return !on, nil
+}
+
+func parseSessionTime(s string) (time.Duration, error) {
+	d, err := keyhub.ParseDuration(s)
+	if err != nil || d < time.Minute || d > 30*24*time.Hour {
+		return 0, fmt.Errorf("%q is not a duration from 1m to 30d, such as 30m or 12h", s)
 	}
 	return d, nil
 }

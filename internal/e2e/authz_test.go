@@ -16,7 +16,8 @@ import (
 // one platform scope; coverScopes add what the planted objects hold.
 var (
 	narrowScopes = []string{"read:api_keys", "create:api_keys", "update:api_keys", "delete:api_keys",
-		"read:roles", "manage:roles", "read:clients", "manage:clients", "read:audit", "labs:read"}
+		"read:roles", "manage:roles", "read:clients", "manage:clients", "read:audit",
+		"read:members", "manage:members", "manage:portal", "labs:read"}
 	coverScopes = append(append([]string(nil), narrowScopes...), "payouts:*")
 )
 
@@ -29,6 +30,8 @@ type targets struct {
 	wideSecret                   string
 	wideRole, coveredRole        string
 	wideClient                   string
+	wideMember, coveredMember    string
+	wideEmail                    string
 	scopeName                    string
 }
 
@@ -44,6 +47,9 @@ func plant(s *apitest.Client, tid string) targets {
 	t.wideRole = s.Native(201, "POST", "/v1/roles", s.Operator, tid, map[string]any{"name": "payouts", "scopes": []string{"payouts:write"}})["id"].(string)
 	t.coveredRole = s.Native(201, "POST", "/v1/roles", s.Operator, tid, map[string]any{"name": "lab", "scopes": []string{"labs:read"}})["id"].(string)
 	t.wideClient, _ = s.OAuthClient(tid, map[string]any{"name": "payouts-bot", "scopes": []string{"payouts:write"}})
+	m := s.Native(201, "POST", "/v1/members", s.Operator, tid, map[string]any{"email": "wide-" + k["id"].(string)[4:] + "@acme.test", "scopes": []string{"payouts:write"}})
+	t.wideMember, t.wideEmail = m["id"].(string), m["email"].(string)
+	t.coveredMember = s.Native(201, "POST", "/v1/members", s.Operator, tid, map[string]any{"email": "lab-" + k["id"].(string)[4:] + "@acme.test", "scopes": []string{"labs:read"}})["id"].(string)
 	return t
 }
 
@@ -51,7 +57,7 @@ func plant(s *apitest.Client, tid string) targets {
 // last_used_at is left out: the usage batch writes it in the background.
 func storeState(t *testing.T, s *apitest.Client, tid string) string {
 	var b strings.Builder
-	for _, path := range []string{"/v1/api-keys?limit=200", "/v1/roles?limit=200", "/v1/clients?limit=200"} {
+	for _, path := range []string{"/v1/api-keys?limit=200", "/v1/roles?limit=200", "/v1/clients?limit=200", "/v1/members?limit=200"} {
 		data := s.Native(200, "GET", path, s.Operator, tid, nil)["data"].([]any)
 		for _, o := range data {
 			delete(o.(map[string]any), "last_used_at")
@@ -99,7 +105,8 @@ func cycleCall(method, path string, body any) func(s *apitest.Client, t targets,
 func expand(s string, t targets) string {
 	return strings.NewReplacer("{wideKey}", t.wideKey, "{expiredKey}", t.expiredKey, "{covered}", t.covered,
 		"{wideRole}", t.wideRole, "{coveredRole}", t.coveredRole, "{wideClient}", t.wideClient,
-		"{tenant}", t.tenant, "{wideSecret}", t.wideSecret, "{scopeName}", t.scopeName).Replace(s)
+		"{tenant}", t.tenant, "{wideSecret}", t.wideSecret, "{scopeName}", t.scopeName,
+		"{wideMember}", t.wideMember, "{coveredMember}", t.coveredMember, "{wideEmail}", t.wideEmail).Replace(s)
 }
 
 func expandBody(body any, t targets) any {
@@ -131,6 +138,13 @@ var matrix = []matrixRow{
 	{"native", "DisableWiderClient", with("PATCH", "/v1/clients/{wideClient}", map[string]any{"enabled": false}), true, false},
 	{"native", "RotateSecretOfWiderClient", with("POST", "/v1/clients/{wideClient}/rotate-secret", map[string]any{}), false, false},
 	{"native", "DeleteWiderClient", with("DELETE", "/v1/clients/{wideClient}", nil), true, false},
+	{"native", "CreateMemberWider", with("POST", "/v1/members", map[string]any{"email": "new@acme.test", "scopes": []string{"payouts:write"}}), false, false},
+	{"native", "RenameWiderMember", with("PATCH", "/v1/members/{wideMember}", map[string]any{"name": "mine"}), false, false},
+	{"native", "ReaddressWiderMember", with("PATCH", "/v1/members/{wideMember}", map[string]any{"email": "attacker@evil.test"}), false, false},
+	{"native", "WidenCoveredMember", with("PATCH", "/v1/members/{coveredMember}", map[string]any{"scopes": []string{"payouts:write"}}), false, false},
+	{"native", "RemoveWiderMember", with("DELETE", "/v1/members/{wideMember}", nil), true, false},
+	{"native", "HandoffWider", with("POST", "/v1/portal/sessions", map[string]any{"user": map[string]any{"id": "u1-{scopeName}", "email": "new@acme.test"}, "scopes": []string{"payouts:write"}}), false, false},
+	{"native", "HandoffWiderMember", with("POST", "/v1/portal/sessions", map[string]any{"user": map[string]any{"id": "u2-{scopeName}", "email": "{wideEmail}"}, "scopes": []string{"labs:read"}}), false, false},
 	{"native", "CreateTenant", with("POST", "/v1/tenants", map[string]any{"name": "other"}), false, true},
 	{"native", "UpdateTenant", with("PATCH", "/v1/tenants/{tenant}", map[string]any{"name": "renamed"}), false, true},
 	{"native", "CreateScope", with("POST", "/v1/scopes", map[string]any{"name": "{scopeName}"}), false, true},

@@ -45,6 +45,10 @@ var openapiSchemas = map[string]openapitest.Type{
 	"GitHubMatch":    openapitest.TypeOf[githubMatch](true),
 	"WebhookCreate":  openapitest.TypeOf[service.WebhookCreate](true),
 	"WebhookPatch":   openapitest.TypeOf[service.WebhookPatch](true),
+	"MemberCreate":        openapitest.TypeOf[service.MemberCreate](true),
+	"MemberPatch":         openapitest.TypeOf[service.MemberPatch](true),
+	"PortalUser":          openapitest.TypeOf[service.PortalUser](true),
+	"PortalSessionCreate": openapitest.TypeOf[service.PortalSessionCreate](true),
 
 	"Tenant":     openapitest.TypeOf[keyhub.Tenant](false),
 	"ScopeEntry": openapitest.TypeOf[keyhub.ScopeEntry](false),
@@ -84,11 +88,14 @@ var openapiSchemas = map[string]openapitest.Type{
 	"WebhookList":     openapitest.TypeOf[list[WebhookView]](false),
 	"Delivery":        openapitest.TypeOf[keyhub.Delivery](false),
 	"DeliveryList":    openapitest.TypeOf[list[*keyhub.Delivery]](false),
+	"Member":          openapitest.TypeOf[keyhub.Member](false),
+	"MemberList":      openapitest.TypeOf[list[*keyhub.Member]](false),
+	"PortalLink":      openapitest.TypeOf[service.PortalLink](false),
 }
 
 // openapiOtherSchemas are the schemas that describe no Go struct: ids,
 // strings with rules, and compositions checked on their own.
-var openapiOtherSchemas = []string{"TenantId", "KeyId", "RoleId", "ClientId", "EventId", "Scope", "Duration",
+var openapiOtherSchemas = []string{"TenantId", "KeyId", "RoleId", "ClientId", "EventId", "MemberId", "Scope", "Duration",
 	"KeyState", "KeyKind", "VerifyCode", "KeyWithSecret", "ClientWithSecret", "UsageList",
 	"WebhookId", "DeliveryId", "EventType", "WebhookWithSecret",
 	// The OAuth endpoints (internal/oauthapi). Their form requests are read

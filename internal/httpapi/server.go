@@ -88,6 +88,13 @@ func (s *Server) routes() {
 
 	s.handle("GET /v1/audit-events", s.authed(s.listAudit))
 
+	s.creates("POST /v1/members", s.authed(s.createMember))
+	s.handle("GET /v1/members", s.authed(s.listMembers))
+	s.handle("GET /v1/members/{id}", s.authed(s.getMember))
+	s.handle("PATCH /v1/members/{id}", s.authed(s.updateMember))
+	s.handle("DELETE /v1/members/{id}", s.authed(s.deleteMember))
+	s.creates("POST /v1/portal/sessions", s.authed(s.createPortalSession))
+
 	s.creates("POST /v1/signing-keys/rotate", s.authed(s.rotateSigningKey))
 
 	s.handle("POST /v1/keys/verify", s.authed(s.verifyKey))

@@ -103,6 +103,20 @@ type LeakService interface {
 	ReportLeaks(ctx context.Context, c *keyhub.Caller, in service.LeakReport) ([]service.Leak, error)
 }
 
+// MemberService manages the members of a tenant's portal.
+type MemberService interface {
+	CreateMember(ctx context.Context, c *keyhub.Caller, in service.MemberCreate) (*keyhub.Member, error)
+	GetMember(ctx context.Context, c *keyhub.Caller, id string) (*keyhub.Member, error)
+	ListMembers(ctx context.Context, c *keyhub.Caller, q service.MemberQuery) (service.Page[*keyhub.Member], error)
+	UpdateMember(ctx context.Context, c *keyhub.Caller, id string, in service.MemberPatch) (*keyhub.Member, error)
+	DeleteMember(ctx context.Context, c *keyhub.Caller, id string) error
+}
+
+// PortalService hands the platform's signed-in users over to the portal.
+type PortalService interface {
+	CreatePortalHandoff(ctx context.Context, c *keyhub.Caller, in service.PortalSessionCreate) (*service.PortalLink, error)
+}
+
 // LeakSignatures checks the signature of a leak report from GitHub's
 // secret scanning; *ghscan.Keys implements it.
 type LeakSignatures interface {
@@ -128,6 +142,8 @@ type Services struct {
 	Signing  SigningService
 	Leaks    LeakService
 	Webhooks WebhookService
+	Members  MemberService
+	Portal   PortalService
 	// GitHub checks reports of GitHub's secret scanning partner program.
 	GitHub LeakSignatures
 	// Ready reports whether the store answers, for /readyz.
@@ -151,6 +167,8 @@ type Management interface {
 	SigningService
 	LeakService
 	WebhookService
+	MemberService
+	PortalService
 	Ready(context.Context) error
 	Now() time.Time
 }
@@ -167,5 +185,5 @@ type Auth interface {
 // authentication.
 func ServicesOf(m Management, a Auth) Services {
 	return Services{Auth: a, Verify: a, Tickets: a, Tenants: m, Scopes: m, Keys: m, Roles: m, Clients: m, Audit: m, Signing: m, Leaks: m, Webhooks: m,
-		Ready: m.Ready, Now: m.Now}
+		Members: m, Portal: m, Ready: m.Ready, Now: m.Now}
 }

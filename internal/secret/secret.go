@@ -151,3 +151,7 @@ func NewClientSecret() string {
 // their input (CRC, SHA-256): the verification path then allocates nothing
 // to check or hash a key.
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// NewToken returns a bearer token of 256 random bits, base64url: portal
+// session cookies and one-time sign-in links. Only its Hash is stored.
+func NewToken() string { return NewClientSecret() }

@@ -62,7 +62,8 @@ func objectOf(ch change) any {
 }
 
 // powers are the effective scopes an object holds: a key's own and its
-// role's, a role's or a client's. Objects without powers answer nil.
+// role's, a role's, a client's, a member's or a hand-off link's. Objects
+// without powers answer nil.
 func powers(ctx context.Context, tx keyhub.Tx, obj any) ([]string, error) {
 	switch o := obj.(type) {
 	case *keyhub.APIKey:
@@ -92,12 +93,23 @@ func powers(ctx context.Context, tx keyhub.Tx, obj any) ([]string, error) {
 			return nil, nil
 		}
 		return webhookPowers(o), nil
+	case *keyhub.Member:
+		if o == nil {
+			return nil, nil
+		}
+		return o.Scopes, nil
+	case *keyhub.PortalToken:
+		// A hand-off link opens a session holding these scopes.
+		if o == nil {
+			return nil, nil
+		}
+		return o.Scopes, nil
 	}
 	return nil, nil
 }
 
 // onlyReduces reports whether a change only takes power away: revoking or
-// disabling a key, disabling a client, removing a client. Such changes need
+// disabling a key, disabling a client, removing a client or a member. Such changes need
 // only the operation's own scope, whatever the object holds. Anything else
 // about the object changing — its name included — makes it a change the
 // coverage rule governs. Removing a role is not one: its keys would keep
@@ -153,6 +165,10 @@ func onlyReduces(before, after any) bool {
 		x.Enabled = x.Enabled || b.Enabled
 		x.UpdatedAt = b.UpdatedAt
 		return reflect.DeepEqual(x, y) && a.Enabled != b.Enabled
+	case *keyhub.Member:
+		// Removing a member ends what they could do; any change to one
+		// that stays is held to the rule.
+		return b != nil && isNil(after)
 	}
 	return false
 }
@@ -176,6 +192,11 @@ func target(ch change) (string, string) {
 		return "scope", o.Name
 	case *keyhub.Webhook:
 		return "webhook", o.ID
+	case *keyhub.Member:
+		return "member", o.ID
+	case *keyhub.PortalToken:
+		// A hand-off is about the member it signs in.
+		return "member", o.MemberID
 	}
 	return "", ""
 }

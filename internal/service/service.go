@@ -30,6 +30,9 @@ type Service struct {
 	render Renderer
 	// allowPrivate lets webhooks name private addresses.
 	allowPrivate bool
+	// portal is the base URL of the portal hand-off links point to; ""
+	// when the portal is off.
+	portal string
 }
 
 // DefaultManagementAudience is the audience of the YAXI document's tokens.

@@ -21,9 +21,9 @@ type fixture struct {
 	tenant string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, opts ...service.Option) *fixture {
 	t.Helper()
-	c := apitest.NewCore(t, apitest.CoreOptions{Start: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)})
+	c := apitest.NewCore(t, apitest.CoreOptions{Start: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC), Manage: opts})
 	return &fixture{svc: c.Manage, auth: c.Auth, clk: c.Clock, op: c.Op, tenant: c.Tenant}
 }
 

@@ -5,6 +5,7 @@ package verify
 
 import (
 	"context"
+	"crypto/sha256"
 	"log/slog"
 	"net/netip"
 	"slices"
@@ -162,6 +163,24 @@ func (v *Verifier) find(ctx context.Context, h digest, kind keyhub.KeyKind) (*Re
 	case err != nil:
 		return nil, "", err
 	case rec == nil || rec.Key.Kind != kind:
+		return nil, NotFound, nil
+	}
+	return rec, Valid, nil
+}
+
+// LookupDigest finds the record of the key whose SHA-256 is hash, through
+// the same cache as Lookup: for a credential checked once already (a
+// portal session opened with a pasted key), so that every later request
+// sees the key as it is now. A hash of the wrong length is NotFound.
+func (v *Verifier) LookupDigest(ctx context.Context, hash []byte) (*Record, Code, error) {
+	if len(hash) != sha256.Size {
+		return nil, NotFound, nil
+	}
+	rec, err := v.cache.get(ctx, digest(hash))
+	switch {
+	case err != nil:
+		return nil, "", err
+	case rec == nil:
 		return nil, NotFound, nil
 	}
 	return rec, Valid, nil

@@ -77,6 +77,9 @@ func Run(t *testing.T, b Backend) {
 		{"RevokedTokens", revokedTokenCases},
 		{"Webhooks", webhookCases},
 		{"Idempotency", idempotencyCases},
+		{"Members", memberCases},
+		{"PortalSessions", portalSessionCases},
+		{"PortalTokens", portalTokenCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
