@@ -33,7 +33,7 @@ type Service struct {
 	verified *tokenCache
 	// master opens the sealed secrets of signing keys.
 	master []byte
-	portal   PortalConfig
+	portal PortalConfig
 }
 
 // DefaultManagementAudience is the audience of the YAXI document's tokens.
