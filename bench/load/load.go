@@ -34,14 +34,20 @@ type generator struct {
 type result struct {
 	Scenario string  `json:"scenario"`
 	Requests int64   `json:"requests"`
-	RPS      float64 `json:"requests_per_second"`
+	RPS      float64 `json:"rps"`
+	// HelloRPS is the mean of the hello-world runs just before and just
+	// after this scenario; Ratio is RPS over it.
+	HelloRPS float64 `json:"hello_rps"`
+	Ratio    float64 `json:"ratio"`
 	P50ms    float64 `json:"p50_ms"`
 	P90ms    float64 `json:"p90_ms"`
 	P99ms    float64 `json:"p99_ms"`
 	MaxMs    float64 `json:"max_ms"`
-	Errors   int64   `json:"errors"`
-	// Ratio is RPS over the hello scenario's RPS.
-	Ratio float64 `json:"ratio_to_hello"`
+	// HelloP99ms is the larger p99 of the two hello-world runs around.
+	HelloP99ms float64 `json:"hello_p99_ms"`
+	Errors     int64   `json:"errors"`
+	// RSSMB is the keyhub process's resident set after the scenario.
+	RSSMB float64 `json:"rss_mb"`
 	// ServerCPUus is the CPU time keyhub spent per request of the measured
 	// window, in µs (separate-process runs only).
 	ServerCPUus float64 `json:"server_cpu_us_per_request,omitempty"`

@@ -1,15 +1,17 @@
 // Command load measures keyhub over HTTP against a hello-world net/http
 // handler served on the same machine, in the same run, by the same load
-// generator, and prints the ratios DESIGN.md §8 sets targets for.
+// generator, and prints the ratios DESIGN.md §8 and issue 14 set targets
+// for.
 //
 // It builds keyhub and starts it as a separate process on 127.0.0.1 (or,
 // with -inprocess, runs it through app.Run inside this process), seeds the
-// store with -keys API keys, then runs the scenarios one after another:
-// hello (GET / on the hello-world server), verify (POST /v1/keys/verify) and
-// token (OAuth client credentials, when the server has /oauth2/token), then
-// hello again to show how steady the machine stayed. All
-// traffic goes to 127.0.0.1 and every loop stops at its deadline. See
-// bench/README.md.
+// store with -keys API keys by direct batched inserts, then runs the
+// scenarios one after another with hello-world before each and once more at
+// the end, so that every scenario is compared to the baseline measured
+// around it: verify over all seeded keys picked uniformly, verify of one
+// hot key, verify of a key with credits and a rate limit, token, key
+// create and list with a filter. All traffic goes to 127.0.0.1 and every
+// loop stops at its deadline. See bench/README.md.
 package main
 
 import (
@@ -19,14 +21,18 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
 
+// allScenarios are the keyhub scenarios, in the order they run.
+var allScenarios = []string{"verify", "verify-hot", "verify-credits", "token", "create", "list"}
+
 // options are the command-line flags.
 type options struct {
 	keys       int
-	sample     int
 	conc       int
 	dur        time.Duration
 	warmup     time.Duration
@@ -36,22 +42,30 @@ type options struct {
 	profiled   string
 	inprocess  bool
 	metrics    string
+	jwtAlg     string
+	cacheSize  int
+	hot        bool
+	scenarios  string
+	run        []string
 }
 
 func main() {
 	var o options
-	flag.IntVar(&o.keys, "keys", 10000, "API keys to seed into the store")
-	flag.IntVar(&o.sample, "sample", 1000, "seeded keys whose secrets are kept and verified round-robin")
+	flag.IntVar(&o.keys, "keys", 10000, "API keys to seed into the store; verify picks among all of them uniformly")
 	flag.IntVar(&o.conc, "c", 32, "concurrent connections (workers)")
 	flag.DurationVar(&o.dur, "d", 10*time.Second, "measured duration of each scenario")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured warm-up before each scenario")
 	flag.StringVar(&o.db, "db", "sqlite", `store: "sqlite" (a file in a temporary directory) or a postgres:// URL `+
 		`of a server on which a fresh database is created and dropped afterwards`)
-	flag.BoolVar(&o.json, "json", false, "print the results as JSON on stdout")
+	flag.BoolVar(&o.json, "json", false, "print one JSON object per scenario on stdout")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the server during one scenario (-profile-scenario) to this file")
-	flag.StringVar(&o.profiled, "profile-scenario", "verify", "scenario -cpuprofile covers: verify or token")
+	flag.StringVar(&o.profiled, "profile-scenario", "verify", "scenario -cpuprofile covers")
 	flag.BoolVar(&o.inprocess, "inprocess", false, "run keyhub via app.Run inside this process instead of as a separate binary")
 	flag.StringVar(&o.metrics, "metrics", "on", "the server's --metrics: on or off, to measure what metrics cost")
+	flag.StringVar(&o.jwtAlg, "jwt-alg", "ES256", "the server's --jwt-alg, which the token scenario measures: ES256, EdDSA or RS256")
+	flag.IntVar(&o.cacheSize, "cache-size", 0, "the server's --cache-size in MB (0: the server's default)")
+	flag.BoolVar(&o.hot, "hot", false, "verify one hot key only: the same as -scenarios verify-hot")
+	flag.StringVar(&o.scenarios, "scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios to run")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -67,8 +81,6 @@ func (o *options) check() error {
 	switch {
 	case o.keys < 1:
 		return errors.New("-keys must be at least 1")
-	case o.sample < 1:
-		return errors.New("-sample must be at least 1")
 	case o.conc < 1:
 		return errors.New("-c must be at least 1")
 	case o.dur <= 0:
@@ -77,8 +89,19 @@ func (o *options) check() error {
 		return errors.New("-warmup must not be negative")
 	case o.metrics != "on" && o.metrics != "off":
 		return errors.New("-metrics must be on or off")
+	case o.cacheSize < 0:
+		return errors.New("-cache-size must not be negative")
 	}
-	o.sample = min(o.sample, o.keys)
+	if o.hot {
+		o.scenarios = "verify-hot"
+	}
+	for s := range strings.SplitSeq(o.scenarios, ",") {
+		s = strings.TrimSpace(s)
+		if !slices.Contains(allScenarios, s) {
+			return fmt.Errorf("-scenarios: unknown scenario %q (known: %s)", s, strings.Join(allScenarios, ", "))
+		}
+		o.run = append(o.run, s)
+	}
 	return nil
 }
 
@@ -103,7 +126,7 @@ func run(ctx context.Context, o options) error {
 	}
 	defer dropDB() // after the server has stopped: deferred first, runs last
 
-	srv, err := startServer(ctx, o.inprocess, o.metrics, dsn, tmp)
+	srv, err := startServer(ctx, o, dsn, tmp)
 	if err != nil {
 		return err
 	}
@@ -116,7 +139,7 @@ func run(ctx context.Context, o options) error {
 	}
 	logf("seeding %d keys", o.keys)
 	t0 := time.Now()
-	sample, err := seed(ctx, dsn, tenant, prefix, o.keys, o.sample)
+	keys, err := seed(ctx, dsn, tenant, prefix, o.keys)
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
@@ -131,55 +154,68 @@ func run(ctx context.Context, o options) error {
 	if srv.pid != 0 {
 		gen.serverCPU = processCPU(srv.pid)
 	}
+	rss := func() float64 { return rssMB(srv.pid) }
 
-	logf("scenario hello")
-	helloRes := gen.run(ctx, helloScenario(hello.URL))
-	rep.add(helloRes)
-
-	// profiled runs a scenario, under the CPU profile when it is the one
+	// measure runs hello, then sc under the CPU profile when it is the one
 	// -profile-scenario names.
-	profiled := func(name string, sc scenario) (result, error) {
-		if o.profiled != name {
-			return gen.runServer(ctx, sc), nil
-		}
-		prof, err := startProfile(o, srv, gen)
-		if err != nil {
-			return result{}, err
+	measure := func(name string, sc scenario) error {
+		logf("scenario hello")
+		rep.addHello(gen.run(ctx, helloScenario(hello.URL)))
+		logf("scenario %s", sc.name)
+		var prof *profiler
+		if o.profiled == name {
+			if prof, err = startProfile(o, srv, gen); err != nil {
+				return err
+			}
 		}
 		res := gen.runServer(ctx, sc)
-		if err := prof.finish(); err != nil {
-			logf("cpu profile: %v", err)
+		if prof != nil {
+			if err := prof.finish(); err != nil {
+				logf("cpu profile: %v", err)
+			}
 		}
-		return res, nil
+		res.RSSMB = rss()
+		rep.add(res)
+		return ctx.Err()
 	}
-	logf("scenario verify")
-	verifyRes, err := profiled("verify", verifyScenario(srv.url, srv.opKey, sample, o.conc))
-	if err != nil {
-		return err
-	}
-	rep.add(verifyRes)
-
-	tok, note, err := tokenScenario(ctx, api, tenant)
-	switch {
-	case err != nil:
-		return fmt.Errorf("token scenario setup: %w", err)
-	case tok == nil:
-		logf("scenario token skipped: %s", note)
-		rep.add(result{Scenario: "token", Skipped: true, Note: note})
-	default:
-		logf("scenario token")
-		res, err := profiled("token", *tok)
-		if err != nil {
+	for _, name := range o.run {
+		var sc scenario
+		switch name {
+		case "verify":
+			sc = verifyScenario(name, srv.url, srv.opKey, keys, o.conc)
+		case "verify-hot":
+			sc = verifyScenario(name, srv.url, srv.opKey, keys[:1], o.conc)
+		case "verify-credits":
+			k, err := api.createMeteredKey(ctx, tenant)
+			if err != nil {
+				return err
+			}
+			sc = verifyScenario(name, srv.url, srv.opKey, []string{k}, o.conc)
+		case "token":
+			tok, note, err := tokenScenario(ctx, api, tenant, o.jwtAlg)
+			if err != nil {
+				return fmt.Errorf("token scenario setup: %w", err)
+			}
+			if tok == nil {
+				logf("scenario token skipped: %s", note)
+				rep.add(result{Scenario: "token", Skipped: true, Note: note})
+				continue
+			}
+			sc = *tok
+		case "create":
+			sc = createScenario(srv.url, srv.opKey, tenant)
+		case "list":
+			// Last: keys created by "create" join the tenant, but never
+			// match a bench-<n> prefix.
+			sc = listScenario(srv.url, srv.opKey, tenant, o.keys, o.conc)
+		}
+		if err := measure(name, sc); err != nil {
 			return err
 		}
-		rep.add(res)
 	}
-	// hello once more: how far it moved during the run shows how steady the
-	// machine was, and so how far the ratios can be trusted.
-	logf("scenario hello (again)")
-	again := gen.run(ctx, helloScenario(hello.URL))
-	again.Scenario = "hello-again"
-	rep.add(again)
+	logf("scenario hello")
+	rep.addHello(gen.run(ctx, helloScenario(hello.URL)))
+	rep.finish()
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}

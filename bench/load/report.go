@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,19 +15,22 @@ import (
 
 // report is everything a run prints.
 type report struct {
-	Date        string   `json:"date"`
-	Machine     machine  `json:"machine"`
-	GoVersion   string   `json:"go_version"`
-	Server      string   `json:"server"`  // "process" or "inprocess"
-	Metrics     string   `json:"metrics"` // the server's --metrics
-	DB          string   `json:"db"`
-	Keys        int      `json:"keys"`
-	Sample      int      `json:"sample_keys"`
-	SeedSeconds float64  `json:"seed_seconds"`
-	Concurrency int      `json:"concurrency"`
-	Duration    string   `json:"duration"`
-	Warmup      string   `json:"warmup"`
-	Results     []result `json:"results"`
+	Date        string  `json:"date"`
+	Machine     machine `json:"machine"`
+	GoVersion   string  `json:"go_version"`
+	Server      string  `json:"server"`  // "process" or "inprocess"
+	Metrics     string  `json:"metrics"` // the server's --metrics
+	DB          string  `json:"db"`
+	Keys        int     `json:"keys"`
+	SeedSeconds float64 `json:"seed_seconds"`
+	Concurrency int     `json:"concurrency"`
+	Duration    string  `json:"duration"`
+	Warmup      string  `json:"warmup"`
+	JWTAlg      string  `json:"jwt_alg"`
+	CacheSizeMB int     `json:"cache_size_mb,omitempty"`
+
+	results []result
+	hellos  []result // hellos[i] ran just before results[i]; one more at the end
 }
 
 type machine struct {
@@ -45,28 +49,71 @@ func newReport(o options, mode, db string, seed time.Duration) *report {
 			CPU: cpuModel(), Kernel: kernel(),
 		},
 		GoVersion: runtime.Version(), Server: mode, Metrics: o.metrics, DB: db,
-		Keys: o.keys, Sample: o.sample, SeedSeconds: seed.Seconds(),
+		Keys: o.keys, SeedSeconds: seed.Seconds(),
 		Concurrency: o.conc, Duration: o.dur.String(), Warmup: o.warmup.String(),
+		JWTAlg: o.jwtAlg, CacheSizeMB: o.cacheSize,
 	}
 }
 
-// add appends r, computing its ratio to the hello scenario's throughput.
+// addHello records a hello-world run; each keyhub scenario follows one.
+func (r *report) addHello(res result) { r.hellos = append(r.hellos, res) }
+
+// add records a keyhub scenario, run just after the last hello.
 func (r *report) add(res result) {
-	for _, h := range r.Results {
-		if h.Scenario == "hello" && h.RPS > 0 {
-			res.Ratio = res.RPS / h.RPS
+	for len(r.hellos) <= len(r.results) {
+		r.hellos = append(r.hellos, result{}) // a skipped scenario had no hello
+	}
+	r.results = append(r.results, res)
+}
+
+// finish compares each scenario with the hello-world runs around it: the
+// machine is shared, and the baseline of the same moment is the fair one.
+func (r *report) finish() {
+	for i := range r.results {
+		res := &r.results[i]
+		var sum float64
+		var n int
+		for _, h := range r.hellos[i:min(i+2, len(r.hellos))] {
+			if h.RPS > 0 {
+				sum += h.RPS
+				n++
+				res.HelloP99ms = max(res.HelloP99ms, h.P99ms)
+			}
+		}
+		if n > 0 && !res.Skipped {
+			res.HelloRPS = sum / float64(n)
+			res.Ratio = res.RPS / res.HelloRPS
 		}
 	}
-	if res.Scenario == "hello" && res.RPS > 0 {
-		res.Ratio = 1
-	}
-	r.Results = append(r.Results, res)
 }
 
+// line is one JSON object of -json: a scenario and the run it belongs to.
+type line struct {
+	result
+	Keys        int     `json:"keys"`
+	DB          string  `json:"db"`
+	Server      string  `json:"server"`
+	Concurrency int     `json:"concurrency"`
+	SeedSeconds float64 `json:"seed_seconds"`
+	JWTAlg      string  `json:"jwt_alg"`
+	CacheSizeMB int     `json:"cache_size_mb,omitempty"`
+	Date        string  `json:"date"`
+	GoVersion   string  `json:"go_version"`
+	CPUs        int     `json:"cpus"`
+}
+
+// writeJSON prints one JSON object per scenario, one a line.
 func (r *report) writeJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	for _, res := range r.results {
+		err := enc.Encode(line{result: res, Keys: r.Keys, DB: r.DB, Server: r.Server, Concurrency: r.Concurrency,
+			SeedSeconds: r.SeedSeconds, JWTAlg: r.JWTAlg, CacheSizeMB: r.CacheSizeMB, Date: r.Date,
+			GoVersion: r.GoVersion, CPUs: r.Machine.CPUs})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (r *report) writeTable(w io.Writer) {
@@ -77,26 +124,26 @@ func (r *report) writeTable(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "go:          %s\n", r.GoVersion)
-	fmt.Fprintf(w, "server:      %s, %s store, metrics %s\n", r.Server, r.DB, r.Metrics)
-	fmt.Fprintf(w, "keys:        %d seeded in %.1fs, %d verified round-robin\n", r.Keys, r.SeedSeconds, r.Sample)
-	fmt.Fprintf(w, "load:        %d connections, %s measured after %s warm-up per scenario\n\n",
+	fmt.Fprintf(w, "server:      %s, %s store, metrics %s, jwt %s\n", r.Server, r.DB, r.Metrics, r.JWTAlg)
+	fmt.Fprintf(w, "keys:        %d seeded in %.1fs, verify picks among all uniformly\n", r.Keys, r.SeedSeconds)
+	fmt.Fprintf(w, "load:        %d connections, %s measured after %s warm-up per scenario, hello-world before each\n\n",
 		r.Concurrency, r.Duration, r.Warmup)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\trequests/s\tp50\tp99\terrors\tvs hello\tserver CPU/req\t")
-	for _, res := range r.Results {
+	fmt.Fprintln(tw, "scenario\trequests/s\thello/s\tratio\tp50\tp99\thello p99\terrors\tRSS\tserver CPU/req\t")
+	for _, res := range r.results {
 		if res.Skipped {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t\n", res.Scenario)
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t\n", res.Scenario)
 			continue
 		}
 		cpu := "-"
 		if res.ServerCPUus > 0 {
 			cpu = fmt.Sprintf("%.1fµs", res.ServerCPUus)
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%d\t%.2f\t%s\t\n", res.Scenario, res.RPS,
-			fmtMs(res.P50ms), fmtMs(res.P99ms), res.Errors, res.Ratio, cpu)
+		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.2f\t%s\t%s\t%s\t%d\t%.0f MB\t%s\t\n", res.Scenario, res.RPS, res.HelloRPS,
+			res.Ratio, fmtMs(res.P50ms), fmtMs(res.P99ms), fmtMs(res.HelloP99ms), res.Errors, res.RSSMB, cpu)
 	}
 	tw.Flush()
-	for _, res := range r.Results {
+	for _, res := range r.results {
 		if res.Note != "" {
 			fmt.Fprintf(w, "\n%s: %s", res.Scenario, res.Note)
 		}
@@ -105,6 +152,26 @@ func (r *report) writeTable(w io.Writer) {
 		}
 	}
 	fmt.Fprintln(w)
+}
+
+// rssMB reads the resident set of process pid (this process for 0) from
+// /proc, in MB; 0 where there is no /proc.
+func rssMB(pid int) float64 {
+	path := "/proc/self/status"
+	if pid != 0 {
+		path = fmt.Sprintf("/proc/%d/status", pid)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for l := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
 }
 
 func fmtMs(v float64) string {

@@ -3,8 +3,9 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -14,14 +15,20 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	_ "modernc.org/sqlite" // the driver the SQLite store uses
 
 	"github.com/keyhub/keyhub"
-	"github.com/keyhub/keyhub/internal/app"
 	"github.com/keyhub/keyhub/internal/secret"
 )
 
-// seedBatch is how many keys one store transaction inserts.
-const seedBatch = 5000
+// seedBatch is how many keys one transaction (SQLite) or one COPY
+// (PostgreSQL) inserts.
+const seedBatch = 10000
+
+// sqliteRows is how many rows one multi-row INSERT statement carries:
+// 14 columns × 500 rows stays below SQLite's 32 766 bound variables.
+const sqliteRows = 500
 
 // benchScope is the scope every seeded key holds and verify asks for.
 const benchScope = "payouts:write"
@@ -76,50 +83,61 @@ func pgAdmin(ctx context.Context, base, sql string) error {
 // createTenant creates the benchmark's tenant through the API and returns
 // its id and the prefix of its live keys.
 func (c *apiClient) createTenant(ctx context.Context) (id, prefix string, err error) {
-	out, err := c.call(ctx, "/v1/tenants", "", []byte(`{"name":"bench"}`))
-	if err != nil {
-		return "", "", err
-	}
 	var t struct {
 		ID          string            `json:"id"`
 		KeyPrefixes map[string]string `json:"key_prefixes"`
 	}
-	if err := json.Unmarshal(out, &t); err != nil {
-		return "", "", fmt.Errorf("create tenant: %w", err)
+	if err := c.callJSON(ctx, "/v1/tenants", "", []byte(`{"name":"bench"}`), &t); err != nil {
+		return "", "", err
 	}
 	prefix = t.KeyPrefixes["live"]
 	if t.ID == "" || prefix == "" {
-		return "", "", fmt.Errorf("create tenant: unexpected answer %s", out)
+		return "", "", errors.New("create tenant: answer without id or live key prefix")
 	}
 	return t.ID, prefix, nil
 }
 
+// seedKey is one seeded key as the store holds it.
+type seedKey struct {
+	id, name, start string
+	hash            [sha256.Size]byte
+}
+
 // seed inserts n active keys of tenant holding benchScope straight into the
-// store the server has migrated: over HTTP a key costs about a millisecond,
-// which makes a million keys impractical. It returns the secrets of sample
-// of them, spread evenly over the key numbers; the rest only occupy the
-// store. No audit events are written for these keys. PostgreSQL takes
-// batches from several connections at once; SQLite has one writer.
-func seed(ctx context.Context, dsn, tenant, prefix string, n, sample int) ([]string, error) {
-	st, err := app.OpenStore(ctx, dsn)
+// database the server has migrated, in batched multi-row INSERTs (SQLite)
+// or COPY (PostgreSQL): through the API a key costs about a millisecond,
+// and through the store's CreateAPIKey one statement each. It returns every
+// key's secret, so that verify can pick among all of them. No audit events
+// are written for these keys, and the server has never looked them up, so
+// no cache needs telling.
+func seed(ctx context.Context, dsn, tenant, prefix string, n int) ([]string, error) {
+	secrets := make([]string, n)
+	ins, closeDB, err := seedInserter(ctx, dsn, tenant)
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
+	defer closeDB()
 
 	writers := 1
 	if strings.HasPrefix(dsn, "postgres") {
 		writers = 4
 	}
-	s := &seeder{st: st, tenant: tenant, prefix: prefix, stride: max(n/sample, 1), sample: sample}
 	starts := make(chan int)
 	errc := make(chan error, writers)
 	var wg sync.WaitGroup
 	for range writers {
 		wg.Go(func() {
-			batch := make([]keyhub.APIKey, seedBatch)
+			batch := make([]seedKey, seedBatch)
 			for first := range starts {
-				if err := s.insert(ctx, batch[:min(seedBatch, n-first)], first); err != nil {
+				b := batch[:min(seedBatch, n-first)]
+				now := time.Now().UTC()
+				for i := range b {
+					key := secret.NewKey(prefix)
+					secrets[first+i] = key
+					b[i] = seedKey{id: keyhub.NewID(keyhub.PrefixAPIKey, now), name: fmt.Sprintf("bench-%d", first+i),
+						start: secret.Start(key), hash: secret.Hash(key)}
+				}
+				if err := ins(ctx, b, now); err != nil {
 					errc <- err
 					return
 				}
@@ -149,52 +167,82 @@ feed:
 	if err := <-errc; err != nil {
 		return nil, err
 	}
-	return s.keep, nil
+	return secrets, nil
 }
 
-// seeder holds what the seeding writers share.
-type seeder struct {
-	st             keyhub.Store
-	tenant, prefix string
-	stride, sample int
+// seedColumns are the api_keys columns seeding fills; the others keep
+// their defaults (no limits, no credits, a bearer key).
+const seedColumns = `id, tenant_id, name, environment, start, hash, scopes, ips, meta, enabled,
+	creator_type, creator_id, created_at, updated_at`
 
-	mu   sync.Mutex
-	keep []string
-}
-
-// insert fills batch with new keys numbered from first and stores them in
-// one transaction.
-func (s *seeder) insert(ctx context.Context, batch []keyhub.APIKey, first int) error {
-	now := time.Now().UTC()
-	scopes := []string{benchScope}
-	meta := json.RawMessage(`{}`)
-	var kept []string
-	for i := range batch {
-		key := secret.NewKey(s.prefix)
-		h := secret.Hash(key)
-		batch[i] = keyhub.APIKey{
-			ID: keyhub.NewID(keyhub.PrefixAPIKey, now), TenantID: s.tenant,
-			Name: fmt.Sprintf("bench-%d", first+i), Environment: "live",
-			Start: secret.Start(key), Hash: h[:], Scopes: scopes, IPs: []string{}, Meta: meta,
-			Enabled: true, Creator: keyhub.Actor{Type: "system", ID: "bench"}, CreatedAt: now, UpdatedAt: now,
+// seedInserter opens the database behind dsn and answers a function that
+// inserts one batch of keys of tenant.
+func seedInserter(ctx context.Context, dsn, tenant string) (func(context.Context, []seedKey, time.Time) error, func(), error) {
+	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=synchronous(OFF)")
+		if err != nil {
+			return nil, nil, err
 		}
-		if (first+i)%s.stride == 0 {
-			kept = append(kept, key)
-		}
-	}
-	err := s.st.Update(ctx, func(tx keyhub.Tx) error {
-		for i := range batch {
-			if err := tx.CreateAPIKey(ctx, &batch[i]); err != nil {
+		db.SetMaxOpenConns(1)
+		marks := strings.TrimSuffix(strings.Repeat("(?,?,?,'live',?,?,'[\""+benchScope+"\"]','[]','{}',1,'system','bench',?,?),", sqliteRows), ",")
+		full := `INSERT INTO api_keys (` + seedColumns + `) VALUES ` + marks
+		ins := func(ctx context.Context, keys []seedKey, now time.Time) error {
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
 				return err
 			}
+			defer tx.Rollback()
+			stmt, err := tx.PrepareContext(ctx, full)
+			if err != nil {
+				return err
+			}
+			defer stmt.Close()
+			at := now.UnixMicro()
+			args := make([]any, 0, 7*sqliteRows)
+			for len(keys) > 0 {
+				rows := keys[:min(sqliteRows, len(keys))]
+				keys = keys[len(rows):]
+				args = args[:0]
+				for i := range rows {
+					k := &rows[i]
+					args = append(args, k.id, tenant, k.name, k.start, k.hash[:], at, at)
+				}
+				if len(rows) < sqliteRows {
+					q := `INSERT INTO api_keys (` + seedColumns + `) VALUES ` + marks[:len(rows)*(len(marks)+1)/sqliteRows-1]
+					if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+						return fmt.Errorf("insert keys: %w", err)
+					}
+					continue
+				}
+				if _, err := stmt.ExecContext(ctx, args...); err != nil {
+					return fmt.Errorf("insert keys: %w", err)
+				}
+			}
+			return tx.Commit()
+		}
+		return ins, func() { db.Close() }, nil
+	}
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	cols := strings.Split(strings.NewReplacer("\n", "", "\t", "", " ", "").Replace(seedColumns), ",")
+	scopes := []string{benchScope}
+	ins := func(ctx context.Context, keys []seedKey, now time.Time) error {
+		i := 0
+		_, err := pool.CopyFrom(ctx, pgx.Identifier{"api_keys"}, cols, pgx.CopyFromFunc(func() ([]any, error) {
+			if i == len(keys) {
+				return nil, nil
+			}
+			k := &keys[i]
+			i++
+			return []any{k.id, tenant, k.name, "live", k.start, k.hash[:], scopes, []string{}, "{}", true,
+				"system", "bench", now, now}, nil
+		}))
+		if err != nil {
+			return fmt.Errorf("copy keys: %w", err)
 		}
 		return nil
-	})
-	if err != nil {
-		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.keep = append(s.keep, kept[:min(len(kept), s.sample-len(s.keep))]...)
-	return nil
+	return ins, pool.Close, nil
 }

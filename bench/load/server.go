@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -43,13 +44,13 @@ type server struct {
 
 // startServer starts keyhub on dsn, as a child process or in this process,
 // and waits until it answers /healthz.
-func startServer(ctx context.Context, inprocess bool, metrics, dsn, tmp string) (*server, error) {
+func startServer(ctx context.Context, o options, dsn, tmp string) (*server, error) {
 	var s *server
 	var err error
-	if inprocess {
-		s, err = startInProcess(ctx, metrics, dsn, tmp)
+	if o.inprocess {
+		s, err = startInProcess(ctx, o, dsn, tmp)
 	} else {
-		s, err = startProcess(ctx, metrics, dsn, tmp)
+		s, err = startProcess(ctx, o, dsn, tmp)
 	}
 	if err != nil {
 		return nil, err
@@ -58,7 +59,7 @@ func startServer(ctx context.Context, inprocess bool, metrics, dsn, tmp string) 
 		s.stop()
 		return nil, err
 	}
-	if !inprocess {
+	if !o.inprocess {
 		s.pprof = probe(ctx, http.MethodGet, s.url+"/debug/pprof/") == http.StatusOK
 	}
 	return s, nil
@@ -83,7 +84,7 @@ func buildKeyhub(ctx context.Context, dir string) (string, error) {
 	return bin, nil
 }
 
-func startProcess(ctx context.Context, metrics, dsn, tmp string) (*server, error) {
+func startProcess(ctx context.Context, o options, dsn, tmp string) (*server, error) {
 	logf("building keyhub")
 	bin, err := buildKeyhub(ctx, tmp)
 	if err != nil {
@@ -93,8 +94,12 @@ func startProcess(ctx context.Context, metrics, dsn, tmp string) (*server, error
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--db", dsn, "--log-level", "warn",
-		"--master-key-file", filepath.Join(tmp, masterKeyFile), "--metrics", metrics)
+	args := []string{"serve", "--addr", addr, "--db", dsn, "--log-level", "warn",
+		"--master-key-file", filepath.Join(tmp, masterKeyFile), "--metrics", o.metrics, "--jwt-alg", o.jwtAlg}
+	if o.cacheSize > 0 {
+		args = append(args, "--cache-size", strconv.Itoa(o.cacheSize))
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Stderr = os.Stderr
 	pipe, err := cmd.StdoutPipe()
 	if err != nil {
@@ -149,7 +154,7 @@ func scanKeyLines(r io.Reader, keyc chan<- string) {
 	_, _ = io.Copy(io.Discard, r)
 }
 
-func startInProcess(ctx context.Context, metrics, dsn, tmp string) (*server, error) {
+func startInProcess(ctx context.Context, o options, dsn, tmp string) (*server, error) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	pr, pw := io.Pipe()
 	keyc := make(chan string, 1)
@@ -160,7 +165,7 @@ func startInProcess(ctx context.Context, metrics, dsn, tmp string) (*server, err
 	go func() {
 		errc <- app.Run(sctx, app.Config{
 			Addr: "127.0.0.1:0", DB: dsn, Log: log, Stdout: pw,
-			MasterKeyFile: filepath.Join(tmp, masterKeyFile), Metrics: metrics,
+			MasterKeyFile: filepath.Join(tmp, masterKeyFile), Metrics: o.metrics, JWTAlgorithm: o.jwtAlg,
 			OnListen: func(a string) { addrc <- a },
 		})
 		pw.Close()
