@@ -109,6 +109,7 @@ type Verifier struct {
 	watch    *Watch
 	limits   *limiter
 	usage    *usage
+	credits  *spender
 	interval time.Duration
 	met      *metrics
 }
@@ -127,6 +128,7 @@ func New(store keyhub.Store, cfg Config) *Verifier {
 	}
 	v := &Verifier{store: store, now: cfg.Now, log: cfg.Log, limits: newLimiter(), usage: newUsage(), interval: cfg.FlushInterval,
 		met: newMetrics(cfg.Metrics)}
+	v.credits = &spender{store: store}
 	v.watch = newWatch(cfg.MaxStale, cfg.Now)
 	v.cache = newCache(cfg.Cache, v.watch, v.load, v.met)
 	v.met.registerSize(cfg.Metrics, v.cache)
@@ -328,17 +330,14 @@ func (v *Verifier) VerifyRecord(ctx context.Context, rec *Record, req Request) (
 	return res, nil
 }
 
-// spend takes cost credits from k in the store, where the balance lives.
+// spend takes cost credits from k in the store, where the balance lives,
+// committed together with the node's concurrent spends (see spender).
 func (v *Verifier) spend(ctx context.Context, k *keyhub.APIKey, cost int64, now time.Time) (remaining int64, ok bool, err error) {
 	var period time.Time
 	if r := k.Credits.Refill; r != nil {
 		period = keyhub.RefillPeriodStart(r.Interval, now)
 	}
-	err = v.store.Update(ctx, func(tx keyhub.Tx) error {
-		remaining, ok, err = tx.SpendCredits(ctx, k.ID, cost, period)
-		return err
-	})
-	return remaining, ok, err
+	return v.credits.spend(ctx, k.ID, cost, period)
 }
 
 // RecordRefusal counts a refusal decided outside VerifyRecord (a ticket's
