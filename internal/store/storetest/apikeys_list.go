@@ -106,6 +106,10 @@ func testKeyListFilters(t *testing.T, s keyhub.Store) {
 		{"NamePrefixPercentUnderscoreLiteral", keyhub.APIKeyFilter{NamePrefix: "100%_s"}, []string{"role"}},
 		{"NamePrefixUnderscoreIsLiteral", keyhub.APIKeyFilter{NamePrefix: "a_"}, []string{"underscore"}},
 		{"NamePrefixBackslashIsLiteral", keyhub.APIKeyFilter{NamePrefix: `x\`}, []string{"backslash"}},
+		// A prefix ending in a multi-byte character, whose range ends
+		// before the next character (å); Ä differs in a leading byte.
+		{"NamePrefixMultiByte", keyhub.APIKeyFilter{NamePrefix: "är"}, []string{"umlautLower"}},
+		{"NamePrefixMultiByteWhole", keyhub.APIKeyFilter{NamePrefix: "ä"}, []string{"umlautLower"}},
 		{"NameContains", keyhub.APIKeyFilter{NameContains: "bill"}, []string{"active", "activeFuture", "revoked", "upper"}},
 		{"NameContainsIgnoresASCIICase", keyhub.APIKeyFilter{NameContains: "ING-"}, []string{"active", "activeFuture", "upper"}},
 		{"NameContainsWholeName", keyhub.APIKeyFilter{NameContains: "reports-old"}, []string{"expiredPast"}},

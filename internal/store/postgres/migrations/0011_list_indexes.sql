@@ -1,0 +1,9 @@
+-- Indexes serving each filter of a tenant's key list. Pages run newest
+-- first by id, so id ends each index whose other columns the filter fixes:
+-- a page is then a walk of one index range, at any number of keys.
+CREATE INDEX api_keys_tenant_environment_idx ON api_keys (tenant_id, environment, id);
+CREATE INDEX api_keys_tenant_role_idx ON api_keys (tenant_id, role_id, id);
+-- state: active and disabled fix revoked_at IS NULL and enabled.
+CREATE INDEX api_keys_tenant_state_idx ON api_keys (tenant_id, revoked_at, enabled, id);
+-- name prefix: name is COLLATE "C", so LIKE 'prefix%' is an index range.
+CREATE INDEX api_keys_tenant_name_idx ON api_keys (tenant_id, name);
