@@ -35,6 +35,12 @@ type Store interface {
 type Tx interface {
 	CreateTenant(ctx context.Context, t *Tenant) error
 	GetTenant(ctx context.Context, id string) (*Tenant, error)
+	// GetTenantShared is GetTenant for a write that depends on the tenant
+	// but does not change it (creating a key): inside Update it keeps the
+	// tenant from changing until commit without excluding other such
+	// writes, so a tenant's creates run side by side (PostgreSQL FOR
+	// SHARE, where GetTenant locks the row for one writer).
+	GetTenantShared(ctx context.Context, id string) (*Tenant, error)
 	ListTenants(ctx context.Context, page Page) ([]*Tenant, error)
 	UpdateTenant(ctx context.Context, t *Tenant) error
 

@@ -138,7 +138,7 @@ func (s *Service) CreateKey(ctx context.Context, c *keyhub.Caller, in KeyCreate)
 	var k *keyhub.APIKey
 	var key string
 	err := s.store.Update(ctx, func(tx keyhub.Tx) error {
-		t, err := s.tenantOf(ctx, tx, c)
+		t, err := s.sharedTenantOf(ctx, tx, c)
 		if err != nil {
 			return err
 		}

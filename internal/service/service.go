@@ -80,6 +80,20 @@ func (s *Service) tenantOf(ctx context.Context, tx keyhub.Tx, c *keyhub.Caller) 
 	return t, err
 }
 
+// sharedTenantOf is tenantOf for writes that add to the tenant without
+// changing it: they run beside each other, and the tenant cannot change
+// under them (keyhub.Tx.GetTenantShared).
+func (s *Service) sharedTenantOf(ctx context.Context, tx keyhub.Tx, c *keyhub.Caller) (*keyhub.Tenant, error) {
+	if c.TenantID == "" {
+		return s.tenantOf(ctx, tx, c)
+	}
+	t, err := tx.GetTenantShared(ctx, c.TenantID)
+	if keyhub.IsKind(err, keyhub.KindNotFound) {
+		return nil, keyhub.NotFound("tenant", c.TenantID)
+	}
+	return t, err
+}
+
 func itoa(i int) string { return strconv.Itoa(i) }
 
 // lookup reads one object of a tenant by id. An id of the wrong shape, an

@@ -66,6 +66,19 @@ func (t *tx) GetTenant(ctx context.Context, id string) (*keyhub.Tenant, error) {
 	return ten, nil
 }
 
+// GetTenantShared implements keyhub.Tx.
+func (t *tx) GetTenantShared(ctx context.Context, id string) (*keyhub.Tenant, error) {
+	lock := ""
+	if t.forUpdate {
+		lock = " FOR SHARE"
+	}
+	ten, err := scanTenant(t.tx.QueryRow(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = $1`+lock, id))
+	if err != nil {
+		return nil, translate(ctx, err, "get tenant")
+	}
+	return ten, nil
+}
+
 // ListTenants lists tenants newest first.
 func (t *tx) ListTenants(ctx context.Context, page keyhub.Page) ([]*keyhub.Tenant, error) {
 	const op = "list tenants"

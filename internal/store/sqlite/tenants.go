@@ -18,6 +18,12 @@ func (t *tx) CreateTenant(ctx context.Context, tn *keyhub.Tenant) error {
 		VALUES (?, ?, ?, ?, ?, ?)`, tn.ID, tn.Name, prefixes, string(tn.LeakPolicy), micros(tn.CreatedAt), micros(tn.UpdatedAt))
 }
 
+// GetTenantShared implements keyhub.Tx: SQLite has one writer, so any read
+// in Update already sees the tenant as it is at commit.
+func (t *tx) GetTenantShared(ctx context.Context, id string) (*keyhub.Tenant, error) {
+	return t.GetTenant(ctx, id)
+}
+
 // GetTenant implements keyhub.Tx.
 func (t *tx) GetTenant(ctx context.Context, id string) (*keyhub.Tenant, error) {
 	row := t.tx.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = ?`, id)

@@ -23,6 +23,7 @@ var nodeCases = []nodeCase{
 	{"UsageBatchesNeitherFailNorLoseCounts", testNodesUsageBatches},
 	{"ConcurrentBootstrapCreatesOneKey", testNodesBootstrap},
 	{"ConcurrentIdempotencyClaimsOneWins", testNodesOneClaimWins},
+	{"ConcurrentCreatesShareTheTenant", testNodesCreatesShareTenant},
 }
 
 // openNodes opens n stores on the database.
@@ -245,5 +246,43 @@ func testNodesBootstrap(t *testing.T, open func() keyhub.Store) {
 			t.Errorf("%d operator keys after concurrent bootstrap, want 1", n)
 		}
 		return err
+	})
+}
+
+// testNodesCreatesShareTheTenant creates keys of one tenant from several
+// nodes at once, each reading the tenant with GetTenantShared as key
+// creation does: every create succeeds (no deadlock between the shared
+// locks and the key inserts' foreign-key checks) and every key is there.
+func testNodesCreatesShareTenant(t *testing.T, open func() keyhub.Store) {
+	nodes := openNodes(open, 4)
+	tn := createTenant(t, nodes[0], baseTime())
+	const writers, each = 8, 10
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for range each {
+				err := nodes[w%len(nodes)].Update(ctx, func(tx keyhub.Tx) error {
+					if _, err := tx.GetTenantShared(ctx, tn.ID); err != nil {
+						return err
+					}
+					return tx.CreateAPIKey(ctx, newKey(tn.ID, time.Now()))
+				})
+				if err != nil {
+					t.Errorf("create: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	mustView(t, nodes[1], func(tx keyhub.Tx) error {
+		got, err := tx.ListAPIKeys(ctx, tn.ID, keyhub.APIKeyFilter{Page: wholeList})
+		if err != nil {
+			t.Fatalf("ListAPIKeys: %v", err)
+		}
+		if len(got) != writers*each {
+			t.Errorf("%d keys, want %d", len(got), writers*each)
+		}
+		return nil
 	})
 }

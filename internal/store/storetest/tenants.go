@@ -9,6 +9,7 @@ import (
 var tenantCases = []testCase{
 	{"CreateGetRoundTrips", testTenantRoundTrip},
 	{"GetUnknownNotFound", testTenantGetUnknown},
+	{"GetSharedInUpdate", testTenantGetShared},
 	{"CreateDuplicateIDConflict", testTenantDuplicate},
 	{"ListNewestFirstPaginated", testTenantList},
 	{"UpdateWritesNamePrefixesUpdatedAt", testTenantUpdate},
@@ -33,6 +34,20 @@ func testTenantGetUnknown(t *testing.T, s keyhub.Store) {
 	mustView(t, s, func(tx keyhub.Tx) error {
 		_, err := tx.GetTenant(ctx, keyhub.NewID(keyhub.PrefixTenant, baseTime()))
 		wantErr(t, "GetTenant", err, keyhub.ErrNotFound)
+		return nil
+	})
+}
+
+func testTenantGetShared(t *testing.T, s keyhub.Store) {
+	tn := createTenant(t, s, baseTime())
+	mustUpdate(t, s, func(tx keyhub.Tx) error {
+		got, err := tx.GetTenantShared(ctx, tn.ID)
+		if err != nil {
+			t.Fatalf("GetTenantShared: %v", err)
+		}
+		checkTenant(t, got, tn)
+		_, err = tx.GetTenantShared(ctx, keyhub.NewID(keyhub.PrefixTenant, baseTime()))
+		wantErr(t, "GetTenantShared unknown", err, keyhub.ErrNotFound)
 		return nil
 	})
 }
