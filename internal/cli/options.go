@@ -89,6 +89,9 @@ func (o *serverOptions) serveRows() []config.Option {
 		{Name: "max-stale", Env: "KEYHUB_MAX_STALE", Default: "10s",
 			Usage: "on PostgreSQL, how long a node that has lost its cache invalidation connection serves cached answers before reading every answer from the store",
 			Set:   config.Parse(&o.cfg.MaxStale, parseMaxStale)},
+		{Name: "cache-size", Env: "KEYHUB_CACHE_SIZE", Default: "256",
+			Usage: "memory for the verification cache of resolved keys, in MB; a key of the usual shape takes about 830 bytes, so 256 holds some 300 000 keys and 1024 a million (unknown keys are remembered apart, at most 100 000)",
+			Set:   config.Parse(&o.cfg.Cache.Bytes, parseCacheSize)},
 		{Name: "trusted-issuers", Env: "KEYHUB_TRUSTED_ISSUERS", FileFlag: "trusted-issuers", Secret: true,
 			Usage: "file of the JSON array of trusted external identity providers",
 			Set:   config.Parse(&o.cfg.Providers, parseProviders)},
@@ -233,6 +236,15 @@ func parseMaxStale(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a duration from 100ms to 1m, such as 10s", s)
 	}
 	return d, nil
+}
+
+// parseCacheSize reads --cache-size in MB into bytes.
+func parseCacheSize(s string) (int64, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 1 || n > 1<<20 {
+		return 0, fmt.Errorf("%q is not a size in MB from 1 to 1048576, such as 256", s)
+	}
+	return n << 20, nil
 }
 
 // parseProviders reads the trusted issuers' JSON; no text means none.

@@ -62,6 +62,9 @@ func TestServeOptions(t *testing.T) {
 				c.ManagementAudience != "hub:api" || c.Compat != nil || c.Issuer != "" || c.MasterKey != "" || c.MasterKeyFile != "" || c.Providers != nil {
 				t.Errorf("defaults: %+v", c)
 			}
+			if c.Cache.Bytes != 256<<20 {
+				t.Errorf("cache size default: %d bytes", c.Cache.Bytes)
+			}
 			if o.logLevel != slog.LevelInfo || o.logFormat != "text" {
 				t.Errorf("log defaults: %v %v", o.logLevel, o.logFormat)
 			}
@@ -152,6 +155,8 @@ func TestServeOptionErrors(t *testing.T) {
 	}{
 		{"ErrJWTAlg", []string{"serve", "--jwt-alg", "HS999"}, nil, 2, `keyhub: --jwt-alg: "HS999" is not ES256, EdDSA or RS256`},
 		{"ErrJWTAlgEnv", []string{"serve"}, map[string]string{"KEYHUB_JWT_ALG": "none"}, 2, `keyhub: --jwt-alg (KEYHUB_JWT_ALG): "none" is not ES256, EdDSA or RS256`},
+		{"ErrCacheSize", []string{"serve", "--cache-size", "0"}, nil, 2, `keyhub: --cache-size: "0" is not a size in MB from 1 to 1048576, such as 256`},
+		{"ErrCacheSizeEnv", []string{"serve"}, map[string]string{"KEYHUB_CACHE_SIZE": "1g"}, 2, `keyhub: --cache-size (KEYHUB_CACHE_SIZE): "1g" is not a size in MB from 1 to 1048576, such as 256`},
 		{"ErrSigningKeyMaxAge", []string{"serve", "--signing-key-max-age", "30m"}, nil, 2, `keyhub: --signing-key-max-age: "30m" is not a duration of at least 1h, such as 30d`},
 		{"ErrLogLevel", []string{"serve", "--log-level", "loud"}, nil, 2, `keyhub: --log-level: "loud" is not one of debug, info, warn, error`},
 		{"ErrLogFormat", []string{"migrate", "--log-format", "xml"}, nil, 2, `keyhub: --log-format: "xml" is not text or json`},

@@ -38,7 +38,11 @@ type cache struct {
 
 // CacheConfig bounds the verification cache.
 type CacheConfig struct {
-	// Size is the most resolved keys kept (default 100 000).
+	// Bytes bounds the resolved keys kept by their estimated size in
+	// memory (recordBytes); default DefaultCacheBytes. Size, when set,
+	// bounds them by count instead.
+	Bytes int64
+	// Size is the most resolved keys kept, instead of Bytes.
 	Size int
 	// NegativeSize is the most unknown digests kept (default 100 000).
 	NegativeSize int
@@ -49,9 +53,14 @@ type CacheConfig struct {
 	NegativeTTL time.Duration
 }
 
+// DefaultCacheBytes is the default bound of the verification cache: about
+// 300 000 keys of the usual shape (see recordBytes), a working set that a
+// small machine holds beside everything else.
+const DefaultCacheBytes = 256 << 20
+
 func (c *CacheConfig) defaults() {
-	if c.Size <= 0 {
-		c.Size = 100_000
+	if c.Size <= 0 && c.Bytes <= 0 {
+		c.Bytes = DefaultCacheBytes
 	}
 	if c.NegativeSize <= 0 {
 		c.NegativeSize = 100_000
@@ -68,11 +77,7 @@ func newCache(cfg CacheConfig, watch *Watch, load func(ctx context.Context, h di
 	cfg.defaults()
 	c := &cache{
 		watch: watch,
-		pos: otter.Must(&otter.Options[digest, *Record]{
-			MaximumSize:      cfg.Size,
-			ExpiryCalculator: otter.ExpiryWriting[digest, *Record](cfg.TTL),
-			OnDeletion:       onDeletion[*Record](met, cacheKeys),
-		}),
+		pos: otter.Must(posOptions(cfg, met)),
 		neg: otter.Must(&otter.Options[digest, int64]{
 			MaximumSize:      cfg.NegativeSize,
 			ExpiryCalculator: otter.ExpiryWriting[digest, int64](cfg.NegativeTTL),
@@ -93,6 +98,50 @@ func newCache(cfg CacheConfig, watch *Watch, load func(ctx context.Context, h di
 		return rec, err
 	}
 	return c
+}
+
+func posOptions(cfg CacheConfig, met *metrics) *otter.Options[digest, *Record] {
+	o := &otter.Options[digest, *Record]{
+		ExpiryCalculator: otter.ExpiryWriting[digest, *Record](cfg.TTL),
+		OnDeletion:       onDeletion[*Record](met, cacheKeys),
+	}
+	if cfg.Size > 0 {
+		o.MaximumSize = cfg.Size
+	} else {
+		o.MaximumWeight = uint64(cfg.Bytes)
+		o.Weigher = func(_ digest, r *Record) uint32 { return recordBytes(r) }
+	}
+	return o
+}
+
+// recordOverhead is what a cached record costs beyond the text and lists
+// recordBytes counts: the APIKey, Record and Principal structs, the digest
+// twice (cache key and Key.Hash), the cache's own entry and the Go heap's
+// rounding. Measured (TestRecordBytesEstimate): a key of the usual shape
+// costs about 830 bytes in all.
+const recordOverhead = 690
+
+// recordBytes estimates the heap a cached record holds, for the cache's
+// bound in bytes. It errs high for small records rather than low.
+func recordBytes(r *Record) uint32 {
+	k := r.Key
+	n := recordOverhead + len(k.ID) + len(k.TenantID) + len(k.Name) + len(k.Environment) + len(k.Start) +
+		len(k.Meta) + len(k.RoleID) + len(k.RotatedFrom) + len(k.ReplacedBy) + len(k.Creator.ID) + len(k.SealedSecret)
+	for _, s := range k.Scopes {
+		n += 16 + len(s)
+	}
+	for _, s := range k.IPs {
+		n += 16 + len(s)
+	}
+	n += 32 * len(r.Prefixes)
+	if r.Role != nil {
+		n += 200 + len(r.Role.Name)
+		for _, s := range r.Role.Scopes {
+			n += 16 + len(s)
+		}
+		n += 16 * len(r.Scopes)
+	}
+	return uint32(min(n, 1<<30))
 }
 
 // get answers the record of h, nil if no key has that digest. Concurrent
