@@ -167,7 +167,7 @@ func startInProcess(ctx context.Context, o options, dsn, tmp string) (*server, e
 		errc <- app.Run(sctx, app.Config{
 			Addr: "127.0.0.1:0", DB: dsn, Log: log, Stdout: pw,
 			MasterKeyFile: filepath.Join(tmp, masterKeyFile), Metrics: o.metrics, JWTAlgorithm: o.jwtAlg,
-			Cache: verify.CacheConfig{Bytes: int64(o.cacheSize) << 20},
+			Cache:    verify.CacheConfig{Bytes: int64(o.cacheSize) << 20},
 			OnListen: func(a string) { addrc <- a },
 		})
 		pw.Close()

@@ -77,7 +77,7 @@ func newCache(cfg CacheConfig, watch *Watch, load func(ctx context.Context, h di
 	cfg.defaults()
 	c := &cache{
 		watch: watch,
-		pos: otter.Must(posOptions(cfg, met)),
+		pos:   otter.Must(posOptions(cfg, met)),
 		neg: otter.Must(&otter.Options[digest, int64]{
 			MaximumSize:      cfg.NegativeSize,
 			ExpiryCalculator: otter.ExpiryWriting[digest, int64](cfg.NegativeTTL),
