@@ -25,6 +25,14 @@ type Store interface {
 	Close() error
 }
 
+// KeyByHashReader is a Store that reads one key by the SHA-256 of its
+// secret outside any transaction: one statement, prepared once. It is the
+// verification cache's miss path, which needs no snapshot of more than one
+// row; a Store without it is read through View.
+type KeyByHashReader interface {
+	GetAPIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
+}
+
 // Tx is the set of operations available inside a transaction. On
 // PostgreSQL most failures abort the transaction, so a caller returns every
 // error but ErrNotFound, ErrExists, ErrNoCredits and ErrBelowZero, after

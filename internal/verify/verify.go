@@ -190,6 +190,9 @@ func (v *Verifier) LookupDigest(ctx context.Context, hash []byte) (*Record, Code
 
 // load reads a key and its role from the store and resolves them.
 func (v *Verifier) load(ctx context.Context, hash digest) (*Record, error) {
+	if r, ok := v.store.(keyhub.KeyByHashReader); ok {
+		return v.loadOne(ctx, r, hash)
+	}
 	var rec *Record
 	err := v.store.View(ctx, func(tx keyhub.Tx) error {
 		k, err := tx.GetAPIKeyByHash(ctx, hash[:])
@@ -211,6 +214,31 @@ func (v *Verifier) load(ctx context.Context, hash digest) (*Record, error) {
 		return err
 	})
 	return rec, err
+}
+
+// loadOne is load with the key read outside a transaction. A key with a
+// role reads the role after it; the record is stamped before both reads,
+// so a change to either in between is caught as any change during a load
+// is (see cache).
+func (v *Verifier) loadOne(ctx context.Context, r keyhub.KeyByHashReader, hash digest) (*Record, error) {
+	k, err := r.GetAPIKeyByHash(ctx, hash[:])
+	if err != nil {
+		return nil, err
+	}
+	if !secret.Equal(k.Hash, hash[:]) {
+		return nil, keyhub.NotFound("api key", "")
+	}
+	var role *keyhub.Role
+	if k.RoleID != "" {
+		err := v.store.View(ctx, func(tx keyhub.Tx) error {
+			role, err = tx.GetRole(ctx, k.TenantID, k.RoleID)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return resolve(k, role)
 }
 
 func resolve(k *keyhub.APIKey, role *keyhub.Role) (*Record, error) {

@@ -43,6 +43,16 @@ func (t *tx) GetAPIKey(ctx context.Context, tenantID, id string) (*keyhub.APIKey
 	return t.oneKey(ctx, row)
 }
 
+// GetAPIKeyByHash implements keyhub.KeyByHashReader, on the read pool with
+// the statement prepared at Open: no BEGIN, no ROLLBACK, no parsing.
+func (s *Store) GetAPIKeyByHash(ctx context.Context, hash []byte) (*keyhub.APIKey, error) {
+	k, err := scanKey(s.byHash.QueryRowContext(ctx, hash))
+	if err != nil {
+		return nil, translate(ctx, "get api key", err)
+	}
+	return k, nil
+}
+
 // GetAPIKeyByHash implements keyhub.Tx.
 func (t *tx) GetAPIKeyByHash(ctx context.Context, hash []byte) (*keyhub.APIKey, error) {
 	row := t.tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE hash = ?`, hash)

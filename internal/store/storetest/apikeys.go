@@ -13,6 +13,7 @@ var apiKeyCases = []testCase{
 	{"EmptyValuesRoundTrip", testKeyEmptyValues},
 	{"GetIsTenantScoped", testKeyGetTenantScoped},
 	{"GetByHashAnyTenant", testKeyGetByHash},
+	{"GetByHashOutsideTransaction", testKeyGetByHashOutsideTx},
 	{"CreateDuplicateHashConflict", testKeyDuplicateHash},
 	{"UpdateRoundTripsMutableFields", testKeyUpdate},
 	{"UpdateClearsOptionalFields", testKeyUpdateClears},
@@ -150,6 +151,26 @@ func testKeyGetByHash(t *testing.T, s keyhub.Store) {
 		wantErr(t, "GetAPIKeyByHash unknown", err, keyhub.ErrNotFound)
 		return nil
 	})
+}
+
+// testKeyGetByHashOutsideTx: a store that reads keys by digest outside a
+// transaction (keyhub.KeyByHashReader) answers as a transaction does.
+func testKeyGetByHashOutsideTx(t *testing.T, s keyhub.Store) {
+	r, ok := s.(keyhub.KeyByHashReader)
+	if !ok {
+		t.Skip("the store reads keys by digest in transactions only")
+	}
+	a, b, now := twoTenants(t, s)
+	for i, tenant := range []string{a.ID, b.ID, ""} {
+		k := createKey(t, s, newKey(tenant, at(now, i)))
+		got, err := r.GetAPIKeyByHash(ctx, k.Hash)
+		if err != nil {
+			t.Fatalf("GetAPIKeyByHash(%s): %v", k.ID, err)
+		}
+		checkKey(t, got, k)
+	}
+	_, err := r.GetAPIKeyByHash(ctx, hashOf("never issued"))
+	wantErr(t, "GetAPIKeyByHash unknown", err, keyhub.ErrNotFound)
 }
 
 func testKeyDuplicateHash(t *testing.T, s keyhub.Store) {
