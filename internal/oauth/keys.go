@@ -396,11 +396,11 @@ func (k *Keys) Sign(c *Claims) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sig, err := ks.current.signer.Sign(payload)
+	tok, err := ks.current.signer.Sign(payload)
 	if err != nil {
 		return "", fmt.Errorf("oauth: signing token: %w", err)
 	}
-	return sig.CompactSerialize()
+	return tok, nil
 }
 
 // newJTI returns 128 random bits, base64url: unique without coordination.

@@ -19,7 +19,7 @@ type signingKey struct {
 	rec    keyhub.SigningKey // a copy; never shared with the store's caller
 	alg    jose.SignatureAlgorithm
 	public any // *ecdsa.PublicKey, ed25519.PublicKey or *rsa.PublicKey
-	signer jose.Signer
+	signer *jwsSigner
 }
 
 // keySet is an immutable snapshot of the keys; Keys swaps whole snapshots so
@@ -101,19 +101,6 @@ func loadSigningKey(master []byte, rec *keyhub.SigningKey, withSigner bool) (*si
 		return nil, err
 	}
 	return sk, nil
-}
-
-// newSigner builds the signer once per key: go-jose puts the JWK's kid and
-// the typ of RFC 9068 §2.1 into every protected header.
-func newSigner(priv crypto.Signer, kid string, alg jose.SignatureAlgorithm) (jose.Signer, error) {
-	s, err := jose.NewSigner(
-		jose.SigningKey{Algorithm: alg, Key: jose.JSONWebKey{Key: priv, KeyID: kid, Algorithm: string(alg), Use: "sig"}},
-		(&jose.SignerOptions{}).WithType("at+jwt"),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("oauth: signer for key %s: %w", kid, err)
-	}
-	return s, nil
 }
 
 // buildKeySet makes a snapshot from the stored records. prev lends keys
