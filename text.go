@@ -162,3 +162,25 @@ func numberFits(n string) bool {
 	fracDigits := len(frac) - e
 	return intDigits <= maxJSONDigits && fracDigits <= maxJSONDigits
 }
+
+// PrefixRange answers the range [lo, hi) of the strings that start with p,
+// in the order of their bytes (SQLite's BINARY collation, PostgreSQL's
+// "C"), so that a store can find them by an index range: hi is p with its
+// last character replaced by the next one, itself valid UTF-8 (PostgreSQL
+// refuses any other text). hi is "" when no string follows them all (p is
+// empty or only U+10FFFF), and the range is then open above.
+func PrefixRange(p string) (lo, hi string) {
+	rs := []rune(p)
+	for i := len(rs) - 1; i >= 0; i-- {
+		switch next := rs[i] + 1; {
+		case next == 0xD800: // the surrogates are no characters
+			rs[i] = 0xE000
+		case next > utf8.MaxRune:
+			continue
+		default:
+			rs[i] = next
+		}
+		return p, string(rs[:i+1])
+	}
+	return p, ""
+}

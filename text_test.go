@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/keyhub/keyhub"
 )
@@ -108,4 +109,40 @@ func fmtAll(v any) string {
 		return b.String()
 	}
 	return ""
+}
+
+func TestPrefixRange(t *testing.T) {
+	tests := []struct{ p, hi string }{
+		{"", ""},
+		{"bench-1", "bench-2"},
+		{"a/", "a0"},
+		{"ä", "å"},
+		{"a\U0010FFFF", "b"},
+		{"\U0010FFFF", ""},
+		{"x\uD7FF", "x\uE000"},
+	}
+	for _, tc := range tests {
+		lo, hi := keyhub.PrefixRange(tc.p)
+		if lo != tc.p || hi != tc.hi {
+			t.Errorf("PrefixRange(%q) = %q, %q; want %q, %q", tc.p, lo, hi, tc.p, tc.hi)
+		}
+		if hi != "" && (!utf8.ValidString(hi) || hi <= tc.p || strings.HasPrefix(hi, tc.p)) {
+			t.Errorf("PrefixRange(%q): %q does not bound the prefix", tc.p, hi)
+		}
+	}
+}
+
+func FuzzPrefixRange(f *testing.F) {
+	f.Add("bench-", "bench-12")
+	f.Add("ä", "äx")
+	f.Fuzz(func(t *testing.T, p, s string) {
+		if !utf8.ValidString(p) || !utf8.ValidString(s) {
+			return
+		}
+		lo, hi := keyhub.PrefixRange(p)
+		in := s >= lo && (hi == "" || s < hi)
+		if in != strings.HasPrefix(s, p) {
+			t.Fatalf("PrefixRange(%q) = [%q, %q): %q in range %v, has prefix %v", p, lo, hi, s, in, !in)
+		}
+	})
 }

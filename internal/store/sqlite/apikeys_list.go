@@ -30,7 +30,7 @@ func (t *tx) ListAPIKeys(ctx context.Context, tenantID string, f keyhub.APIKeyFi
 		add(`substr(name, 1, length(?)) = ?`, f.NamePrefix, f.NamePrefix)
 		// The same names as a range, which the (tenant_id, name) index
 		// serves; the substr test above stays the definition.
-		lo, hi := namePrefixRange(f.NamePrefix)
+		lo, hi := keyhub.PrefixRange(f.NamePrefix)
 		add(`name >= ?`, lo)
 		if hi != "" {
 			add(`name < ?`, hi)
@@ -125,19 +125,4 @@ func keyOrder(op string, f keyhub.APIKeyFilter) (string, error) {
 		}
 	}
 	return strings.Join(append(terms, `id ASC`), `, `), nil
-}
-
-// namePrefixRange is the range [lo, hi) of names starting with p, as SQLite
-// compares TEXT (bytes, the BINARY collation): hi is the first string past
-// every one starting with p, p with its last byte below 0xFF incremented
-// and what follows dropped; "" when there is none (the range is open).
-func namePrefixRange(p string) (lo, hi string) {
-	b := []byte(p)
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] < 0xFF {
-			b[i]++
-			return p, string(b[:i+1])
-		}
-	}
-	return p, ""
 }
