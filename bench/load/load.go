@@ -46,8 +46,10 @@ type result struct {
 	// HelloP99ms is the larger p99 of the two hello-world runs around.
 	HelloP99ms float64 `json:"hello_p99_ms"`
 	Errors     int64   `json:"errors"`
-	// RSSMB is the keyhub process's resident set after the scenario.
-	RSSMB float64 `json:"rss_mb"`
+	// RSSMB is the keyhub process's resident set after the scenario, and
+	// RSSAnonMB its anonymous part (without mapped files).
+	RSSMB     float64 `json:"rss_mb"`
+	RSSAnonMB float64 `json:"rss_anon_mb"`
 	// ServerCPUus is the CPU time keyhub spent per request of the measured
 	// window, in µs (separate-process runs only).
 	ServerCPUus float64 `json:"server_cpu_us_per_request,omitempty"`

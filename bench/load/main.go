@@ -154,7 +154,6 @@ func run(ctx context.Context, o options) error {
 	if srv.pid != 0 {
 		gen.serverCPU = processCPU(srv.pid)
 	}
-	rss := func() float64 { return rssMB(srv.pid) }
 
 	// measure runs hello, then sc under the CPU profile when it is the one
 	// -profile-scenario names.
@@ -174,7 +173,7 @@ func run(ctx context.Context, o options) error {
 				logf("cpu profile: %v", err)
 			}
 		}
-		res.RSSMB = rss()
+		res.RSSMB, res.RSSAnonMB = rssMB(srv.pid)
 		rep.add(res)
 		return ctx.Err()
 	}

@@ -129,18 +129,18 @@ func (r *report) writeTable(w io.Writer) {
 	fmt.Fprintf(w, "load:        %d connections, %s measured after %s warm-up per scenario, hello-world before each\n\n",
 		r.Concurrency, r.Duration, r.Warmup)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\trequests/s\thello/s\tratio\tp50\tp99\thello p99\terrors\tRSS\tserver CPU/req\t")
+	fmt.Fprintln(tw, "scenario\trequests/s\thello/s\tratio\tp50\tp99\thello p99\terrors\tRSS\tanon\tserver CPU/req\t")
 	for _, res := range r.results {
 		if res.Skipped {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t\n", res.Scenario)
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t\n", res.Scenario)
 			continue
 		}
 		cpu := "-"
 		if res.ServerCPUus > 0 {
 			cpu = fmt.Sprintf("%.1fµs", res.ServerCPUus)
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.2f\t%s\t%s\t%s\t%d\t%.0f MB\t%s\t\n", res.Scenario, res.RPS, res.HelloRPS,
-			res.Ratio, fmtMs(res.P50ms), fmtMs(res.P99ms), fmtMs(res.HelloP99ms), res.Errors, res.RSSMB, cpu)
+		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.2f\t%s\t%s\t%s\t%d\t%.0f MB\t%.0f MB\t%s\t\n", res.Scenario, res.RPS, res.HelloRPS,
+			res.Ratio, fmtMs(res.P50ms), fmtMs(res.P99ms), fmtMs(res.HelloP99ms), res.Errors, res.RSSMB, res.RSSAnonMB, cpu)
 	}
 	tw.Flush()
 	for _, res := range r.results {
@@ -155,23 +155,31 @@ func (r *report) writeTable(w io.Writer) {
 }
 
 // rssMB reads the resident set of process pid (this process for 0) from
-// /proc, in MB; 0 where there is no /proc.
-func rssMB(pid int) float64 {
+// /proc, in MB: all of it (VmRSS, which counts the pages of SQLite's
+// memory-mapped database file too) and its anonymous part (RssAnon: the
+// heap, the cache among it). 0 where there is no /proc.
+func rssMB(pid int) (all, anon float64) {
 	path := "/proc/self/status"
 	if pid != 0 {
 		path = fmt.Sprintf("/proc/%d/status", pid)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return 0
+		return 0, 0
+	}
+	mb := func(v string) float64 {
+		kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+		return kb / 1024
 	}
 	for l := range strings.SplitSeq(string(b), "\n") {
 		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
-			return kb / 1024
+			all = mb(v)
+		}
+		if v, ok := strings.CutPrefix(l, "RssAnon:"); ok {
+			anon = mb(v)
 		}
 	}
-	return 0
+	return all, anon
 }
 
 func fmtMs(v float64) string {
