@@ -108,6 +108,36 @@ func benchMiss(b *testing.B, st keyhub.Store) {
 
 func BenchmarkVerifyMissSQLite(b *testing.B) { benchMiss(b, openSQLite(b)) }
 
+// benchMissOneRead is benchMiss on a verifier over the store itself, which
+// reads a key outside a transaction (keyhub.KeyByHashReader); benchMiss's
+// verifier sees the store through countingStore, which hides that, and so
+// reads in a transaction as before.
+func benchMissOneRead(b *testing.B, st keyhub.Store) {
+	e := newEnv(b, st)
+	_, key := e.create(b, service.KeyCreate{Scopes: []string{"payouts:write"}})
+	ver := verify.New(st, verify.Config{})
+	b.Cleanup(ver.Close)
+	req := verify.Request{Key: key, Cost: 1}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		ver.InvalidateAll()
+		if r, _ := ver.Verify(ctx, req); !r.Valid {
+			b.Fatal(r.Code)
+		}
+	}
+}
+
+func BenchmarkVerifyMissOneReadSQLite(b *testing.B) { benchMissOneRead(b, openSQLite(b)) }
+
+func BenchmarkVerifyMissOneReadPostgres(b *testing.B) {
+	if os.Getenv("KEYHUB_TEST_POSTGRES") == "" {
+		b.Skip("KEYHUB_TEST_POSTGRES not set")
+	}
+	benchMissOneRead(b, openPostgres(b))
+}
+
 func BenchmarkVerifyMissPostgres(b *testing.B) {
 	if os.Getenv("KEYHUB_TEST_POSTGRES") == "" {
 		b.Skip("KEYHUB_TEST_POSTGRES not set")
