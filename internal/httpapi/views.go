@@ -96,6 +96,8 @@ func EventData(obj any, now time.Time) (json.RawMessage, error) {
 	case *keyhub.Role:
 		r := *o
 		return json.Marshal(roleView(&r))
+	case *keyhub.Member:
+		return json.Marshal(memberView(o))
 	}
 	return json.Marshal(obj)
 }

@@ -28,6 +28,7 @@ var EventTypes = map[string][]string{
 	"api_key": {"created", "updated", "rotated", "revoked", "leaked", "expiring", "expired"},
 	"client":  {"created", "updated", "deleted", "secret_rotated"},
 	"role":    {"created", "updated", "deleted"},
+	"member":  {"created", "updated", "deleted"},
 }
 
 // eventReadScope is the scope that reading an event's object needs.
@@ -35,6 +36,7 @@ var eventReadScope = map[string]string{
 	"api_key": keyhub.ScopeReadAPIKeys,
 	"client":  keyhub.ScopeReadClients,
 	"role":    keyhub.ScopeReadRoles,
+	"member":  keyhub.ScopeReadMembers,
 }
 
 // WebhookCreate is the input of CreateWebhook.

@@ -151,3 +151,45 @@ func TestExpiryEventsOnce(t *testing.T) {
 		t.Fatalf("days after: %d events, want still 3", n)
 	}
 }
+
+// TestMemberEvents: the portal's members tell their changes too, and only
+// to a webhook whose maker may read members.
+func TestMemberEvents(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	keysOnly := &keyhub.Caller{TenantID: f.tenant, Principal: &keyhub.Principal{TenantID: f.tenant,
+		Actor: keyhub.Actor{Type: "api_key", ID: "key_h"}, Scopes: []string{"manage:webhooks", "read:webhooks", "read:api_keys"}}}
+	if _, _, err := f.svc.CreateWebhook(ctx, keysOnly, service.WebhookCreate{URL: "https://h.example/x", Events: []string{"member.created"}}); !keyhub.IsKind(err, keyhub.KindForbidden) {
+		t.Fatalf("a webhook of member events without read:members: %v", err)
+	}
+	hook, _, err := f.svc.CreateWebhook(ctx, f.op, service.WebhookCreate{URL: "https://m.example/", Events: []string{"member.*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := f.svc.CreateMember(ctx, f.op, service.MemberCreate{Email: "ada@example.com", Name: "Ada", Scopes: []string{"read:api_keys"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.UpdateMember(ctx, f.op, m.ID, service.MemberPatch{Name: service.Some("Ada L.")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.DeleteMember(ctx, f.op, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.CreateKey(ctx, f.op, service.KeyCreate{Name: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range f.deliveries(t, hook.ID) {
+		got = append([]string{d.EventType}, got...)
+	}
+	want := []string{"member.created", "member.updated", "member.deleted"}
+	if len(got) != len(want) {
+		t.Fatalf("deliveries %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("deliveries %v, want %v", got, want)
+		}
+	}
+}
