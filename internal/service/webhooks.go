@@ -25,7 +25,7 @@ const (
 // EventTypes are the events a webhook can take, by the object they tell
 // of; each needs the read scope of that object, since its data shows it.
 var EventTypes = map[string][]string{
-	"api_key": {"created", "updated", "rotated", "revoked", "leaked", "expiring", "expired"},
+	"api_key": {"created", "updated", "rotated", "revoked", "leaked", "expiring", "expired", "credits_low"},
 	"client":  {"created", "updated", "deleted", "secret_rotated"},
 	"role":    {"created", "updated", "deleted"},
 	"member":  {"created", "updated", "deleted"},
