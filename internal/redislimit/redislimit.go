@@ -298,4 +298,6 @@ func (l *Limiter) Run(ctx context.Context) {
 func (l *Limiter) Close() error { return l.rdb.Close() }
 
 // Fallbacks is the counter of decisions made by policy p without Redis.
-func (l *Limiter) Fallbacks(p Policy) prometheus.Counter { return l.fallbacks.WithLabelValues(string(p)) }
+func (l *Limiter) Fallbacks(p Policy) prometheus.Counter {
+	return l.fallbacks.WithLabelValues(string(p))
+}
