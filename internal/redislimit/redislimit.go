@@ -110,13 +110,28 @@ return 0`)
 // clocks are behind.
 const expiryMargin = 5 * time.Second
 
+// CheckURL tells whether u is a Redis URL New accepts. Its error never
+// repeats the URL, which may hold a password.
+func CheckURL(u string) error {
+	_, err := parseURL(u)
+	return err
+}
+
+func parseURL(u string) (*redis.Options, error) {
+	opts, err := redis.ParseURL(u)
+	if err != nil {
+		return nil, errors.New("not a redis:// or rediss:// URL, such as redis://host:6379/0")
+	}
+	return opts, nil
+}
+
 // New returns a limiter on the Redis server of cfg.URL. It does not
 // connect: the first call does, and a Redis down from the start is only a
 // fallback, never a failure to start.
 func New(cfg Config) (*Limiter, error) {
-	opts, err := redis.ParseURL(cfg.URL)
+	opts, err := parseURL(cfg.URL)
 	if err != nil {
-		return nil, errors.New("not a redis:// or rediss:// URL, such as redis://host:6379/0")
+		return nil, err
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
