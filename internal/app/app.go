@@ -222,6 +222,9 @@ func Run(ctx context.Context, cfg Config) error {
 		// Redis does not: that is when the per-node fallback needs it.
 		nodes := redislimit.NewNodes(store, 2*time.Second, log)
 		wg.Go(func() { nodes.Run(bg) })
+		if registerer != nil {
+			registerer.MustRegister(nodes.Collector())
+		}
 		limits, err := redislimit.New(redislimit.Config{URL: cfg.Redis, Timeout: cfg.RedisTimeout, Policy: cfg.RedisFallback,
 			Nodes: nodes.Count, Log: log, Metrics: registerer})
 		if err != nil {

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/keyhub/keyhub"
 )
 
@@ -74,4 +76,12 @@ func (n *Nodes) Run(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// Collector is the gauge keyhub_nodes: the live nodes at the last beat.
+func (n *Nodes) Collector() prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "keyhub_nodes",
+		Help: "Live nodes of the service, this one included, as the store's heartbeat counted them last (with --redis).",
+	}, func() float64 { return float64(n.Count()) })
 }
