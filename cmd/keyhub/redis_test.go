@@ -28,7 +28,7 @@ func TestThreeNodesOnRedis(t *testing.T) {
 	}
 	dsn := apitest.Postgres(t)
 	rds := redistest.Start(t)
-	env := []string{"KEYHUB_MASTER_KEY=" + apitest.MasterKey(dsn), "KEYHUB_REDIS=" + rds.URL(), "KEYHUB_REDIS_TIMEOUT=200ms"}
+	env := []string{"KEYHUB_MASTER_KEY=" + apitest.MasterKey(dsn), "KEYHUB_REDIS=" + rds.URL(), "KEYHUB_REDIS_TIMEOUT=5s"}
 	nodes := make([]*server, 3)
 	for i := range nodes {
 		nodes[i] = startServer(t, serveOpts{db: dsn, env: env})

@@ -46,7 +46,7 @@ func TestExactAcrossNodes(t *testing.T) {
 	url, prefix := redistest.URL(t)
 	var nodes []*redislimit.Limiter
 	for range 3 {
-		nodes = append(nodes, newLimiter(t, redislimit.Config{URL: url, Prefix: prefix, Timeout: time.Second}))
+		nodes = append(nodes, newLimiter(t, redislimit.Config{URL: url, Prefix: prefix, Timeout: 5 * time.Second}))
 	}
 	rl := &keyhub.RateLimit{Limit: 50, Duration: keyhub.Duration(time.Hour)}
 	now := time.Now()
@@ -79,7 +79,7 @@ func TestExactAcrossNodes(t *testing.T) {
 // TestTakeRefundAndWindows follows one key through its windows.
 func TestTakeRefundAndWindows(t *testing.T) {
 	url, prefix := redistest.URL(t)
-	l := newLimiter(t, redislimit.Config{URL: url, Prefix: prefix, Timeout: time.Second})
+	l := newLimiter(t, redislimit.Config{URL: url, Prefix: prefix, Timeout: 5 * time.Second})
 	rl := &keyhub.RateLimit{Limit: 2, Duration: keyhub.Duration(time.Minute)}
 	t0 := time.Unix(1_800_000_000, 0) // a window's start
 	steps := []struct {
@@ -186,7 +186,7 @@ func upGauge(t *testing.T, reg *prometheus.Registry) prometheus.Collector {
 // and counted on again once it is back, without a restart of the node.
 func TestRecovery(t *testing.T) {
 	srv := redistest.Start(t)
-	l := newLimiter(t, redislimit.Config{URL: srv.URL(), Nodes: func() int { return 2 }, Timeout: 200 * time.Millisecond,
+	l := newLimiter(t, redislimit.Config{URL: srv.URL(), Nodes: func() int { return 2 }, Timeout: 5 * time.Second,
 		Probe: 20 * time.Millisecond})
 	run(t, l)
 	rl := &keyhub.RateLimit{Limit: 10, Duration: keyhub.Duration(time.Hour)}
