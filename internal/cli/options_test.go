@@ -246,7 +246,7 @@ func TestConfigDump(t *testing.T) {
 			map[string]string{"KEYHUB_MASTER_KEY": masterKey, "KEYHUB_TRUSTED_ISSUERS": idps, "KEYHUB_ISSUER": "https://keys.example",
 				"KEYHUB_REDIS": "redis://:" + dbPassword + "@cache.internal:6379/0"},
 			map[string]string{"db": "postgres://keyhub:redacted@db.internal:5432/keyhub?sslmode=verify-full", "master-key": "[set]",
-				"redis": "redis://:redacted@cache.internal:6379/0",
+				"redis":           "redis://:redacted@cache.internal:6379/0",
 				"trusted-issuers": "[set]", "issuer": "https://keys.example", "jwt-alg": "ES256", "log-format": "json"},
 			map[string]string{"db": "flag", "master-key": "env", "trusted-issuers": "env", "issuer": "env", "jwt-alg": "default", "log-format": "flag"}},
 		{"Files", []string{"--log-format", "json", "--trusted-issuers", writeFile(t, dir, "idps", idps)},
