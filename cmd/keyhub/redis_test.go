@@ -175,6 +175,13 @@ func TestThreeNodesOnRedis(t *testing.T) {
 		for i, n := range nodes {
 			waitFor(t, fmt.Sprintf("node %d to be ready again", i), func() bool { return readyz(t, n) == "ready" })
 		}
+		// What the nodes allowed meanwhile was added to the restarted
+		// Redis: the window stays used up.
+		for i, n := range nodes {
+			if v, err := verify(n, key); err != nil || v["code"] != "RATE_LIMITED" {
+				t.Errorf("node %d after recovery: %v %v, want the outage's uses still counted (RATE_LIMITED)", i, v, err)
+			}
+		}
 		valid, _ = burst(nodes, limited("after-outage", 10, "1h"), 10)
 		if got := sum(valid); got != 10 {
 			t.Fatalf("after Redis came back: %d VALID of 30 (per node %v), want exactly 10", got, valid)

@@ -73,7 +73,10 @@ type Config struct {
 // Limiter is a verify.Limiter on Redis with a fallback. Call Run to probe
 // Redis in the background while it is down, and Close at the end.
 type Limiter struct {
-	rdb     *redis.Client
+	// rdb is replaced by a new client at each recovery: the old one's
+	// pooled connections may all be dead (a restarted Redis).
+	rdb     atomic.Pointer[redis.Client]
+	opts    *redis.Options
 	timeout time.Duration
 	policy  Policy
 	nodes   func() int
@@ -82,9 +85,12 @@ type Limiter struct {
 	log     *slog.Logger
 	local   *verify.LocalLimiter
 
-	down      atomic.Bool
-	mu        sync.Mutex // guards reason
-	reason    string
+	down   atomic.Bool
+	mu     sync.Mutex // guards reason and used
+	reason string
+	// used counts the uses the per-node fallback allowed, per window, to
+	// be added to Redis when it is back.
+	used      map[window]int64
 	wake      chan struct{}
 	fallbacks *prometheus.CounterVec
 }
@@ -100,11 +106,21 @@ if c >= tonumber(ARGV[1]) then return {0, c} end
 c = redis.call('INCR', KEYS[1])
 if c == 1 then redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end
 return {1, c}`)
+	pushScript = redis.NewScript(`
+redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+return 0`)
 	refundScript = redis.NewScript(`
 local c = tonumber(redis.call('GET', KEYS[1]) or '0')
 if c > 0 then redis.call('DECR', KEYS[1]) end
 return 0`)
 )
+
+// window is one counter on Redis: a key's window, in unix nanoseconds.
+type window struct {
+	id         string
+	start, end int64
+}
 
 // expiryMargin keeps a window's counter past its end, for nodes whose
 // clocks are behind.
@@ -154,12 +170,13 @@ func New(cfg Config) (*Limiter, error) {
 	opts.PoolTimeout = cfg.Timeout
 	opts.ContextTimeoutEnabled = true
 	opts.MaxRetries = -1
-	l := &Limiter{rdb: redis.NewClient(opts), timeout: cfg.Timeout, policy: cfg.Policy, nodes: cfg.Nodes,
-		prefix: cfg.Prefix, probe: cfg.Probe, log: cfg.Log, local: verify.NewLocalLimiter(), wake: make(chan struct{}, 1),
+	l := &Limiter{opts: opts, timeout: cfg.Timeout, policy: cfg.Policy, nodes: cfg.Nodes,
+		prefix: cfg.Prefix, probe: cfg.Probe, log: cfg.Log, local: verify.NewLocalLimiter(), wake: make(chan struct{}, 1), used: map[window]int64{},
 		fallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "keyhub_ratelimit_fallbacks_total",
 			Help: "Rate-limit decisions made without Redis, because it did not answer in time, by the policy applied.",
 		}, []string{"policy"})}
+	l.rdb.Store(redis.NewClient(opts))
 	for _, p := range []Policy{PerNode, FailClosed, FailOpen} {
 		l.fallbacks.WithLabelValues(string(p))
 	}
@@ -183,11 +200,17 @@ func (l *Limiter) Take(ctx context.Context, id string, rl *keyhub.RateLimit, now
 	st := verify.RateLimitState{Limit: rl.Limit, Reset: time.Unix(0, start+d).UTC()}
 	if !l.down.Load() {
 		cctx, cancel := context.WithTimeout(ctx, l.timeout)
-		res, err := takeScript.Run(cctx, l.rdb, []string{l.key(id, start)},
+		res, err := takeScript.Run(cctx, l.rdb.Load(), []string{l.key(id, start)},
 			rl.Limit, (start+d+int64(expiryMargin))/int64(time.Millisecond)).Int64Slice()
 		cancel()
 		if err == nil && len(res) == 2 {
 			st.Remaining = max(rl.Limit-res[1], 0)
+			if l.policy == PerNode {
+				// Should Redis fail, this node's share is then what is
+				// left of the window, not the whole limit.
+				n := int64(l.liveNodes())
+				l.local.Note(id, rl, now, (res[1]+n-1)/n)
+			}
 			return res[0] == 1, st
 		}
 		if ctx.Err() == nil {
@@ -210,6 +233,12 @@ func (l *Limiter) fallback(ctx context.Context, id string, rl *keyhub.RateLimit,
 	share := *rl
 	share.Limit = rl.Limit / int64(l.liveNodes())
 	ok, lst := l.local.Take(ctx, id, &share, now)
+	if ok {
+		start, d := verify.WindowStart(rl, now)
+		l.mu.Lock()
+		l.used[window{id, start, start + d}]++
+		l.mu.Unlock()
+	}
 	return ok, lst
 }
 
@@ -220,15 +249,23 @@ func (l *Limiter) liveNodes() int {
 	return max(l.nodes(), 1)
 }
 
-// Refund implements verify.Limiter. The use is given back where the limiter
-// counts now: on Redis, or on this node while it falls back. A refund that
-// fails is dropped: it can only refuse a use too many, never allow one.
+// Refund implements verify.Limiter, with a second Redis call, made only
+// for a use that credits refused or the store failed. The use is given back
+// where the limiter counts now: on Redis, or on this node while it falls
+// back. A refund that fails is dropped, which refuses a use too many rather
+// than allowing one; only a use taken on Redis just before it failed can
+// be given back to the fallback's count instead.
 func (l *Limiter) Refund(ctx context.Context, id string, st verify.RateLimitState, rl *keyhub.RateLimit) {
 	if l.down.Load() {
 		if l.policy == PerNode {
-			share := *rl
-			share.Limit = st.Limit
-			l.local.Refund(ctx, id, st, &share)
+			l.local.Refund(ctx, id, st, rl)
+			_, d := verify.WindowStart(rl, st.Reset)
+			w := window{id, st.Reset.UnixNano() - d, st.Reset.UnixNano()}
+			l.mu.Lock()
+			if l.used[w] > 0 {
+				l.used[w]--
+			}
+			l.mu.Unlock()
 		}
 		return
 	}
@@ -236,7 +273,7 @@ func (l *Limiter) Refund(ctx context.Context, id string, st verify.RateLimitStat
 	// The request may be ending with an error: the refund still goes out.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.timeout)
 	defer cancel()
-	if err := refundScript.Run(cctx, l.rdb, []string{l.key(id, st.Reset.UnixNano()-d)}).Err(); err != nil {
+	if err := refundScript.Run(cctx, l.rdb.Load(), []string{l.key(id, st.Reset.UnixNano()-d)}).Err(); err != nil {
 		l.fail(err)
 	}
 }
@@ -299,18 +336,57 @@ func (l *Limiter) Run(ctx context.Context) {
 		if !l.down.Load() {
 			continue
 		}
+		fresh := redis.NewClient(l.opts)
 		pctx, cancel := context.WithTimeout(ctx, l.timeout)
-		err := l.rdb.Ping(pctx).Err()
+		err := fresh.Ping(pctx).Err()
 		cancel()
-		if err == nil {
-			l.down.Store(false)
-			l.log.Info("rate limits are counted on Redis again")
+		if err != nil || l.push(ctx, fresh) != nil {
+			fresh.Close()
+			continue
 		}
+		// Nothing calls Redis while it is down, so the old client is idle.
+		l.rdb.Swap(fresh).Close()
+		l.down.Store(false)
+		// Uses allowed while the first push was under way.
+		_ = l.push(ctx, fresh)
+		l.log.Info("rate limits are counted on Redis again")
 	}
 }
 
+// push adds the uses the fallback allowed in windows not yet over to their
+// counters on Redis, in one pipelined round trip, so that the window Redis
+// comes back in counts them. What cannot be pushed is kept for the next try.
+func (l *Limiter) push(ctx context.Context, rdb *redis.Client) error {
+	l.mu.Lock()
+	used := l.used
+	l.used = map[window]int64{}
+	l.mu.Unlock()
+	now := time.Now().UnixNano()
+	pctx, cancel := context.WithTimeout(ctx, l.timeout)
+	defer cancel()
+	pipe := rdb.Pipeline()
+	for w, n := range used {
+		if w.end > now && n > 0 {
+			// Eval, not EvalSha: a Redis back from a restart has no scripts.
+			pushScript.Eval(pctx, pipe, []string{l.key(w.id, w.start)}, n, (w.end+int64(expiryMargin))/int64(time.Millisecond))
+		}
+	}
+	if pipe.Len() == 0 {
+		return nil
+	}
+	if _, err := pipe.Exec(pctx); err != nil {
+		l.mu.Lock()
+		for w, n := range used {
+			l.used[w] += n
+		}
+		l.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
 // Close closes the connections to Redis.
-func (l *Limiter) Close() error { return l.rdb.Close() }
+func (l *Limiter) Close() error { return l.rdb.Load().Close() }
 
 // Fallbacks is the counter of decisions made by policy p without Redis.
 func (l *Limiter) Fallbacks(p Policy) prometheus.Counter {

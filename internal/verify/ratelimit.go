@@ -122,3 +122,21 @@ func (l *LocalLimiter) Sweep(now time.Time) {
 		s.mu.Unlock()
 	}
 }
+
+// Note raises key id's count in rl's window holding now to at least count:
+// a limiter that counts elsewhere (Redis) and falls back to this one starts
+// the fallback from what it last knew.
+func (l *LocalLimiter) Note(id string, rl *keyhub.RateLimit, now time.Time, count int64) {
+	start, d := WindowStart(rl, now)
+	s := l.shard(id)
+	s.mu.Lock()
+	w := s.m[id]
+	if w == nil {
+		w = &window{start: start, end: start + d}
+		s.m[id] = w
+	} else if w.start != start {
+		w.start, w.end, w.count = start, start+d, 0
+	}
+	w.count = max(w.count, count)
+	s.mu.Unlock()
+}

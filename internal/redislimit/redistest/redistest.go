@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -126,3 +127,17 @@ func (s *Server) Stop() {
 	s.cmd.Process.Kill()
 	<-s.done
 }
+
+// Pause stops the server's process (SIGSTOP) without ending it: it keeps
+// its data and its connections, and answers nothing until Resume, as a
+// Redis that hangs does.
+func (s *Server) Pause() {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(s.Resume) // a stopped process cannot be killed until continued on some systems
+}
+
+// Resume continues a paused server.
+func (s *Server) Resume() { _ = s.cmd.Process.Signal(syscall.SIGCONT) }
