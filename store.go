@@ -104,6 +104,11 @@ type Tx interface {
 	// ListUsage lists the hourly counts of key id with Hour in [from, to).
 	ListUsage(ctx context.Context, tenantID, id string, from, to time.Time) ([]UsageCount, error)
 
+	// BeatNode records that node id is alive at at, forgets every node last
+	// seen before since, and answers how many nodes remain, id included:
+	// the heartbeat that tells a node how many share the service.
+	BeatNode(ctx context.Context, id string, at, since time.Time) (int, error)
+
 	// CreateClient fails with ErrExists on a duplicate id.
 	CreateClient(ctx context.Context, c *Client) error
 	// GetClient reads a client of tenantID ("" for operator clients).

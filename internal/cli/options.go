@@ -20,6 +20,7 @@ import (
 	"github.com/keyhub/keyhub/internal/config"
 	"github.com/keyhub/keyhub/internal/ghscan"
 	"github.com/keyhub/keyhub/internal/oauth"
+	"github.com/keyhub/keyhub/internal/redislimit"
 )
 
 // serverOptions is what serve and migrate read from their option table:
@@ -93,6 +94,15 @@ func (o *serverOptions) serveRows() []config.Option {
 		{Name: "max-stale", Env: "KEYHUB_MAX_STALE", Default: "10s",
 			Usage: "on PostgreSQL, how long a node that has lost its cache invalidation connection serves cached answers before reading every answer from the store",
 			Set:   config.Parse(&o.cfg.MaxStale, parseMaxStale)},
+		{Name: "redis", Env: "KEYHUB_REDIS", Secret: true, Show: config.RedactURL,
+			Usage: "Redis of the service, redis://[:PASSWORD@]HOST:6379/0 (rediss:// for TLS): rate limits exact across all nodes; without it each node counts its own",
+			Set:   config.Parse(&o.cfg.Redis, parseRedisURL)},
+		{Name: "redis-timeout", Env: "KEYHUB_REDIS_TIMEOUT", Default: "50ms",
+			Usage: "how long a verification waits for Redis before the node follows --redis-fallback, until Redis answers again",
+			Set:   config.Parse(&o.cfg.RedisTimeout, parseRedisTimeout)},
+		{Name: "redis-fallback", Env: "KEYHUB_REDIS_FALLBACK", Default: string(redislimit.PerNode),
+			Usage: "rate limits while Redis is down: per-node (each node allows limit/nodes), fail-closed (limited keys answer RATE_LIMITED) or fail-open (not counted)",
+			Set:   config.Parse(&o.cfg.RedisFallback, redislimit.ParsePolicy)},
 		{Name: "trusted-issuers", Env: "KEYHUB_TRUSTED_ISSUERS", FileFlag: "trusted-issuers", Secret: true,
 			Usage: "file of the JSON array of trusted external identity providers",
 			Set:   config.Parse(&o.cfg.Providers, parseProviders)},
@@ -235,6 +245,26 @@ func parseMaxStale(s string) (time.Duration, error) {
 	d, err := keyhub.ParseDuration(s)
 	if err != nil || d < 100*time.Millisecond || d > time.Minute {
 		return 0, fmt.Errorf("%q is not a duration from 100ms to 1m, such as 10s", s)
+	}
+	return d, nil
+}
+
+// parseRedisURL checks --redis; its error never repeats the URL, which may
+// hold a password.
+func parseRedisURL(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	if err := redislimit.CheckURL(s); err != nil {
+		return "", err
+	}
+	return s, nil
+}
+
+func parseRedisTimeout(s string) (time.Duration, error) {
+	d, err := keyhub.ParseDuration(s)
+	if err != nil || d < time.Millisecond || d > 10*time.Second {
+		return 0, fmt.Errorf("%q is not a duration from 1ms to 10s, such as 50ms", s)
 	}
 	return d, nil
 }

@@ -262,6 +262,14 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, problemOf(unready(err)))
 		return
 	}
+	// A degraded node still serves every answer, so it stays in its load
+	// balancer: only the status and the reason tell.
+	if s.svc.Degraded != nil {
+		if reason := s.svc.Degraded(); reason != "" {
+			writeJSON(w, http.StatusOK, map[string]string{"status": "degraded", "reason": reason})
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
