@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/authn"
+	"github.com/keyhub/keyhub/internal/clientaddr"
 	"github.com/keyhub/keyhub/internal/compat"
 	"github.com/keyhub/keyhub/internal/compat/surfaces"
 	"github.com/keyhub/keyhub/internal/config"
@@ -29,6 +31,7 @@ import (
 	"github.com/keyhub/keyhub/internal/metrics"
 	"github.com/keyhub/keyhub/internal/oauth"
 	"github.com/keyhub/keyhub/internal/oauthapi"
+	"github.com/keyhub/keyhub/internal/redislimit"
 	"github.com/keyhub/keyhub/internal/secret"
 	"github.com/keyhub/keyhub/internal/service"
 	"github.com/keyhub/keyhub/internal/store/postgres"
@@ -66,6 +69,9 @@ type Config struct {
 	// Issuer is the "iss" of keyhub's tokens and the base of its OAuth
 	// metadata; http://ADDR by default, https://ADDR with TLS.
 	Issuer string
+	// TrustedProxies are the reverse proxies whose forwarding headers name
+	// the client (clientaddr); none means those headers are ignored.
+	TrustedProxies []netip.Prefix
 	// TLSCert and TLSKey name PEM files of the certificate chain and its
 	// private key. With both, the listener serves HTTPS (TLS 1.2 or
 	// later), reading the files again whenever they change.
@@ -115,6 +121,13 @@ type Config struct {
 	// SMTPTLS is the TLS configuration for the mail server, such as the
 	// roots of a private CA; nil uses the system's.
 	SMTPTLS *tls.Config
+	// Redis, a redis:// URL, makes rate limits exact across nodes; without
+	// it each node counts its own.
+	Redis string
+	// RedisTimeout bounds each Redis call (redislimit.DefaultTimeout).
+	RedisTimeout time.Duration
+	// RedisFallback is the policy while Redis is down (per-node).
+	RedisFallback redislimit.Policy
 	// OnListen, when set, is called with the bound address once listening.
 	OnListen func(addr string)
 }
@@ -208,8 +221,26 @@ func Run(ctx context.Context, cfg Config) error {
 	if !cfg.NoPortal {
 		mopts = append(mopts, service.WithPortal(issuer))
 	}
+	var limiter verify.Limiter // nil: each node counts its own
+	if cfg.Redis != "" {
+		// The node count comes from the store, which still answers when
+		// Redis does not: that is when the per-node fallback needs it.
+		nodes := redislimit.NewNodes(store, 2*time.Second, log)
+		wg.Go(func() { nodes.Run(bg) })
+		if registerer != nil {
+			registerer.MustRegister(nodes.Collector())
+		}
+		limits, err := redislimit.New(redislimit.Config{URL: cfg.Redis, Timeout: cfg.RedisTimeout, Policy: cfg.RedisFallback,
+			Nodes: nodes.Count, Log: log, Metrics: registerer})
+		if err != nil {
+			return fmt.Errorf("--redis: %w", err)
+		}
+		defer limits.Close()
+		wg.Go(func() { limits.Run(bg) })
+		limiter = limits
+	}
 	core := NewCore(store, CoreConfig{Log: log, Cache: cfg.Cache, MaxStale: cfg.MaxStale, Audience: cfg.ManagementAudience,
-		Master: master, Metrics: registerer, Auth: aopts, Manage: mopts})
+		Master: master, Metrics: registerer, Auth: aopts, Manage: mopts, Limiter: limiter})
 	defer core.Close()
 	hooks := webhook.New(webhook.Config{Store: core.Store, Master: master, Log: log,
 		AllowPrivate: cfg.WebhookAllowPrivate, Timeout: cfg.WebhookTimeout})
@@ -274,6 +305,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.OnListen != nil {
 		cfg.OnListen(l.api.Addr().String())
 	}
+	// The client's address is resolved first, once: every surface, the
+	// throttles and the audit read it from the request's context.
+	handler = clientaddr.New(cfg.TrustedProxies).Middleware(handler)
 	return l.serve(ctx, cfg, httpapi.Logged(log, handler), log)
 }
 

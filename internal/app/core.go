@@ -32,6 +32,9 @@ type CoreConfig struct {
 	Manage []service.Option
 	// Metrics, when set, receives the verifier's metrics.
 	Metrics prometheus.Registerer
+	// Limiter decides rate limits; nil counts them on this node alone.
+	// When it has a Degraded method, /readyz tells what it says.
+	Limiter verify.Limiter
 }
 
 // Core is one node's services over one store: the verifier and its cache,
@@ -44,6 +47,7 @@ type Core struct {
 	Verifier *verify.Verifier
 	Auth     *authn.Service
 	Manage   *service.Service
+	limiter  verify.Limiter
 }
 
 // NewCore assembles the services over raw. Close releases the caches.
@@ -54,7 +58,8 @@ func NewCore(raw keyhub.Store, cfg CoreConfig) *Core {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	ver := verify.New(raw, verify.Config{Log: cfg.Log, Cache: cfg.Cache, Now: cfg.Now, Metrics: cfg.Metrics, MaxStale: cfg.MaxStale})
+	ver := verify.New(raw, verify.Config{Log: cfg.Log, Cache: cfg.Cache, Now: cfg.Now, Metrics: cfg.Metrics, MaxStale: cfg.MaxStale,
+		Limiter: cfg.Limiter})
 	aopts := []authn.Option{authn.WithLogger(cfg.Log), authn.WithClock(cfg.Now)}
 	mopts := []service.Option{service.WithLogger(cfg.Log), service.WithClock(cfg.Now),
 		service.WithRenderer(httpapi.EventData)}
@@ -73,6 +78,7 @@ func NewCore(raw keyhub.Store, cfg CoreConfig) *Core {
 		Verifier: ver,
 		Auth:     auth,
 		Manage:   service.New(store, append(mopts, cfg.Manage...)...),
+		limiter:  cfg.Limiter,
 	}
 }
 
@@ -106,6 +112,9 @@ func (c *Core) Ready(ctx context.Context) error {
 func (c *Core) Services() httpapi.Services {
 	s := httpapi.ServicesOf(c.Manage, c.Auth)
 	s.Ready = c.Ready
+	if d, ok := c.limiter.(interface{ Degraded() string }); ok {
+		s.Degraded = d.Degraded
+	}
 	return s
 }
 

@@ -15,10 +15,12 @@ import (
 
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/app"
+	"github.com/keyhub/keyhub/internal/clientaddr"
 	"github.com/keyhub/keyhub/internal/compat/surfaces"
 	"github.com/keyhub/keyhub/internal/config"
 	"github.com/keyhub/keyhub/internal/ghscan"
 	"github.com/keyhub/keyhub/internal/oauth"
+	"github.com/keyhub/keyhub/internal/redislimit"
 )
 
 // serverOptions is what serve and migrate read from their option table:
@@ -61,6 +63,9 @@ func (o *serverOptions) serveRows() []config.Option {
 	return []config.Option{
 		{Name: "addr", Env: "KEYHUB_ADDR", Default: "127.0.0.1:8080", Usage: "listen address",
 			Set: config.String(&o.cfg.Addr)},
+		{Name: "trusted-proxies", Env: "KEYHUB_TRUSTED_PROXIES", DefaultDoc: "none: forwarding headers are ignored",
+			Usage: "comma list of reverse proxies' addresses or CIDR prefixes (10.0.0.0/8,127.0.0.1) whose X-Forwarded-For, Forwarded and X-Forwarded-Proto headers name the client",
+			Set:   config.Parse(&o.cfg.TrustedProxies, clientaddr.ParsePrefixes)},
 		{Name: "tls-cert", Env: "KEYHUB_TLS_CERT",
 			Usage: "PEM file of the TLS certificate chain; with --tls-key the listen address serves HTTPS (TLS 1.2 or later), and both files are read again when they change",
 			Set:   config.String(&o.cfg.TLSCert)},
@@ -92,6 +97,15 @@ func (o *serverOptions) serveRows() []config.Option {
 		{Name: "cache-size", Env: "KEYHUB_CACHE_SIZE", Default: "256",
 			Usage: "memory for the verification cache of resolved keys, in MB; a key of the usual shape takes about 830 bytes, so 256 holds some 300 000 keys and 1024 a million (unknown keys are remembered apart, at most 100 000)",
 			Set:   config.Parse(&o.cfg.Cache.Bytes, parseCacheSize)},
+		{Name: "redis", Env: "KEYHUB_REDIS", Secret: true, Show: config.RedactURL,
+			Usage: "Redis of the service, redis://[:PASSWORD@]HOST:6379/0 (rediss:// for TLS): rate limits exact across all nodes; without it each node counts its own",
+			Set:   config.Parse(&o.cfg.Redis, parseRedisURL)},
+		{Name: "redis-timeout", Env: "KEYHUB_REDIS_TIMEOUT", Default: "50ms",
+			Usage: "how long a verification waits for Redis before the node follows --redis-fallback, until Redis answers again",
+			Set:   config.Parse(&o.cfg.RedisTimeout, parseRedisTimeout)},
+		{Name: "redis-fallback", Env: "KEYHUB_REDIS_FALLBACK", Default: string(redislimit.PerNode),
+			Usage: "rate limits while Redis is down: per-node (each node allows limit/nodes), fail-closed (limited keys answer RATE_LIMITED) or fail-open (not counted)",
+			Set:   config.Parse(&o.cfg.RedisFallback, redislimit.ParsePolicy)},
 		{Name: "trusted-issuers", Env: "KEYHUB_TRUSTED_ISSUERS", FileFlag: "trusted-issuers", Secret: true,
 			Usage: "file of the JSON array of trusted external identity providers",
 			Set:   config.Parse(&o.cfg.Providers, parseProviders)},
@@ -245,6 +259,26 @@ func parseCacheSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size in MB from 1 to 1048576, such as 256", s)
 	}
 	return n << 20, nil
+}
+
+// parseRedisURL checks --redis; its error never repeats the URL, which may
+// hold a password.
+func parseRedisURL(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	if err := redislimit.CheckURL(s); err != nil {
+		return "", err
+	}
+	return s, nil
+}
+
+func parseRedisTimeout(s string) (time.Duration, error) {
+	d, err := keyhub.ParseDuration(s)
+	if err != nil || d < time.Millisecond || d > 10*time.Second {
+		return 0, fmt.Errorf("%q is not a duration from 1ms to 10s, such as 50ms", s)
+	}
+	return d, nil
 }
 
 // parseProviders reads the trusted issuers' JSON; no text means none.

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/keyhub/keyhub/internal/compat/surfaces"
+	"github.com/keyhub/keyhub/internal/redislimit"
 )
 
 // resolveServe parses args as serve's flags and resolves its options with
@@ -91,6 +92,19 @@ func TestServeOptions(t *testing.T) {
 		{"DBFile", nil, map[string]string{"KEYHUB_DB_FILE": dbFile}, func(t *testing.T, o *serverOptions) {
 			if o.cfg.DB != "postgres://keyhub:pw@db/keyhub" {
 				t.Errorf("DB %q", o.cfg.DB)
+			}
+		}},
+		{"Redis", []string{"--redis-fallback", "fail-closed"}, map[string]string{"KEYHUB_REDIS": "redis://:pw@cache:6379/2", "KEYHUB_REDIS_TIMEOUT": "20ms"},
+			func(t *testing.T, o *serverOptions) {
+				c := o.cfg
+				if c.Redis != "redis://:pw@cache:6379/2" || c.RedisTimeout != 20*time.Millisecond || c.RedisFallback != redislimit.FailClosed {
+					t.Errorf("%q %v %q", c.Redis, c.RedisTimeout, c.RedisFallback)
+				}
+			}},
+		{"RedisDefaults", nil, nil, func(t *testing.T, o *serverOptions) {
+			c := o.cfg
+			if c.Redis != "" || c.RedisTimeout != 50*time.Millisecond || c.RedisFallback != redislimit.PerNode {
+				t.Errorf("%q %v %q", c.Redis, c.RedisTimeout, c.RedisFallback)
 			}
 		}},
 		{"DBFlagWinsOverDBFile", []string{"--db", "sqlite:x.db"}, map[string]string{"KEYHUB_DB_FILE": dbFile}, func(t *testing.T, o *serverOptions) {
@@ -168,6 +182,12 @@ func TestServeOptionErrors(t *testing.T) {
 			`keyhub: both KEYHUB_DB and KEYHUB_DB_FILE are set: set only one`},
 		{"ErrBothMasterKeys", []string{"serve"}, map[string]string{"KEYHUB_MASTER_KEY": "a2V5", "KEYHUB_MASTER_KEY_FILE": "/k"}, 2,
 			`keyhub: both KEYHUB_MASTER_KEY and KEYHUB_MASTER_KEY_FILE are set`},
+		{"ErrRedisURL", []string{"serve"}, map[string]string{"KEYHUB_REDIS": "http://:Secret-pw@cache"}, 2,
+			`keyhub: --redis (KEYHUB_REDIS): not a redis:// or rediss:// URL, such as redis://host:6379/0`},
+		{"ErrRedisTimeout", []string{"serve", "--redis-timeout", "0s"}, nil, 2,
+			`keyhub: --redis-timeout: "0s" is not a duration from 1ms to 10s, such as 50ms`},
+		{"ErrRedisFallback", []string{"serve", "--redis-fallback", "open"}, nil, 2,
+			`keyhub: --redis-fallback: "open" is not per-node, fail-closed or fail-open`},
 		{"ErrDBFileMissing", []string{"migrate"}, map[string]string{"KEYHUB_DB_FILE": filepath.Join(dir, "nope")}, 1,
 			`keyhub: KEYHUB_DB_FILE: open ` + filepath.Join(dir, "nope")},
 		{"ErrTrustedIssuersFileMissing", []string{"serve", "--trusted-issuers", filepath.Join(dir, "nope")}, nil, 1,
@@ -228,8 +248,10 @@ func TestConfigDump(t *testing.T) {
 		source map[string]string // option → source
 	}{
 		{"Env", []string{"--log-format", "json", "--db", "postgres://keyhub:" + dbPassword + "@db.internal:5432/keyhub?sslmode=verify-full"},
-			map[string]string{"KEYHUB_MASTER_KEY": masterKey, "KEYHUB_TRUSTED_ISSUERS": idps, "KEYHUB_ISSUER": "https://keys.example"},
+			map[string]string{"KEYHUB_MASTER_KEY": masterKey, "KEYHUB_TRUSTED_ISSUERS": idps, "KEYHUB_ISSUER": "https://keys.example",
+				"KEYHUB_REDIS": "redis://:" + dbPassword + "@cache.internal:6379/0"},
 			map[string]string{"db": "postgres://keyhub:redacted@db.internal:5432/keyhub?sslmode=verify-full", "master-key": "[set]",
+				"redis":           "redis://:redacted@cache.internal:6379/0",
 				"trusted-issuers": "[set]", "issuer": "https://keys.example", "jwt-alg": "ES256", "log-format": "json"},
 			map[string]string{"db": "flag", "master-key": "env", "trusted-issuers": "env", "issuer": "env", "jwt-alg": "default", "log-format": "flag"}},
 		{"Files", []string{"--log-format", "json", "--trusted-issuers", writeFile(t, dir, "idps", idps)},

@@ -8,14 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/clientaddr"
 )
 
 // Server is the native API's http.Handler.
@@ -211,12 +210,12 @@ func (s *Server) Caller(r *http.Request) (*keyhub.Caller, error) {
 	if !ok {
 		return nil, keyhub.CodedErrorf(keyhub.KindUnauthorized, "unauthenticated", "missing Authorization: Bearer credential")
 	}
-	ip := remoteIP(r)
+	ip := clientaddr.From(r)
 	p, err := s.authenticate(r, token, ip)
 	if err != nil {
 		return nil, err
 	}
-	c := &keyhub.Caller{Principal: p, TenantID: p.TenantID, IP: ipString(ip)}
+	c := &keyhub.Caller{Principal: p, TenantID: p.TenantID, IP: clientaddr.String(ip)}
 	if t := r.Header.Get(TenantHeader); t != "" {
 		if !keyhub.ValidID(keyhub.PrefixTenant, t) {
 			e := keyhub.CodedErrorf(keyhub.KindBadRequest, "invalid_tenant", "%s header is not a tenant id", TenantHeader)
@@ -242,25 +241,6 @@ func bearer(r *http.Request) (string, bool) {
 	return t, t != ""
 }
 
-func remoteIP(r *http.Request) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	a, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return a.Unmap()
-}
-
-func ipString(a netip.Addr) string {
-	if !a.IsValid() {
-		return ""
-	}
-	return a.String()
-}
-
 // writeJSON answers v with status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
@@ -281,6 +261,14 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("readiness check failed", "error", err.Error())
 		writeProblem(w, problemOf(unready(err)))
 		return
+	}
+	// A degraded node still serves every answer, so it stays in its load
+	// balancer: only the status and the reason tell.
+	if s.svc.Degraded != nil {
+		if reason := s.svc.Degraded(); reason != "" {
+			writeJSON(w, http.StatusOK, map[string]string{"status": "degraded", "reason": reason})
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

@@ -148,6 +148,10 @@ type Services struct {
 	GitHub LeakSignatures
 	// Ready reports whether the store answers, for /readyz.
 	Ready func(context.Context) error
+	// Degraded, when set, says why the node serves with less than it
+	// should (Redis down: rate limits by the fallback policy), "" when it
+	// does not; /readyz then still answers 200, with the reason.
+	Degraded func() string
 	// Idempotency keeps the answers of creating requests for
 	// Idempotency-Key; nil serves them without it.
 	Idempotency IdempotencyKeeper

@@ -98,6 +98,9 @@ type Config struct {
 	// Metrics, when set, receives the verifier's Prometheus metrics:
 	// outcomes, latency, cache hits, misses, evictions and size.
 	Metrics prometheus.Registerer
+	// Limiter decides rate limits; nil counts them on this node alone
+	// (NewLocalLimiter).
+	Limiter Limiter
 }
 
 // Verifier answers verification requests over a store.
@@ -107,7 +110,7 @@ type Verifier struct {
 	log      *slog.Logger
 	cache    *cache
 	watch    *Watch
-	limits   *limiter
+	limits   Limiter
 	usage    *usage
 	credits  *spender
 	interval time.Duration
@@ -126,7 +129,10 @@ func New(store keyhub.Store, cfg Config) *Verifier {
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = 5 * time.Second
 	}
-	v := &Verifier{store: store, now: cfg.Now, log: cfg.Log, limits: newLimiter(), usage: newUsage(), interval: cfg.FlushInterval,
+	if cfg.Limiter == nil {
+		cfg.Limiter = NewLocalLimiter()
+	}
+	v := &Verifier{store: store, now: cfg.Now, log: cfg.Log, limits: cfg.Limiter, usage: newUsage(), interval: cfg.FlushInterval,
 		met: newMetrics(cfg.Metrics)}
 	v.credits = &spender{store: store}
 	v.watch = newWatch(cfg.MaxStale, cfg.Now)
@@ -330,7 +336,7 @@ func (v *Verifier) VerifyRecord(ctx context.Context, rec *Record, req Request) (
 	res.Code, res.MissingScope = rec.Check(now, req.IP, req.Scopes)
 	k := rec.Key
 	if res.Code == Valid && k.RateLimit != nil {
-		ok, st := v.limits.take(k.ID, k.RateLimit, now)
+		ok, st := v.limits.Take(ctx, k.ID, k.RateLimit, now)
 		res.RateLimit = &st
 		if !ok {
 			res.Code = RateLimited
@@ -340,7 +346,7 @@ func (v *Verifier) VerifyRecord(ctx context.Context, rec *Record, req Request) (
 		remaining, ok, err := v.spend(ctx, k, req.Cost, now)
 		if err != nil {
 			if res.RateLimit != nil {
-				v.limits.refund(k.ID, *res.RateLimit, k.RateLimit)
+				v.limits.Refund(ctx, k.ID, *res.RateLimit, k.RateLimit)
 			}
 			return Result{}, err
 		}
@@ -348,7 +354,7 @@ func (v *Verifier) VerifyRecord(ctx context.Context, rec *Record, req Request) (
 		if !ok {
 			res.Code = UsageExceeded
 			if res.RateLimit != nil {
-				v.limits.refund(k.ID, *res.RateLimit, k.RateLimit)
+				v.limits.Refund(ctx, k.ID, *res.RateLimit, k.RateLimit)
 				res.RateLimit.Remaining++
 			}
 		}
@@ -405,7 +411,9 @@ func (v *Verifier) Run(ctx context.Context) {
 		select {
 		case <-t.C:
 			_ = v.usage.flush(ctx, v.store, v.log)
-			v.limits.sweep(v.now())
+			if s, ok := v.limits.(interface{ Sweep(time.Time) }); ok {
+				s.Sweep(v.now())
+			}
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			_ = v.usage.flush(fctx, v.store, v.log)

@@ -72,6 +72,7 @@ func Run(t *testing.T, b Backend) {
 		{"Credits", creditCases},
 		{"Touch", touchCases},
 		{"Usage", usageCases},
+		{"Heartbeat", heartbeatCases},
 		{"Clients", clientCases},
 		{"SigningKeys", signingKeyCases},
 		{"RevokedTokens", revokedTokenCases},
