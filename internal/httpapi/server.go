@@ -29,6 +29,8 @@ type Server struct {
 	// metricsHandler serves GET /metrics, nil when metrics are not served
 	// here.
 	metricsHandler http.Handler
+	// fwd configures forward auth.
+	fwd ForwardAuthConfig
 }
 
 // New returns a Server over the services.
@@ -41,6 +43,7 @@ func New(svc Services, log *slog.Logger) *Server {
 		writeProblem(w, Problem{Type: "urn:keyhub:problem:method_not_allowed", Title: http.StatusText(405), Status: 405,
 			Detail: r.Method + " is not allowed here; allowed: " + allow, Code: "method_not_allowed"})
 	})
+	s.SetForwardAuth(ForwardAuthConfig{})
 	s.routes()
 	s.finish()
 	return s
@@ -113,6 +116,10 @@ func (s *Server) routes() {
 	s.handle("POST /v1/leaks/github", s.githubLeaks)
 	s.handle("POST /v1/tickets/verify", s.authed(s.verifyTicket))
 	s.handle("POST /v1/signing-keys/{id}/sign", s.authed(s.signWithKey))
+
+	// Any method: proxies ask with the method of the request they hold.
+	s.handle(forwardPrefix, s.forwardAuth)
+	s.handle(forwardPrefix+"/{rest...}", s.forwardAuth)
 }
 
 // handle registers a native route.
