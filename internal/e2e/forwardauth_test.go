@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/base64"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -130,29 +131,12 @@ func TestForwardAuthQueryScopes(t *testing.T) {
 	}
 }
 
-// forwardRoutes is the route table of the tests; deploy/forward-auth/
-// routes.yaml is the same file.
-const forwardRoutes = `
-routes:
-  - method: POST
-    path: /payouts/**
-    scopes: [payouts:write]
-  - method: GET,HEAD
-    path: /payouts/{id}
-    scopes: [payouts:read]
-  - path: /refunds/**
-    scopes: [refunds:write]
-  - path: /health
-    scopes: []
-unmatched: deny
-`
-
 // TestForwardAuthRoutes replays Envoy's ext_authz (the original method,
 // and the original path appended to the auth URL) and Traefik's
-// forwardAuth (a fixed URL, X-Forwarded-Method and -Uri) against a route
-// table.
+// forwardAuth (a fixed URL, X-Forwarded-Method and -Uri) against
+// deploy/forward-auth/routes.yaml.
 func TestForwardAuthRoutes(t *testing.T) {
-	table, err := forwardauth.Parse([]byte(forwardRoutes))
+	table, err := forwardauth.Load(filepath.Join("..", "..", "deploy", "forward-auth", "routes.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
