@@ -118,7 +118,7 @@ func clientResult(a verifyAnswer) *client.VerifyResult {
 // verifier credential: forward auth would otherwise be an oracle for keys.
 func errUntrusted(header string) error {
 	return keyhub.CodedErrorf(keyhub.KindForbidden, "untrusted_caller",
-		"forward auth answers trusted proxies (--trusted-proxies) and callers with a verifier credential in %s", header)
+		"forward auth answers trusted proxies and callers with a verifier credential in %s", header)
 }
 
 // forwardCaller decides whether the caller may ask, and returns the

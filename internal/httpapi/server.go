@@ -117,8 +117,11 @@ func (s *Server) routes() {
 	s.handle("POST /v1/tickets/verify", s.authed(s.verifyTicket))
 	s.handle("POST /v1/signing-keys/{id}/sign", s.authed(s.signWithKey))
 
-	// Any method: proxies ask with the method of the request they hold.
-	s.handle(forwardPrefix, s.forwardAuth)
+	// Proxies ask with the method of the request they hold. Envoy's form,
+	// the original path appended, takes any method.
+	for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"} {
+		s.handle(m+" "+forwardPrefix, s.forwardAuth)
+	}
 	s.handle(forwardPrefix+"/{rest...}", s.forwardAuth)
 }
 
