@@ -71,6 +71,10 @@ type Credits struct {
 	Refill    *Refill `json:"refill,omitempty"`
 	// RefilledAt is the start of the interval last refilled.
 	RefilledAt *time.Time `json:"refilled_at,omitempty"`
+	// LowThreshold, when set, is the balance at or below which the key's
+	// tenant is told once (api_key.credits_low), until the balance is above
+	// it again.
+	LowThreshold *int64 `json:"low_threshold,omitempty"`
 }
 
 // RefillPeriodStart returns the start of the refill interval containing now.

@@ -70,6 +70,18 @@ type Tx interface {
 	// [from, to), by id after the id After of page, for the events that tell
 	// of coming and past expiries.
 	ListExpiringKeys(ctx context.Context, from, to time.Time, page Page) ([]*APIKey, error)
+	// ListLowCreditKeys lists tenants' keys, not revoked, whose balance is at
+	// or below their low threshold and whose tenant has not been told yet,
+	// newest first, after the id After of page.
+	ListLowCreditKeys(ctx context.Context, page Page) ([]*APIKey, error)
+	// MarkLowCredits records that key id's low balance has been told:
+	// ok=false when it was already, or the balance is above the threshold
+	// again, so that one low balance is told once across nodes.
+	MarkLowCredits(ctx context.Context, id string) (ok bool, err error)
+	// ResetLowCredits forgets the telling for every key whose balance is
+	// above its threshold again (refilled, topped up, threshold changed),
+	// so its next low balance is told too.
+	ResetLowCredits(ctx context.Context) (int64, error)
 	// CountOperatorKeys counts operator keys, so serve knows whether to
 	// bootstrap one.
 	CountOperatorKeys(ctx context.Context) (int, error)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/authn"
+	"github.com/keyhub/keyhub/internal/clientaddr"
 	"github.com/keyhub/keyhub/internal/compat"
 	"github.com/keyhub/keyhub/internal/compat/surfaces"
 	"github.com/keyhub/keyhub/internal/config"
@@ -67,6 +69,9 @@ type Config struct {
 	// Issuer is the "iss" of keyhub's tokens and the base of its OAuth
 	// metadata; http://ADDR by default, https://ADDR with TLS.
 	Issuer string
+	// TrustedProxies are the reverse proxies whose forwarding headers name
+	// the client (clientaddr); none means those headers are ignored.
+	TrustedProxies []netip.Prefix
 	// TLSCert and TLSKey name PEM files of the certificate chain and its
 	// private key. With both, the listener serves HTTPS (TLS 1.2 or
 	// later), reading the files again whenever they change.
@@ -286,6 +291,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.OnListen != nil {
 		cfg.OnListen(l.api.Addr().String())
 	}
+	// The client's address is resolved first, once: every surface, the
+	// throttles and the audit read it from the request's context.
+	handler = clientaddr.New(cfg.TrustedProxies).Middleware(handler)
 	return l.serve(ctx, cfg, httpapi.Logged(log, handler), log)
 }
 

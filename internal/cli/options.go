@@ -16,6 +16,7 @@ import (
 
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/app"
+	"github.com/keyhub/keyhub/internal/clientaddr"
 	"github.com/keyhub/keyhub/internal/compat/surfaces"
 	"github.com/keyhub/keyhub/internal/config"
 	"github.com/keyhub/keyhub/internal/forwardauth"
@@ -64,6 +65,9 @@ func (o *serverOptions) serveRows() []config.Option {
 	return []config.Option{
 		{Name: "addr", Env: "KEYHUB_ADDR", Default: "127.0.0.1:8080", Usage: "listen address",
 			Set: config.String(&o.cfg.Addr)},
+		{Name: "trusted-proxies", Env: "KEYHUB_TRUSTED_PROXIES", DefaultDoc: "none: forwarding headers are ignored",
+			Usage: "comma list of reverse proxies' addresses or CIDR prefixes (10.0.0.0/8,127.0.0.1) whose X-Forwarded-For, Forwarded and X-Forwarded-Proto headers name the client",
+			Set:   config.Parse(&o.cfg.TrustedProxies, clientaddr.ParsePrefixes)},
 		{Name: "tls-cert", Env: "KEYHUB_TLS_CERT",
 			Usage: "PEM file of the TLS certificate chain; with --tls-key the listen address serves HTTPS (TLS 1.2 or later), and both files are read again when they change",
 			Set:   config.String(&o.cfg.TLSCert)},

@@ -66,6 +66,7 @@ func TestMalformedInput(t *testing.T) {
 			{"UsageBackwards", "GET", "/v1/api-keys/" + kid + "/usage?from=2030-01-02T00:00:00Z&to=2030-01-01T00:00:00Z", ``, 422, "validation_failed", "from"},
 			{"KeyBadRateLimit", "POST", "/v1/api-keys", `{"name":"a","ratelimit":{"limit":0,"duration":"1ms"}}`, 422, "validation_failed", "ratelimit.limit,ratelimit.duration"},
 			{"KeyBadCredits", "POST", "/v1/api-keys", `{"name":"a","credits":{"remaining":-1,"refill":{"amount":0,"interval":"weekly"}}}`, 422, "validation_failed", "credits.remaining,credits.refill.amount,credits.refill.interval"},
+			{"KeyBadLowThreshold", "POST", "/v1/api-keys", `{"name":"a","credits":{"remaining":5,"low_threshold":-1}}`, 422, "validation_failed", "credits.low_threshold"},
 			{"KeyPatchCreditsNoBalance", "PATCH", "/v1/api-keys/" + kid, `{"credits":{"add":5}}`, 422, "validation_failed", "credits.remaining"},
 			{"VerifyNegativeCost", "POST", "/v1/keys/verify", `{"key":"kh_live_x","cost":-1}`, 422, "validation_failed", "cost"},
 			{"RevokeBySecretMalformed", "POST", "/v1/keys/revoke", `{"key":"nope"}`, 422, "validation_failed", "key"},

@@ -8,14 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/clientaddr"
 )
 
 // Server is the native API's http.Handler.
@@ -221,12 +220,12 @@ func (s *Server) Caller(r *http.Request) (*keyhub.Caller, error) {
 	if !ok {
 		return nil, keyhub.CodedErrorf(keyhub.KindUnauthorized, "unauthenticated", "missing Authorization: Bearer credential")
 	}
-	ip := remoteIP(r)
+	ip := clientaddr.From(r)
 	p, err := s.authenticate(r, token, ip)
 	if err != nil {
 		return nil, err
 	}
-	c := &keyhub.Caller{Principal: p, TenantID: p.TenantID, IP: ipString(ip)}
+	c := &keyhub.Caller{Principal: p, TenantID: p.TenantID, IP: clientaddr.String(ip)}
 	if t := r.Header.Get(TenantHeader); t != "" {
 		if !keyhub.ValidID(keyhub.PrefixTenant, t) {
 			e := keyhub.CodedErrorf(keyhub.KindBadRequest, "invalid_tenant", "%s header is not a tenant id", TenantHeader)
@@ -250,25 +249,6 @@ func bearer(r *http.Request) (string, bool) {
 	}
 	t := strings.TrimSpace(h[7:])
 	return t, t != ""
-}
-
-func remoteIP(r *http.Request) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	a, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return a.Unmap()
-}
-
-func ipString(a netip.Addr) string {
-	if !a.IsValid() {
-		return ""
-	}
-	return a.String()
 }
 
 // writeJSON answers v with status.

@@ -48,7 +48,7 @@ func NewKeyView(k *keyhub.APIKey, now time.Time) KeyView {
 		v.RateLimit = &rateLimitView{Limit: rl.Limit, Duration: rl.Duration}
 	}
 	if c := k.Credits; c != nil {
-		v.Credits = &creditsView{Remaining: c.Remaining, Refill: c.Refill}
+		v.Credits = &creditsView{Remaining: c.Remaining, Refill: c.Refill, LowThreshold: c.LowThreshold}
 	}
 	if len(v.Meta) == 0 {
 		v.Meta = json.RawMessage(`{}`)
@@ -81,8 +81,9 @@ type rateLimitView struct {
 }
 
 type creditsView struct {
-	Remaining int64          `json:"remaining"`
-	Refill    *keyhub.Refill `json:"refill"`
+	Remaining    int64          `json:"remaining"`
+	Refill       *keyhub.Refill `json:"refill"`
+	LowThreshold *int64         `json:"low_threshold"`
 }
 
 // EventData renders an object as the native API shows it, for the data of
@@ -96,6 +97,8 @@ func EventData(obj any, now time.Time) (json.RawMessage, error) {
 	case *keyhub.Role:
 		r := *o
 		return json.Marshal(roleView(&r))
+	case *keyhub.Member:
+		return json.Marshal(memberView(o))
 	}
 	return json.Marshal(obj)
 }

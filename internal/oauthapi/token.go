@@ -7,14 +7,13 @@ package oauthapi
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"time"
 
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/authn"
+	"github.com/keyhub/keyhub/internal/clientaddr"
 )
 
 // Failed client authentications allowed per window before the endpoint
@@ -132,13 +131,5 @@ func (h *Handler) fail(w http.ResponseWriter, err error) string {
 	return code
 }
 
-func remoteIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	if a, err := netip.ParseAddr(host); err == nil {
-		return a.Unmap().String()
-	}
-	return host
-}
+// remoteIP is the client's address as audit entries and throttles keep it.
+func remoteIP(r *http.Request) string { return clientaddr.String(clientaddr.From(r)) }

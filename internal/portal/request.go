@@ -5,34 +5,22 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"time"
 
+	"github.com/keyhub/keyhub/internal/clientaddr"
 	"github.com/keyhub/keyhub/internal/secret"
 )
 
-// isTLS reports whether the browser's request came over TLS. It is the one
-// place the portal decides it; when keyhub learns to trust proxies'
-// X-Forwarded-Proto, this becomes the shared function that knows them.
-func isTLS(r *http.Request) bool { return r.TLS != nil }
+// isTLS reports whether the browser's request came over TLS, to keyhub or
+// to a trusted proxy in front of it.
+func isTLS(r *http.Request) bool { return clientaddr.IsTLS(r) }
 
 // clientIP is the address the request came from, for audit entries and
-// allow-lists of pasted keys; like isTLS it is the one place to teach
-// about trusted proxies.
-func clientIP(r *http.Request) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	a, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return a.Unmap()
-}
+// allow-lists of pasted keys.
+func clientIP(r *http.Request) netip.Addr { return clientaddr.From(r) }
 
 // Cookies. Over TLS they carry the __Host- prefix, which binds them to
 // this host, path / and Secure, so no sibling domain can plant one.

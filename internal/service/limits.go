@@ -28,17 +28,19 @@ type RefillInput struct {
 
 // CreditsInput sets credits on create.
 type CreditsInput struct {
-	Remaining int64        `json:"remaining"`
-	Refill    *RefillInput `json:"refill"`
+	Remaining    int64        `json:"remaining"`
+	Refill       *RefillInput `json:"refill"`
+	LowThreshold *int64       `json:"low_threshold"`
 }
 
 // CreditsPatch changes credits: Remaining sets the balance, Add adds to it
 // (negative takes away, never below zero), Refill sets or (null) clears the
-// refill.
+// refill, LowThreshold sets or (null) clears the low-balance threshold.
 type CreditsPatch struct {
-	Remaining *int64            `json:"remaining"`
-	Add       *int64            `json:"add"`
-	Refill    Opt[*RefillInput] `json:"refill"`
+	Remaining    *int64            `json:"remaining"`
+	Add          *int64            `json:"add"`
+	Refill       Opt[*RefillInput] `json:"refill"`
+	LowThreshold Opt[*int64]       `json:"low_threshold"`
 }
 
 func validRateLimit(v *keyhub.Validation, field string, in *RateLimitInput) *keyhub.RateLimit {
@@ -79,12 +81,24 @@ func validBalance(v *keyhub.Validation, field string, n int64) {
 	}
 }
 
+// validLowThreshold checks the balance at or below which a key's tenant is
+// told (api_key.credits_low); nil is none.
+func validLowThreshold(v *keyhub.Validation, field string, n *int64) *int64 {
+	if n == nil {
+		return nil
+	}
+	validBalance(v, field, *n)
+	t := *n
+	return &t
+}
+
 func validCredits(v *keyhub.Validation, field string, in *CreditsInput, now time.Time) *keyhub.Credits {
 	if in == nil {
 		return nil
 	}
 	validBalance(v, field+".remaining", in.Remaining)
-	c := &keyhub.Credits{Remaining: in.Remaining, Refill: validRefill(v, field+".refill", in.Refill)}
+	c := &keyhub.Credits{Remaining: in.Remaining, Refill: validRefill(v, field+".refill", in.Refill),
+		LowThreshold: validLowThreshold(v, field+".low_threshold", in.LowThreshold)}
 	if c.Refill != nil {
 		// The balance given is this period's; the first refill is the next.
 		p := keyhub.RefillPeriodStart(c.Refill.Interval, now)
@@ -112,6 +126,9 @@ func patchCredits(v *keyhub.Validation, field string, cur *keyhub.Credits, p *Cr
 			v.Add(field+".add", "must be from -%d to %d", int64(maxCredits), int64(maxCredits))
 		}
 		add = *p.Add
+	}
+	if p.LowThreshold.Set {
+		c.LowThreshold = validLowThreshold(v, field+".low_threshold", p.LowThreshold.Value)
 	}
 	if p.Refill.Set {
 		c.Refill = validRefill(v, field+".refill", p.Refill.Value)

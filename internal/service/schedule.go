@@ -43,9 +43,17 @@ func (s *Service) RunSchedule(ctx context.Context) {
 	}
 }
 
-// EmitScheduledEvents writes the expiry events due now to the outbox.
+// EmitScheduledEvents writes the expiry and low-credit events due now to
+// the outbox.
 func (s *Service) EmitScheduledEvents(ctx context.Context) error {
 	now := s.Now()
+	if err := s.emitExpiries(ctx, now); err != nil {
+		return err
+	}
+	return s.emitLowCredits(ctx, now)
+}
+
+func (s *Service) emitExpiries(ctx context.Context, now time.Time) error {
 	from, to := now.Add(-expiredLookback), now.Add(expiryWarnings[0])
 	after := ""
 	for {
@@ -59,6 +67,49 @@ func (s *Service) EmitScheduledEvents(ctx context.Context) error {
 		}
 		for _, k := range keys {
 			if err := s.emitExpiry(ctx, k, now); err != nil {
+				return err
+			}
+		}
+		if len(keys) < schedulePage {
+			return nil
+		}
+		after = keys[len(keys)-1].ID
+	}
+}
+
+// emitLowCredits writes api_key.credits_low for each key whose balance has
+// reached its threshold since it was last above it. The spend path stays
+// one conditional update: the schedule finds such keys afterwards (within a
+// minute), and marking the key in the event's own transaction makes each
+// low balance told once, whichever node gets there first. Balances above
+// their threshold again are forgotten first, so their next fall is told.
+func (s *Service) emitLowCredits(ctx context.Context, now time.Time) error {
+	err := s.store.Update(ctx, func(tx keyhub.Tx) error {
+		_, err := tx.ResetLowCredits(ctx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	after := ""
+	for {
+		var keys []*keyhub.APIKey
+		err := s.store.View(ctx, func(tx keyhub.Tx) (err error) {
+			keys, err = tx.ListLowCreditKeys(ctx, keyhub.Page{Limit: schedulePage, After: after})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			err := s.store.Update(ctx, func(tx keyhub.Tx) error {
+				ok, err := tx.MarkLowCredits(ctx, k.ID)
+				if err != nil || !ok {
+					return err
+				}
+				return s.emit(ctx, tx, k.TenantID, "api_key.credits_low", k, now)
+			})
+			if err != nil {
 				return err
 			}
 		}

@@ -25,9 +25,10 @@ const (
 // EventTypes are the events a webhook can take, by the object they tell
 // of; each needs the read scope of that object, since its data shows it.
 var EventTypes = map[string][]string{
-	"api_key": {"created", "updated", "rotated", "revoked", "leaked", "expiring", "expired"},
+	"api_key": {"created", "updated", "rotated", "revoked", "leaked", "expiring", "expired", "credits_low"},
 	"client":  {"created", "updated", "deleted", "secret_rotated"},
 	"role":    {"created", "updated", "deleted"},
+	"member":  {"created", "updated", "deleted"},
 }
 
 // eventReadScope is the scope that reading an event's object needs.
@@ -35,6 +36,7 @@ var eventReadScope = map[string]string{
 	"api_key": keyhub.ScopeReadAPIKeys,
 	"client":  keyhub.ScopeReadClients,
 	"role":    keyhub.ScopeReadRoles,
+	"member":  keyhub.ScopeReadMembers,
 }
 
 // WebhookCreate is the input of CreateWebhook.

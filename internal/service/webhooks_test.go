@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,5 +150,114 @@ func TestExpiryEventsOnce(t *testing.T) {
 	}
 	if n := run(2 * 24 * time.Hour); n != 3 {
 		t.Fatalf("days after: %d events, want still 3", n)
+	}
+}
+
+// TestMemberEvents: the portal's members tell their changes too, and only
+// to a webhook whose maker may read members.
+func TestMemberEvents(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	keysOnly := &keyhub.Caller{TenantID: f.tenant, Principal: &keyhub.Principal{TenantID: f.tenant,
+		Actor: keyhub.Actor{Type: "api_key", ID: "key_h"}, Scopes: []string{"manage:webhooks", "read:webhooks", "read:api_keys"}}}
+	if _, _, err := f.svc.CreateWebhook(ctx, keysOnly, service.WebhookCreate{URL: "https://h.example/x", Events: []string{"member.created"}}); !keyhub.IsKind(err, keyhub.KindForbidden) {
+		t.Fatalf("a webhook of member events without read:members: %v", err)
+	}
+	hook, _, err := f.svc.CreateWebhook(ctx, f.op, service.WebhookCreate{URL: "https://m.example/", Events: []string{"member.*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := f.svc.CreateMember(ctx, f.op, service.MemberCreate{Email: "ada@example.com", Name: "Ada", Scopes: []string{"read:api_keys"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.UpdateMember(ctx, f.op, m.ID, service.MemberPatch{Name: service.Some("Ada L.")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.DeleteMember(ctx, f.op, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.CreateKey(ctx, f.op, service.KeyCreate{Name: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range f.deliveries(t, hook.ID) {
+		got = append([]string{d.EventType}, got...)
+	}
+	want := []string{"member.created", "member.updated", "member.deleted"}
+	if len(got) != len(want) {
+		t.Fatalf("deliveries %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("deliveries %v, want %v", got, want)
+		}
+	}
+}
+
+// TestCreditsLowOnce: a key's balance falling to its threshold is told
+// once, however often the schedule runs, and again after a top-up when it
+// falls again; a bad threshold names its field.
+func TestCreditsLowOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	bad := int64(-1)
+	if _, _, err := f.svc.CreateKey(ctx, f.op, service.KeyCreate{Name: "k",
+		Credits: &service.CreditsInput{Remaining: 5, LowThreshold: &bad}}); !keyhub.IsKind(err, keyhub.KindInvalid) ||
+		!strings.Contains(err.Error(), "credits.low_threshold") {
+		t.Fatalf("a negative threshold: %v", err)
+	}
+	hook, _, err := f.svc.CreateWebhook(ctx, f.op, service.WebhookCreate{URL: "https://c.example/", Events: []string{"api_key.credits_low"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	threshold := int64(2)
+	k, key, err := f.svc.CreateKey(ctx, f.op, service.KeyCreate{Name: "metered",
+		Credits: &service.CreditsInput{Remaining: 4, LowThreshold: &threshold}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Credits.LowThreshold == nil || *k.Credits.LowThreshold != 2 {
+		t.Fatalf("threshold %+v", k.Credits)
+	}
+	told := func() int {
+		if err := f.svc.EmitScheduledEvents(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return len(f.deliveries(t, hook.ID))
+	}
+	f.verify(t, key)
+	if n := told(); n != 0 {
+		t.Fatalf("3 left of a threshold of 2: %d events", n)
+	}
+	f.verify(t, key)
+	if n := told(); n != 1 {
+		t.Fatalf("2 left: %d events, want 1", n)
+	}
+	f.verify(t, key)
+	if n := told(); n != 1 {
+		t.Fatalf("1 left, already told: %d events, want 1", n)
+	}
+	add := int64(10)
+	if _, err := f.svc.UpdateKey(ctx, f.op, k.ID, service.KeyPatch{Credits: service.Some(&service.CreditsPatch{Add: &add})}); err != nil {
+		t.Fatal(err)
+	}
+	if n := told(); n != 1 {
+		t.Fatalf("topped up to 11: %d events, want 1", n)
+	}
+	for range 9 {
+		f.verify(t, key)
+	}
+	if n := told(); n != 2 {
+		t.Fatalf("fallen to 2 again: %d events, want 2", n)
+	}
+	// Clearing the threshold stops the telling.
+	if _, err := f.svc.UpdateKey(ctx, f.op, k.ID, service.KeyPatch{Credits: service.Some(&service.CreditsPatch{
+		LowThreshold: service.Some[*int64](nil)})}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.svc.GetKey(ctx, f.op, k.ID)
+	if err != nil || got.Credits.LowThreshold != nil || got.Credits.Remaining != 2 {
+		t.Fatalf("after clearing: %+v %v", got.Credits, err)
 	}
 }

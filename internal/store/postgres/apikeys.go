@@ -95,7 +95,7 @@ func utc(t *time.Time) *time.Time {
 func (t *tx) CreateAPIKey(ctx context.Context, k *keyhub.APIKey) error {
 	return t.insert(ctx, "create api key", `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES
 		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::json, $11, $12, $13, $14, $15, $16, $17, $18,
-		$19, $20, $21, $22, $23, $24, $25, $26, $27, $28)
+		$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)
 		ON CONFLICT DO NOTHING`,
 		append(append([]any{k.ID, nullable(k.TenantID), k.Name, k.Environment, k.Start, k.Hash, nonNil(k.Scopes), nullable(k.RoleID),
 			nonNil(k.IPs), encodeJSON(k.Meta), k.Enabled, k.ExpiresAt, k.RevokedAt, k.LastUsedAt,

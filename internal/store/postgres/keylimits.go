@@ -10,7 +10,8 @@ import (
 // keyLimitNames are the api_keys columns of a key's rate limit, credits and
 // rotation links, in the order limitArgs and keyLimits.dest use.
 var keyLimitNames = []string{"ratelimit_limit", "ratelimit_duration_ns", "credits_remaining",
-	"credits_refill_amount", "credits_refill_interval", "credits_refilled_at", "rotated_from", "replaced_by"}
+	"credits_refill_amount", "credits_refill_interval", "credits_refilled_at", "credits_low_threshold",
+	"rotated_from", "replaced_by"}
 
 // keyLimitColumns is keyLimitNames as a select list.
 var keyLimitColumns = strings.Join(keyLimitNames, ", ")
@@ -21,13 +22,14 @@ type keyLimits struct {
 	remaining, refillAmount *int64
 	refillInterval          *string
 	refilledAt              *time.Time
+	lowThreshold            *int64
 	rotatedFrom, replacedBy *string
 }
 
 // dest returns the scan destinations, in keyLimitColumns order.
 func (l *keyLimits) dest() []any {
 	return []any{&l.rateLimit, &l.rateDuration, &l.remaining, &l.refillAmount,
-		&l.refillInterval, &l.refilledAt, &l.rotatedFrom, &l.replacedBy}
+		&l.refillInterval, &l.refilledAt, &l.lowThreshold, &l.rotatedFrom, &l.replacedBy}
 }
 
 // apply sets k's limits from the scanned columns. A NULL balance means no
@@ -38,7 +40,7 @@ func (l *keyLimits) apply(k *keyhub.APIKey) {
 		k.RateLimit = &keyhub.RateLimit{Limit: *l.rateLimit, Duration: keyhub.Duration(*l.rateDuration)}
 	}
 	if l.remaining != nil {
-		c := &keyhub.Credits{Remaining: *l.remaining, RefilledAt: utc(l.refilledAt)}
+		c := &keyhub.Credits{Remaining: *l.remaining, RefilledAt: utc(l.refilledAt), LowThreshold: l.lowThreshold}
 		if l.refillAmount != nil {
 			c.Refill = &keyhub.Refill{Amount: *l.refillAmount, Interval: deref(l.refillInterval)}
 		}
@@ -55,12 +57,12 @@ func limitArgs(k *keyhub.APIKey) []any {
 		l.rateLimit, l.rateDuration = &rl.Limit, &d
 	}
 	if c := k.Credits; c != nil {
-		l.remaining, l.refilledAt = &c.Remaining, c.RefilledAt
+		l.remaining, l.refilledAt, l.lowThreshold = &c.Remaining, c.RefilledAt, c.LowThreshold
 		if r := c.Refill; r != nil {
 			l.refillAmount, l.refillInterval = &r.Amount, &r.Interval
 		}
 	}
 	l.rotatedFrom, l.replacedBy = nullable(k.RotatedFrom), nullable(k.ReplacedBy)
 	return []any{l.rateLimit, l.rateDuration, l.remaining, l.refillAmount,
-		l.refillInterval, l.refilledAt, l.rotatedFrom, l.replacedBy}
+		l.refillInterval, l.refilledAt, l.lowThreshold, l.rotatedFrom, l.replacedBy}
 }

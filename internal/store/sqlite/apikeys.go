@@ -11,7 +11,7 @@ import (
 const keyColumns = `id, tenant_id, name, environment, start, hash, scopes, role_id, ips, meta, enabled,
 	expires_at, revoked_at, last_used_at, creator_type, creator_id, created_at, updated_at,
 	ratelimit_limit, ratelimit_duration_ns, credits_remaining, credits_refill_amount, credits_refill_interval,
-	credits_refilled_at, rotated_from, replaced_by, kind, sealed_secret`
+	credits_refilled_at, credits_low_threshold, rotated_from, replaced_by, kind, sealed_secret`
 
 // CreateAPIKey implements keyhub.Tx.
 func (t *tx) CreateAPIKey(ctx context.Context, k *keyhub.APIKey) error {
@@ -32,7 +32,7 @@ func (t *tx) CreateAPIKey(ctx context.Context, k *keyhub.APIKey) error {
 	// A taken id or hash is ErrExists; an unknown tenant or role is
 	// ErrReferenced, through the foreign keys.
 	return t.exec(ctx, op, `INSERT INTO api_keys (`+keyColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 }
 
 // GetAPIKey implements keyhub.Tx. tenant_id IS ? matches NULL when tenantID
@@ -77,7 +77,7 @@ func (t *tx) UpdateAPIKey(ctx context.Context, k *keyhub.APIKey) error {
 		name = ?, scopes = ?, role_id = ?, ips = ?, meta = ?, enabled = ?,
 		expires_at = ?, revoked_at = ?, updated_at = ?,
 		ratelimit_limit = ?, ratelimit_duration_ns = ?, credits_remaining = ?, credits_refill_amount = ?,
-		credits_refill_interval = ?, credits_refilled_at = ?, rotated_from = ?, replaced_by = ?
+		credits_refill_interval = ?, credits_refilled_at = ?, credits_low_threshold = ?, rotated_from = ?, replaced_by = ?
 		WHERE tenant_id IS ? AND id = ?`, args...)
 }
 

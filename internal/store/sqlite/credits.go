@@ -15,8 +15,8 @@ import (
 // Refill is stored as NULLs, so that "no limit" differs from a limit of 0.
 func limitArgs(k *keyhub.APIKey) []any {
 	var (
-		rlLimit, rlDur, remaining, amount, refilled sql.NullInt64
-		interval                                    sql.NullString
+		rlLimit, rlDur, remaining, amount, refilled, low sql.NullInt64
+		interval                                         sql.NullString
 	)
 	if r := k.RateLimit; r != nil {
 		rlLimit = sql.NullInt64{Int64: r.Limit, Valid: true}
@@ -29,18 +29,21 @@ func limitArgs(k *keyhub.APIKey) []any {
 			interval = sql.NullString{String: c.Refill.Interval, Valid: true}
 		}
 		refilled = microsPtr(c.RefilledAt)
+		if c.LowThreshold != nil {
+			low = sql.NullInt64{Int64: *c.LowThreshold, Valid: true}
+		}
 	}
-	return []any{rlLimit, rlDur, remaining, amount, interval, refilled, nullString(k.RotatedFrom), nullString(k.ReplacedBy)}
+	return []any{rlLimit, rlDur, remaining, amount, interval, refilled, low, nullString(k.RotatedFrom), nullString(k.ReplacedBy)}
 }
 
 // limitColumns scans what limitArgs writes.
 type limitColumns struct {
-	rlLimit, rlDur, remaining, amount, refilled sql.NullInt64
-	interval, rotatedFrom, replacedBy           sql.NullString
+	rlLimit, rlDur, remaining, amount, refilled, low sql.NullInt64
+	interval, rotatedFrom, replacedBy                sql.NullString
 }
 
 func (l *limitColumns) dest() []any {
-	return []any{&l.rlLimit, &l.rlDur, &l.remaining, &l.amount, &l.interval, &l.refilled, &l.rotatedFrom, &l.replacedBy}
+	return []any{&l.rlLimit, &l.rlDur, &l.remaining, &l.amount, &l.interval, &l.refilled, &l.low, &l.rotatedFrom, &l.replacedBy}
 }
 
 func (l *limitColumns) apply(k *keyhub.APIKey) {
@@ -51,6 +54,10 @@ func (l *limitColumns) apply(k *keyhub.APIKey) {
 		k.Credits = &keyhub.Credits{Remaining: l.remaining.Int64, RefilledAt: fromMicrosPtr(l.refilled)}
 		if l.amount.Valid {
 			k.Credits.Refill = &keyhub.Refill{Amount: l.amount.Int64, Interval: l.interval.String}
+		}
+		if l.low.Valid {
+			n := l.low.Int64
+			k.Credits.LowThreshold = &n
 		}
 	}
 	k.RotatedFrom, k.ReplacedBy = l.rotatedFrom.String, l.replacedBy.String

@@ -19,6 +19,7 @@ var webhookCases = []testCase{
 	{"ClaimDueUnleasedPending", testClaimDeliveries},
 	{"DeleteTakesDeliveries", testWebhookDeleteCascade},
 	{"ExpiringKeys", testListExpiringKeys},
+	{"LowCreditKeysToldOnce", testLowCreditKeys},
 }
 
 var webhookNodeCases = []nodeCase{
@@ -357,4 +358,97 @@ func testListExpiringKeys(t *testing.T, s keyhub.Store) {
 		checkIDs(t, "ListExpiringKeys", got, newestFirst(in1.ID, in2.ID, in3.ID))
 		return nil
 	})
+}
+
+// testLowCreditKeys: a balance at or below its threshold is listed until it
+// is marked, marked once, and listed again only after it was above the
+// threshold and the telling was reset; the threshold round-trips.
+func testLowCreditKeys(t *testing.T, s keyhub.Store) {
+	now := baseTime()
+	tn := createTenant(t, s, now)
+	mk := func(i int, remaining int64, threshold *int64, revoked bool) *keyhub.APIKey {
+		k := newKey(tn.ID, at(now, i))
+		k.Credits = &keyhub.Credits{Remaining: remaining, LowThreshold: threshold}
+		if revoked {
+			k.RevokedAt = &now
+		}
+		mustUpdate(t, s, func(tx keyhub.Tx) error { return tx.CreateAPIKey(ctx, k) })
+		return k
+	}
+	n := func(v int64) *int64 { return &v }
+	low := mk(1, 5, n(10), false)
+	atThreshold := mk(2, 10, n(10), false)
+	mk(3, 11, n(10), false) // above
+	mk(4, 0, nil, false)    // no threshold
+	mk(5, 1, n(10), true)   // revoked
+	zero := mk(6, 0, n(0), false)
+	listed := func() []string {
+		var got []string
+		mustView(t, s, func(tx keyhub.Tx) error {
+			after := ""
+			for range 5 {
+				page, err := tx.ListLowCreditKeys(ctx, keyhub.Page{Limit: 2, After: after})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(page) == 0 {
+					break
+				}
+				for _, k := range page {
+					got = append(got, k.ID)
+				}
+				after = page[len(page)-1].ID
+			}
+			return nil
+		})
+		return got
+	}
+	checkIDs(t, "ListLowCreditKeys", listed(), newestFirst(low.ID, atThreshold.ID, zero.ID))
+	mustView(t, s, func(tx keyhub.Tx) error {
+		k, err := tx.GetAPIKey(ctx, tn.ID, low.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.Credits == nil || k.Credits.LowThreshold == nil || *k.Credits.LowThreshold != 10 {
+			t.Errorf("threshold read back as %+v", k.Credits)
+		}
+		return nil
+	})
+	mark := func(id string) (ok bool) {
+		mustUpdate(t, s, func(tx keyhub.Tx) (err error) {
+			ok, err = tx.MarkLowCredits(ctx, id)
+			return err
+		})
+		return ok
+	}
+	if !mark(low.ID) || mark(low.ID) {
+		t.Fatal("a low balance is marked exactly once")
+	}
+	checkIDs(t, "after marking", listed(), newestFirst(atThreshold.ID, zero.ID))
+	// Still low: a reset keeps the mark.
+	mustUpdate(t, s, func(tx keyhub.Tx) error {
+		_, err := tx.ResetLowCredits(ctx)
+		return err
+	})
+	checkIDs(t, "still low", listed(), newestFirst(atThreshold.ID, zero.ID))
+	// Topped up above the threshold and reset: told again when it falls.
+	mustUpdate(t, s, func(tx keyhub.Tx) error {
+		_, err := tx.AddCredits(ctx, tn.ID, low.ID, 20)
+		return err
+	})
+	if mark(low.ID) {
+		t.Fatal("a balance above its threshold was marked")
+	}
+	mustUpdate(t, s, func(tx keyhub.Tx) error {
+		n, err := tx.ResetLowCredits(ctx)
+		if err == nil && n != 1 {
+			t.Errorf("reset %d keys, want 1", n)
+		}
+		return err
+	})
+	mustUpdate(t, s, func(tx keyhub.Tx) error {
+		_, _, err := tx.SpendCredits(ctx, low.ID, 20, time.Time{})
+		return err
+	})
+	checkIDs(t, "fallen again", listed(), newestFirst(low.ID, atThreshold.ID, zero.ID))
 }
