@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/base64"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -176,4 +177,25 @@ func TestForwardAuthRoutes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestForwardAuthTrustedProxy is forward auth asked by a trusted proxy
+// (--trusted-proxies): no verifier credential, any tenant's keys, and the
+// client's address from the proxy's X-Forwarded-For.
+func TestForwardAuthTrustedProxy(t *testing.T) {
+	s := apitest.Start(t, apitest.SQLite(t), func(c *app.Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	})
+	k := plantForward(t, s)
+	runForward(t, s, "/forward-auth?scope=payouts:write", []fwdCase{
+		{"good", []string{"X-Api-Key: " + k.good}, 200, ""},
+		{"another tenant's key", []string{"X-Api-Key: " + k.other}, 200, ""},
+		{"operator key", []string{"X-Api-Key: " + k.operator}, 401, invalidToken},
+		{"fenced, client outside", []string{"X-Api-Key: " + k.fenced, "X-Forwarded-For: 192.0.2.7"}, 403, ""},
+		{"fenced, client inside", []string{"X-Api-Key: " + k.fenced, "X-Forwarded-For: 10.1.2.3"}, 200, ""},
+		// A trusted proxy's X-Real-IP is not how clientaddr reads it: the
+		// peer itself is the client then, outside the allow-list.
+		{"fenced, X-Real-IP only", []string{"X-Api-Key: " + k.fenced, "X-Real-IP: 10.1.2.3"}, 403, ""},
+		{"verifier narrows to its tenant", []string{"Keyhub-Verifier: " + k.verifier, "X-Api-Key: " + k.other}, 401, invalidToken},
+	})
 }

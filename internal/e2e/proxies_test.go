@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/keyhub/keyhub/client"
 	"github.com/keyhub/keyhub/internal/apitest"
+	"github.com/keyhub/keyhub/internal/app"
 )
 
 // The tests of this file put real nginx and Caddy, configured from the
@@ -124,11 +126,27 @@ func startProxy(t *testing.T, cmd *exec.Cmd, addr string, logFile string) {
 	t.Fatalf("%s does not listen on %s\n%s", cmd.Path, addr, logs())
 }
 
+// verifierLines are the lines of the deploy files that send the verifier
+// credential, which a trusted proxy drops.
+var verifierLines = map[string]string{
+	"nginx.conf": "        proxy_set_header Keyhub-Verifier \"kh_REPLACE_WITH_VERIFIER_KEY\";\n",
+	"Caddyfile":  "\t\theader_up Keyhub-Verifier \"kh_REPLACE_WITH_VERIFIER_KEY\"\n",
+}
+
+// verifierRepl replaces the verifier placeholder of file by verifier, or
+// drops its line when verifier is "" (a trusted proxy).
+func verifierRepl(file, verifier string) []string {
+	if verifier == "" {
+		return []string{verifierLines[file], ""}
+	}
+	return []string{"kh_REPLACE_WITH_VERIFIER_KEY", verifier}
+}
+
 func startNginx(t *testing.T, bin, keyhub, up, verifier string) string {
 	addr := freeAddr(t)
 	dir := t.TempDir()
-	site := deployFile(t, "nginx.conf", "listen 8000;", "listen "+addr+";", "127.0.0.1:8080", keyhub,
-		"127.0.0.1:9000", up, "kh_REPLACE_WITH_VERIFIER_KEY", verifier)
+	site := deployFile(t, "nginx.conf", append([]string{"listen 8000;", "listen " + addr + ";", "127.0.0.1:8080", keyhub,
+		"127.0.0.1:9000", up}, verifierRepl("nginx.conf", verifier)...)...)
 	if err := os.WriteFile(filepath.Join(dir, "site.conf"), []byte(site), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -160,8 +178,8 @@ http {
 func startCaddy(t *testing.T, bin, keyhub, up, verifier string) string {
 	addr := freeAddr(t)
 	dir := t.TempDir()
-	site := deployFile(t, "Caddyfile", ":8000 {", "http://"+addr+" {", "127.0.0.1:8080", keyhub,
-		"127.0.0.1:9000", up, "kh_REPLACE_WITH_VERIFIER_KEY", verifier)
+	site := deployFile(t, "Caddyfile", append([]string{":8000 {", "http://" + addr + " {", "127.0.0.1:8080", keyhub,
+		"127.0.0.1:9000", up}, verifierRepl("Caddyfile", verifier)...)...)
 	global := "{\n\tadmin off\n\tauto_https off\n\tstorage file_system " + filepath.Join(dir, "data") + "\n}\n"
 	conf := filepath.Join(dir, "Caddyfile")
 	if err := os.WriteFile(conf, []byte(global+site), 0o600); err != nil {
@@ -173,24 +191,42 @@ func startCaddy(t *testing.T, bin, keyhub, up, verifier string) string {
 	return addr
 }
 
+// Each proxy asks with a verifier credential, and as a trusted proxy
+// (--trusted-proxies 127.0.0.1) with the verifier line dropped.
 func TestNginx(t *testing.T) {
 	bin := proxyBinary(t, "KEYHUB_TEST_NGINX", "nginx")
-	throughProxy(t, func(keyhub, up, verifier string) string { return startNginx(t, bin, keyhub, up, verifier) })
+	for _, trusted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("trusted=%v", trusted), func(t *testing.T) {
+			throughProxy(t, trusted, func(keyhub, up, verifier string) string { return startNginx(t, bin, keyhub, up, verifier) })
+		})
+	}
 }
 
 func TestCaddy(t *testing.T) {
 	bin := proxyBinary(t, "KEYHUB_TEST_CADDY", "caddy")
-	throughProxy(t, func(keyhub, up, verifier string) string { return startCaddy(t, bin, keyhub, up, verifier) })
+	for _, trusted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("trusted=%v", trusted), func(t *testing.T) {
+			throughProxy(t, trusted, func(keyhub, up, verifier string) string { return startCaddy(t, bin, keyhub, up, verifier) })
+		})
+	}
 }
 
 // throughProxy calls an API behind a proxy, configured by start, with the
 // deploy file's ?scope=payouts:write.
-func throughProxy(t *testing.T, start func(keyhub, up, verifier string) string) {
-	s := apitest.Start(t, apitest.SQLite(t))
+func throughProxy(t *testing.T, trusted bool, start func(keyhub, up, verifier string) string) {
+	var opts []func(*app.Config)
+	if trusted {
+		opts = append(opts, func(c *app.Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")} })
+	}
+	s := apitest.Start(t, apitest.SQLite(t), opts...)
 	k := plantForward(t, s)
 	_, reader := s.Key(k.tenant, map[string]any{"name": "reader", "scopes": []string{"payouts:read"}})
 	up := newUpstream(t)
-	proxy := "http://" + start(strings.TrimPrefix(s.URL, "http://"), strings.TrimPrefix(up.url, "http://"), k.verifier)
+	verifier := k.verifier
+	if trusted {
+		verifier = ""
+	}
+	proxy := "http://" + start(strings.TrimPrefix(s.URL, "http://"), strings.TrimPrefix(up.url, "http://"), verifier)
 
 	call := func(headers ...string) *http.Response {
 		t.Helper()

@@ -9,6 +9,7 @@ import (
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/client"
 	"github.com/keyhub/keyhub/internal/authn"
+	"github.com/keyhub/keyhub/internal/clientaddr"
 	"github.com/keyhub/keyhub/internal/forwardauth"
 )
 
@@ -36,12 +37,6 @@ type ForwardAuthConfig struct {
 	// VerifierHeader carries a verifier credential (holding
 	// verify:api_keys); "" means DefaultVerifierHeader.
 	VerifierHeader string
-	// TrustedPeer reports whether the request's peer is a trusted proxy,
-	// which may call without a verifier credential; nil trusts none.
-	TrustedPeer func(*http.Request) bool
-	// ClientIP is the client's address as the trusted proxies report it;
-	// nil takes the TCP peer's.
-	ClientIP func(*http.Request) netip.Addr
 }
 
 // SetForwardAuth configures forward auth. Call it before the server
@@ -49,9 +44,6 @@ type ForwardAuthConfig struct {
 func (s *Server) SetForwardAuth(cfg ForwardAuthConfig) {
 	if cfg.VerifierHeader == "" {
 		cfg.VerifierHeader = DefaultVerifierHeader
-	}
-	if cfg.ClientIP == nil {
-		cfg.ClientIP = remoteIP
 	}
 	s.fwd = cfg
 }
@@ -118,20 +110,23 @@ func clientResult(a verifyAnswer) *client.VerifyResult {
 // verifier credential: forward auth would otherwise be an oracle for keys.
 func errUntrusted(header string) error {
 	return keyhub.CodedErrorf(keyhub.KindForbidden, "untrusted_caller",
-		"forward auth answers trusted proxies and callers with a verifier credential in %s", header)
+		"forward auth answers trusted proxies (--trusted-proxies) and callers with a verifier credential in %s", header)
 }
 
 // forwardCaller decides whether the caller may ask, and returns the
 // client's address and the tenant whose credentials it may ask about ("" for
-// any). A verifier credential speaks for its tenant and may name the
-// client's address, as it may in POST /v1/keys/verify; a trusted proxy's
-// address comes from the trusted-proxy chain.
+// any). A trusted proxy (--trusted-proxies) may ask about any tenant's
+// credentials, and the client's address is the one the trusted-proxy chain
+// vouches for. A verifier credential speaks for its tenant and, from a peer
+// that is not a trusted proxy, may name the client's address, as it may in
+// POST /v1/keys/verify.
 func (s *Server) forwardCaller(r *http.Request, cfg *ForwardAuthConfig) (netip.Addr, string, error) {
+	trusted := clientaddr.FromTrustedPeer(r)
 	if v := strings.TrimSpace(r.Header.Get(cfg.VerifierHeader)); v != "" {
 		if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
 			v = strings.TrimSpace(v[7:])
 		}
-		p, err := s.authenticate(r, v, remoteIP(r))
+		p, err := s.authenticate(r, v, peerIP(r))
 		if keyhub.ErrorKind(err) == keyhub.KindUnavailable {
 			return netip.Addr{}, "", err
 		}
@@ -145,10 +140,13 @@ func (s *Server) forwardCaller(r *http.Request, cfg *ForwardAuthConfig) (netip.A
 			return netip.Addr{}, "", keyhub.CodedErrorf(keyhub.KindForbidden, "untrusted_caller",
 				"the credential in %s does not hold %s", cfg.VerifierHeader, keyhub.ScopeVerifyAPIKeys)
 		}
+		if trusted {
+			return clientaddr.From(r), p.TenantID, nil
+		}
 		return reportedIP(r), p.TenantID, nil
 	}
-	if cfg.TrustedPeer != nil && cfg.TrustedPeer(r) {
-		return cfg.ClientIP(r), "", nil
+	if trusted {
+		return clientaddr.From(r), "", nil
 	}
 	return netip.Addr{}, "", errUntrusted(cfg.VerifierHeader)
 }
@@ -165,7 +163,7 @@ func reportedIP(r *http.Request) netip.Addr {
 		}
 	}
 	if v == "" {
-		return remoteIP(r)
+		return peerIP(r)
 	}
 	a, err := netip.ParseAddr(v)
 	if err != nil || a.Zone() != "" {
@@ -216,6 +214,16 @@ func forwardScopes(r *http.Request, cfg *ForwardAuthConfig) ([]string, error) {
 		}
 	}
 	return append(scopes, route...), nil
+}
+
+// peerIP is the TCP peer's address: the proxy's, which its verifier
+// key's allow-list is checked against.
+func peerIP(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
 }
 
 func firstHeader(r *http.Request, names ...string) string {
