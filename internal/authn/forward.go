@@ -37,8 +37,8 @@ type ForwardToken struct {
 }
 
 // ForwardAuth answers a proxy's question. An API key is verified exactly as
-// VerifyKey verifies it, spending its credits and rate limit; an access
-// token of keyhub's is checked as the management API checks it (signature,
+// VerifyKey verifies it, and a signing key's ticket as VerifyTicket does,
+// spending credits and rate limit; an access token of keyhub's is checked as the management API checks it (signature,
 // expiry, revocation, its client still enabled) and then for the scopes.
 // Operator credentials are for keyhub itself and never pass. Errors are for
 // a failing store only.
@@ -49,7 +49,9 @@ func (s *Service) ForwardAuth(ctx context.Context, in ForwardRequest) (ForwardRe
 	}
 	notFound := ForwardResult{Result: verify.Result{Code: verify.NotFound}}
 	if s.issuer == "" || unverifiedIssuer(in.Credential) != s.issuer {
-		return notFound, nil
+		res, err := s.verifyTicket(ctx, in.TenantID, in.Credential,
+			verify.Request{Scopes: in.Scopes, IP: in.IP, TenantID: in.TenantID, Cost: 1})
+		return ForwardResult{Result: res.Result}, err
 	}
 	t, err := s.checkOwnToken(ctx, in.Credential, "")
 	if keyhub.ErrorKind(err) == keyhub.KindUnavailable {
