@@ -25,6 +25,7 @@ import (
 	"github.com/keyhub/keyhub/internal/compat"
 	"github.com/keyhub/keyhub/internal/compat/surfaces"
 	"github.com/keyhub/keyhub/internal/config"
+	"github.com/keyhub/keyhub/internal/forwardauth"
 	"github.com/keyhub/keyhub/internal/ghscan"
 	"github.com/keyhub/keyhub/internal/httpapi"
 	"github.com/keyhub/keyhub/internal/idempotency"
@@ -88,6 +89,15 @@ type Config struct {
 	// Compat names the seed-compatible surfaces to mount (see
 	// surfaces.Names); nil mounts all of them, an empty list none.
 	Compat []string
+	// ForwardAuthRoutes decides the scopes forward auth requires of each
+	// proxied request; nil takes them from the auth URL's ?scope=.
+	ForwardAuthRoutes *forwardauth.Table
+	// ForwardAuthHeader is a header forward auth reads the credential from
+	// besides Authorization: Bearer and X-Api-Key; "" for none.
+	ForwardAuthHeader string
+	// ForwardAuthVerifierHeader carries the verifier credential of proxies
+	// that are not trusted proxies (default Keyhub-Verifier).
+	ForwardAuthVerifierHeader string
 	// GitHubKeysURL is where GitHub publishes the keys that sign its secret
 	// scanning reports (POST /v1/leaks/github); ghscan.DefaultKeysURL by
 	// default.
@@ -280,6 +290,8 @@ func Run(ctx context.Context, cfg Config) error {
 	wg.Go(func() { keeper.Run(bg) })
 	svcs.Idempotency = keeper
 	api := httpapi.New(svcs, log)
+	api.SetForwardAuth(httpapi.ForwardAuthConfig{Routes: cfg.ForwardAuthRoutes, Header: cfg.ForwardAuthHeader,
+		VerifierHeader: cfg.ForwardAuthVerifierHeader})
 	oauthapi.New(core.Auth, log).WithConfig(oauthapi.Config{Issuer: issuer, JWKS: keys.JWKS, Authenticate: api.Caller,
 		Scopes: core.Manage.CatalogueScopes, Metrics: registerer}).Mount(api)
 	deps := compat.Deps{Caller: api.Caller, Keys: core.Manage, Roles: core.Manage, Now: core.Manage.Now, Log: log}

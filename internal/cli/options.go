@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,9 @@ import (
 	"github.com/keyhub/keyhub/internal/clientaddr"
 	"github.com/keyhub/keyhub/internal/compat/surfaces"
 	"github.com/keyhub/keyhub/internal/config"
+	"github.com/keyhub/keyhub/internal/forwardauth"
 	"github.com/keyhub/keyhub/internal/ghscan"
+	"github.com/keyhub/keyhub/internal/httpapi"
 	"github.com/keyhub/keyhub/internal/oauth"
 	"github.com/keyhub/keyhub/internal/redislimit"
 )
@@ -109,6 +112,15 @@ func (o *serverOptions) serveRows() []config.Option {
 		{Name: "compat", Env: "KEYHUB_COMPAT", Default: "all",
 			Usage: "seed-compatible surfaces to serve: all, none, or a comma list of " + strings.Join(surfaces.Names(), ", "),
 			Set:   config.Parse(&o.cfg.Compat, surfaces.Parse)},
+		{Name: "forward-auth-routes", Env: "KEYHUB_FORWARD_AUTH_ROUTES",
+			Usage: "YAML file of forward auth's routes (method and path pattern to scopes, first match wins, unmatched: deny or authenticate); without it /forward-auth takes the scopes from its ?scope=",
+			Set:   config.Parse(&o.cfg.ForwardAuthRoutes, loadForwardRoutes)},
+		{Name: "forward-auth-header", Env: "KEYHUB_FORWARD_AUTH_HEADER",
+			Usage: "a header forward auth also reads the credential from, besides Authorization: Bearer and X-Api-Key",
+			Set:   config.Parse(&o.cfg.ForwardAuthHeader, parseHeaderName)},
+		{Name: "forward-auth-verifier-header", Env: "KEYHUB_FORWARD_AUTH_VERIFIER_HEADER", Default: httpapi.DefaultVerifierHeader,
+			Usage: "header with which a proxy that is not a trusted proxy sends its verifier credential (a key holding verify:api_keys) to /forward-auth",
+			Set:   config.Parse(&o.cfg.ForwardAuthVerifierHeader, parseHeaderName)},
 		{Name: "github-keys-url", Env: "KEYHUB_GITHUB_KEYS_URL", Default: ghscan.DefaultKeysURL,
 			Usage: "where GitHub publishes the keys that sign its secret scanning reports to POST /v1/leaks/github",
 			Set:   config.String(&o.cfg.GitHubKeysURL)},
@@ -135,6 +147,27 @@ func (o *serverOptions) serveRows() []config.Option {
 		{Name: "mail-dir", Env: "KEYHUB_MAIL_DIR", Usage: "without --smtp-url: write each mail as a file (mode 0600) in this folder, for local use",
 			Set: config.String(&o.cfg.MailDir)},
 	}
+}
+
+// loadForwardRoutes reads the route table file; "" is no table.
+func loadForwardRoutes(file string) (*forwardauth.Table, error) {
+	if file == "" {
+		return nil, nil
+	}
+	return forwardauth.Load(file)
+}
+
+// parseHeaderName accepts an HTTP field name (RFC 9110 token).
+func parseHeaderName(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", c)) {
+			return "", fmt.Errorf("%q is not an HTTP header name", s)
+		}
+	}
+	return http.CanonicalHeaderKey(s), nil
 }
 
 func parseWebhookTimeout(s string) (time.Duration, error) {

@@ -28,6 +28,8 @@ type Server struct {
 	// metricsHandler serves GET /metrics, nil when metrics are not served
 	// here.
 	metricsHandler http.Handler
+	// fwd configures forward auth.
+	fwd ForwardAuthConfig
 }
 
 // New returns a Server over the services.
@@ -40,6 +42,7 @@ func New(svc Services, log *slog.Logger) *Server {
 		writeProblem(w, Problem{Type: "urn:keyhub:problem:method_not_allowed", Title: http.StatusText(405), Status: 405,
 			Detail: r.Method + " is not allowed here; allowed: " + allow, Code: "method_not_allowed"})
 	})
+	s.SetForwardAuth(ForwardAuthConfig{})
 	s.routes()
 	s.finish()
 	return s
@@ -112,6 +115,13 @@ func (s *Server) routes() {
 	s.handle("POST /v1/leaks/github", s.githubLeaks)
 	s.handle("POST /v1/tickets/verify", s.authed(s.verifyTicket))
 	s.handle("POST /v1/signing-keys/{id}/sign", s.authed(s.signWithKey))
+
+	// Proxies ask with the method of the request they hold. Envoy's form,
+	// the original path appended, takes any method.
+	for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"} {
+		s.handle(m+" "+forwardPrefix, s.forwardAuth)
+	}
+	s.handle(forwardPrefix+"/{rest...}", s.forwardAuth)
 }
 
 // handle registers a native route.
