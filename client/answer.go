@@ -26,6 +26,10 @@ const (
 	HeaderClientID = "X-Keyhub-Client-Id"
 )
 
+// IdentityHeaders are all the headers of a granted request, the ones a
+// proxy or Middleware must never take from the client.
+var IdentityHeaders = []string{HeaderKeyID, HeaderTenantID, HeaderScopes, HeaderEnvironment, HeaderMeta, HeaderClientID}
+
 // Rate-limit headers, on grants and refusals of keys with a rate limit.
 // X-RateLimit-Reset is when the window ends, in Unix seconds.
 const (

@@ -119,7 +119,7 @@ func Middleware(opts MiddlewareOptions) func(http.Handler) http.Handler {
 				return
 			}
 			r = r.Clone(context.WithValue(r.Context(), keyContext{}, res.Key))
-			for _, h := range []string{HeaderKeyID, HeaderTenantID, HeaderScopes, HeaderEnvironment, HeaderMeta, HeaderClientID} {
+			for _, h := range IdentityHeaders {
 				r.Header.Del(h)
 			}
 			SetIdentity(r.Header, res.Key)

@@ -83,6 +83,9 @@ type Credits struct {
 	Remaining int64 `json:"remaining"`
 	// Refill is nil when the balance is never topped up.
 	Refill *Refill `json:"refill,omitempty"`
+	// LowThreshold, when set, is the balance at or below which the
+	// tenant's webhooks are told once (api_key.credits_low).
+	LowThreshold *int64 `json:"low_threshold,omitempty"`
 }
 
 // UsageBucket is one hour of a key's verifications counted by outcome code

@@ -130,7 +130,7 @@ func startProxy(t *testing.T, cmd *exec.Cmd, addr string, logFile string) {
 // credential, which a trusted proxy drops.
 var verifierLines = map[string]string{
 	"nginx.conf": "        proxy_set_header Keyhub-Verifier \"kh_REPLACE_WITH_VERIFIER_KEY\";\n",
-	"Caddyfile":  "\t\theader_up Keyhub-Verifier \"kh_REPLACE_WITH_VERIFIER_KEY\"\n",
+	"Caddyfile":  "\t\t\theader_up Keyhub-Verifier \"kh_REPLACE_WITH_VERIFIER_KEY\"\n",
 }
 
 // verifierRepl replaces the verifier placeholder of file by verifier, or
@@ -249,7 +249,9 @@ func throughProxy(t *testing.T, trusted bool, start func(keyhub, up, verifier st
 
 	// A good key reaches the API with its identity, and the proxy keeps
 	// the key itself and any forged identity from it.
-	resp := call("X-Api-Key: "+k.good, "X-Keyhub-Key-Id: key_forged")
+	// X-Keyhub-Client-Id is one keyhub does not answer for an API key: the
+	// proxy must drop it rather than pass the client's.
+	resp := call("X-Api-Key: "+k.good, "X-Keyhub-Key-Id: key_forged", client.HeaderClientID+": cli_forged")
 	if resp.StatusCode != 200 {
 		t.Fatalf("good key: %d", resp.StatusCode)
 	}
@@ -261,7 +263,7 @@ func throughProxy(t *testing.T, trusted bool, start func(keyhub, up, verifier st
 	want := map[string]string{client.HeaderKeyID: k.goodID, client.HeaderTenantID: k.tenant,
 		client.HeaderScopes: "payouts:write payouts:read", client.HeaderEnvironment: "live",
 		client.HeaderMeta: base64.RawURLEncoding.EncodeToString([]byte(`{"plan":"pro"}`)),
-		"X-Api-Key":       "", "Keyhub-Verifier": ""}
+		client.HeaderClientID: "", "X-Api-Key": "", "Keyhub-Verifier": ""}
 	for name, w := range want {
 		if got := h.Get(name); got != w {
 			t.Errorf("upstream %s %q, want %q", name, got, w)

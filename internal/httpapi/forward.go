@@ -81,6 +81,13 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		f.Write(w)
 		return
 	}
+	// Every identity header is answered, empty where it does not apply, so
+	// that a proxy copying them onto the request overwrites whatever the
+	// client sent (Envoy, Traefik) and leaves no placeholder of an absent
+	// header unresolved (Caddy 2.6 passes its literal text upstream).
+	for _, name := range client.IdentityHeaders {
+		h.Set(name, "")
+	}
 	if t := res.Token; t != nil {
 		h.Set(client.HeaderClientID, t.ClientID)
 		h.Set(client.HeaderTenantID, t.TenantID)
