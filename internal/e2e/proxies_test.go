@@ -262,7 +262,7 @@ func throughProxy(t *testing.T, trusted bool, start func(keyhub, up, verifier st
 	h := seen[0]
 	want := map[string]string{client.HeaderKeyID: k.goodID, client.HeaderTenantID: k.tenant,
 		client.HeaderScopes: "payouts:write payouts:read", client.HeaderEnvironment: "live",
-		client.HeaderMeta: base64.RawURLEncoding.EncodeToString([]byte(`{"plan":"pro"}`)),
+		client.HeaderMeta:     base64.RawURLEncoding.EncodeToString([]byte(`{"plan":"pro"}`)),
 		client.HeaderClientID: "", "X-Api-Key": "", "Keyhub-Verifier": ""}
 	for name, w := range want {
 		if got := h.Get(name); got != w {
