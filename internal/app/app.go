@@ -31,6 +31,7 @@ import (
 	"github.com/keyhub/keyhub/internal/metrics"
 	"github.com/keyhub/keyhub/internal/oauth"
 	"github.com/keyhub/keyhub/internal/oauthapi"
+	"github.com/keyhub/keyhub/internal/requestid"
 	"github.com/keyhub/keyhub/internal/secret"
 	"github.com/keyhub/keyhub/internal/service"
 	"github.com/keyhub/keyhub/internal/store/postgres"
@@ -155,6 +156,8 @@ func Run(ctx context.Context, cfg Config) error {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
+	// Every line logged with a request's context names its request.
+	log = slog.New(requestid.LogHandler(log.Handler()))
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:8080"
 	}
@@ -282,7 +285,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// The client's address is resolved first, once: every surface, the
 	// throttles and the audit read it from the request's context.
 	handler = clientaddr.New(cfg.TrustedProxies).Middleware(handler)
-	return l.serve(ctx, cfg, httpapi.Logged(log, handler), log)
+	return l.serve(ctx, cfg, requestid.Middleware(httpapi.Logged(log, handler)), log)
 }
 
 // loadMasterKey reads the master key from the configuration or the file

@@ -74,7 +74,7 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
 	form, err := parseForm(w, r)
 	if err != nil {
-		h.fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	var c *keyhub.Caller
@@ -86,12 +86,12 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
 	} else {
 		var id, secret string
 		if id, secret, err = clientCredentials(r, form); err != nil {
-			h.fail(w, err)
+			h.fail(w, r, err)
 			return
 		}
 		cl, err := h.authenticateClient(r, id, secret)
 		if err != nil {
-			h.fail(w, err)
+			h.fail(w, r, err)
 			return
 		}
 		c = authn.ClientCaller(cl, remoteIP(r))
@@ -107,7 +107,7 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
 			writeBearerError(w, err)
 			return
 		}
-		h.fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, introspection(out))
@@ -146,17 +146,17 @@ func introspection(in *authn.Introspection) map[string]any {
 func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 	form, err := parseForm(w, r)
 	if err != nil {
-		h.fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	id, secret, err := clientCredentials(r, form)
 	if err != nil {
-		h.fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	cl, err := h.authenticateClient(r, id, secret)
 	if err != nil {
-		h.fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	token := form.Get("token")
@@ -165,7 +165,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.svc.RevokeToken(r.Context(), cl, token); err != nil {
-		h.fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -177,7 +177,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) authenticateClient(r *http.Request, id, secret string) (*keyhub.Client, error) {
 	ip, now := remoteIP(r), h.now()
 	if blocked, wait := h.throttle.blocked(id, ip, now); blocked {
-		h.log.Warn("client authentication throttled", "client_id", id, "ip", ip)
+		h.log.WarnContext(r.Context(), "client authentication throttled", "client_id", id, "ip", ip)
 		e := keyhub.CodedErrorf(keyhub.KindRateLimited, "invalid_client", "too many failed authentications; try again later")
 		e.Extra = map[string]any{"retry_after": int(wait.Seconds()) + 1}
 		return nil, e
@@ -186,7 +186,7 @@ func (h *Handler) authenticateClient(r *http.Request, id, secret string) (*keyhu
 	if err != nil {
 		if code, _ := codeOf(err); code == "invalid_client" && keyhub.ErrorKind(err) == keyhub.KindUnauthorized {
 			h.throttle.fail(id, ip, now)
-			h.log.Info("client authentication failed", "client_id", id, "ip", ip)
+			h.log.InfoContext(r.Context(), "client authentication failed", "client_id", id, "ip", ip)
 		}
 		return nil, err
 	}

@@ -81,15 +81,15 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) { h.met.token(h.
 func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request) string {
 	form, err := parseForm(w, r)
 	if err != nil {
-		return h.fail(w, err)
+		return h.fail(w, r, err)
 	}
 	id, secret, err := clientCredentials(r, form)
 	if err != nil {
-		return h.fail(w, err)
+		return h.fail(w, r, err)
 	}
 	cl, err := h.authenticateClient(r, id, secret)
 	if err != nil {
-		return h.fail(w, err)
+		return h.fail(w, r, err)
 	}
 	switch gt := form.Get("grant_type"); gt {
 	case "client_credentials":
@@ -102,7 +102,7 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request) string {
 		Scope: form.Get("scope"), Audiences: form["audience"], Resources: form["resource"],
 	})
 	if err != nil {
-		return h.fail(w, err)
+		return h.fail(w, r, err)
 	}
 	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: tok.AccessToken, TokenType: "Bearer", ExpiresIn: tok.ExpiresIn, Scope: tok.Scope})
 	return ""
@@ -117,7 +117,7 @@ func refuse(w http.ResponseWriter, code, desc string) string {
 // fail answers err as an OAuth error; internal errors are logged, never
 // shown. A throttled client gets 429 with Retry-After.
 // It returns the code answered, "throttled" for a throttled client.
-func (h *Handler) fail(w http.ResponseWriter, err error) string {
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) string {
 	if e, ok := err.(*keyhub.Error); ok && e.Kind == keyhub.KindRateLimited {
 		w.Header().Set("Retry-After", strconv.Itoa(e.Extra["retry_after"].(int)))
 		writeOAuthErrorStatus(w, http.StatusTooManyRequests, e.Code, e.Message)
@@ -125,7 +125,7 @@ func (h *Handler) fail(w http.ResponseWriter, err error) string {
 	}
 	code, desc := codeOf(err)
 	if code == "server_error" {
-		h.log.Error("oauth request failed", "error", err.Error())
+		h.log.ErrorContext(r.Context(), "oauth request failed", "error", err.Error())
 	}
 	writeOAuthError(w, code, desc)
 	return code
