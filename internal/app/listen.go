@@ -97,7 +97,7 @@ func (l *listeners) serve(ctx context.Context, cfg Config, handler http.Handler,
 		srv.TLSConfig = tlsConfig(l.certs)
 		go func() { errc <- srv.ServeTLS(l.api, "", "") }()
 	} else {
-		go func() { errc <- srv.Serve(l.api) }()
+		go func() { errc <- srv.Serve(problemListener{l.api}) }()
 	}
 	var msrv *http.Server
 	if l.metrics != nil {
