@@ -14,14 +14,18 @@ import (
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/authn"
 	"github.com/keyhub/keyhub/internal/clientaddr"
+	"github.com/keyhub/keyhub/internal/throttle"
 )
 
-// Failed client authentications allowed per window before the endpoint
-// refuses to check more for that client id or address.
+// Failed client authentications allowed per window before the endpoints
+// refuse to check more for that client at that address, or for that
+// address at all. Client ids are public (every token's sub), so failures
+// are never counted per client id alone: that would let anyone lock a
+// client out everywhere.
 const (
-	throttleWindow = time.Minute
-	failuresPerID  = 10
-	failuresPerIP  = 30
+	throttleWindow    = time.Minute
+	failuresPerClient = 10
+	failuresPerIP     = 30
 )
 
 // Service is what the OAuth endpoints call; *authn.Service implements it.
@@ -36,7 +40,7 @@ type Service interface {
 type Handler struct {
 	svc      Service
 	log      *slog.Logger
-	throttle *throttle
+	throttle *throttle.Counter
 	now      func() time.Time
 	cfg      Config
 	met      *tokenMetrics
@@ -47,7 +51,7 @@ func New(svc Service, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Handler{svc: svc, log: log, throttle: newThrottle(throttleWindow, failuresPerID, failuresPerIP), now: time.Now}
+	return &Handler{svc: svc, log: log, throttle: throttle.New("client authentication", throttleWindow, log), now: time.Now}
 }
 
 // Router is where routes are mounted: the native API's router, so every
@@ -131,5 +135,5 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) string
 	return code
 }
 
-// remoteIP is the client's address as audit entries and throttles keep it.
+// remoteIP is the client's address as audit entries keep it.
 func remoteIP(r *http.Request) string { return clientaddr.String(clientaddr.From(r)) }
