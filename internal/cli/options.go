@@ -69,6 +69,15 @@ func (o *serverOptions) serveRows() []config.Option {
 		{Name: "trusted-proxies", Env: "KEYHUB_TRUSTED_PROXIES", DefaultDoc: "none: forwarding headers are ignored",
 			Usage: "comma list of reverse proxies' addresses or CIDR prefixes (10.0.0.0/8,127.0.0.1) whose X-Forwarded-For, Forwarded and X-Forwarded-Proto headers name the client",
 			Set:   config.Parse(&o.cfg.TrustedProxies, clientaddr.ParsePrefixes)},
+		{Name: "auth-failures-per-ip", Env: "KEYHUB_AUTH_FAILURES_PER_IP", Default: "50",
+			Usage: "failed bearer authentications one client address may make in a minute before its requests are refused with 429 (0: no throttle)",
+			Set:   config.Parse(&o.cfg.AuthFailuresPerIP, parseAuthFailures)},
+		{Name: "max-conns", Env: "KEYHUB_MAX_CONNS", Default: "10000",
+			Usage: "cap on open connections to the listen address (0: none); at the cap, the longest-idle connection is closed for a new one. Keep it under the process's file descriptor limit",
+			Set:   config.Parse(&o.cfg.MaxConns, parseConnCap)},
+		{Name: "max-conns-per-ip", Env: "KEYHUB_MAX_CONNS_PER_IP", Default: "256",
+			Usage: "cap on open connections from one address (0: none); trusted proxies have no such cap",
+			Set:   config.Parse(&o.cfg.MaxConnsPerAddr, parseConnCap)},
 		{Name: "tls-cert", Env: "KEYHUB_TLS_CERT",
 			Usage: "PEM file of the TLS certificate chain; with --tls-key the listen address serves HTTPS (TLS 1.2 or later), and both files are read again when they change",
 			Set:   config.String(&o.cfg.TLSCert)},
@@ -168,6 +177,27 @@ func parseHeaderName(s string) (string, error) {
 		}
 	}
 	return http.CanonicalHeaderKey(s), nil
+}
+
+// parseAuthFailures reads --auth-failures-per-ip; 0 is stored as -1,
+// which the app takes for "never throttle".
+func parseAuthFailures(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 0 || n > 1_000_000 {
+		return 0, fmt.Errorf("%q is not a number of failures (0 for no throttle)", s)
+	}
+	if n == 0 {
+		return -1, nil
+	}
+	return n, nil
+}
+
+func parseConnCap(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 0 || n > 10_000_000 {
+		return 0, fmt.Errorf("%q is not a number of connections (0 for no cap)", s)
+	}
+	return n, nil
 }
 
 func parseWebhookTimeout(s string) (time.Duration, error) {
