@@ -64,6 +64,10 @@ type CreditsUpdate struct {
 	// Refill replaces the refill; ClearRefill removes it.
 	Refill      *Refill
 	ClearRefill bool
+	// LowThreshold replaces the low-balance threshold; ClearLowThreshold
+	// removes it.
+	LowThreshold      *int64
+	ClearLowThreshold bool
 }
 
 // MarshalJSON encodes only the fields to change, with null for a cleared
@@ -81,6 +85,12 @@ func (u CreditsUpdate) MarshalJSON() ([]byte, error) {
 		m["refill"] = nil
 	case u.Refill != nil:
 		m["refill"] = u.Refill
+	}
+	switch {
+	case u.ClearLowThreshold:
+		m["low_threshold"] = nil
+	case u.LowThreshold != nil:
+		m["low_threshold"] = *u.LowThreshold
 	}
 	return json.Marshal(m)
 }

@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"time"
-
-	"github.com/keyhub/keyhub"
 )
 
 // AuditService reads the audit log.
@@ -39,8 +37,8 @@ func (o AuditListOptions) query() url.Values {
 }
 
 // List lists one page of audit events, newest first.
-func (s *AuditService) List(ctx context.Context, opt AuditListOptions) (*Page[keyhub.AuditEvent], error) {
-	var p Page[keyhub.AuditEvent]
+func (s *AuditService) List(ctx context.Context, opt AuditListOptions) (*Page[AuditEvent], error) {
+	var p Page[AuditEvent]
 	if err := s.c.do(ctx, http.MethodGet, "/v1/audit-events", opt.query(), nil, &p); err != nil {
 		return nil, err
 	}
@@ -48,8 +46,8 @@ func (s *AuditService) List(ctx context.Context, opt AuditListOptions) (*Page[ke
 }
 
 // All iterates over every event that opt selects, fetching pages as it goes.
-func (s *AuditService) All(ctx context.Context, opt AuditListOptions) iter.Seq2[keyhub.AuditEvent, error] {
-	return all(func(cursor string) (*Page[keyhub.AuditEvent], error) {
+func (s *AuditService) All(ctx context.Context, opt AuditListOptions) iter.Seq2[AuditEvent, error] {
+	return all(func(cursor string) (*Page[AuditEvent], error) {
 		opt.Cursor = cursor
 		return s.List(ctx, opt)
 	}, opt.Cursor)

@@ -12,6 +12,14 @@
 // obtains and renews on its own:
 //
 //	c := client.NewWithClientCredentials(url, os.Getenv("KEYHUB_CLIENT_ID"), os.Getenv("KEYHUB_CLIENT_SECRET"))
+//
+// Middleware protects a net/http API with keyhub's verification, answering
+// as keyhub's forward auth answers a proxy; RequireScopes adds per-route
+// scopes and KeyFromContext gives a handler the verified key.
+//
+// The package is a module of its own (go 1.23, the standard library and
+// golang.org/x/oauth2 only), so that using it brings in nothing of the
+// server.
 package client
 
 import (

@@ -6,8 +6,6 @@ import (
 	"iter"
 	"net/http"
 	"time"
-
-	"github.com/keyhub/keyhub"
 )
 
 // ClientsService manages the OAuth clients of the tenant: machine
@@ -30,10 +28,10 @@ type OAuthClient struct {
 	Enabled  bool   `json:"enabled"`
 	// PreviousSecretExpiresAt is when the secret replaced by the last
 	// rotation stops working; nil when none does.
-	PreviousSecretExpiresAt *time.Time   `json:"previous_secret_expires_at"`
-	Creator                 keyhub.Actor `json:"creator"`
-	CreatedAt               time.Time    `json:"created_at"`
-	UpdatedAt               time.Time    `json:"updated_at"`
+	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at"`
+	Creator                 Actor      `json:"creator"`
+	CreatedAt               time.Time  `json:"created_at"`
+	UpdatedAt               time.Time  `json:"updated_at"`
 	// ClientSecret is the secret, returned once by Create and RotateSecret.
 	ClientSecret string `json:"client_secret,omitempty"`
 }

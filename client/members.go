@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-
-	"github.com/keyhub/keyhub"
 )
 
 // MembersService manages the people of the tenant who sign in to the
@@ -51,11 +49,11 @@ type MemberListOptions struct {
 }
 
 // Create invites a member.
-func (s *MembersService) Create(ctx context.Context, in MemberCreate) (*keyhub.Member, error) {
+func (s *MembersService) Create(ctx context.Context, in MemberCreate) (*Member, error) {
 	if in.Scopes == nil {
 		in.Scopes = []string{}
 	}
-	var m keyhub.Member
+	var m Member
 	if err := s.c.do(ctx, http.MethodPost, "/v1/members", nil, in, &m); err != nil {
 		return nil, err
 	}
@@ -63,12 +61,12 @@ func (s *MembersService) Create(ctx context.Context, in MemberCreate) (*keyhub.M
 }
 
 // List lists one page of members.
-func (s *MembersService) List(ctx context.Context, opt MemberListOptions) (*Page[keyhub.Member], error) {
+func (s *MembersService) List(ctx context.Context, opt MemberListOptions) (*Page[Member], error) {
 	q := url.Values{}
 	if opt.Search != "" {
 		q.Set("search", opt.Search)
 	}
-	var p Page[keyhub.Member]
+	var p Page[Member]
 	if err := s.c.do(ctx, http.MethodGet, "/v1/members", listQuery(q, opt.Limit, opt.Cursor), nil, &p); err != nil {
 		return nil, err
 	}
@@ -76,8 +74,8 @@ func (s *MembersService) List(ctx context.Context, opt MemberListOptions) (*Page
 }
 
 // Get reads one member.
-func (s *MembersService) Get(ctx context.Context, id string) (*keyhub.Member, error) {
-	var m keyhub.Member
+func (s *MembersService) Get(ctx context.Context, id string) (*Member, error) {
+	var m Member
 	if err := s.c.do(ctx, http.MethodGet, "/v1/members/"+pathID(id), nil, nil, &m); err != nil {
 		return nil, err
 	}
@@ -85,8 +83,8 @@ func (s *MembersService) Get(ctx context.Context, id string) (*keyhub.Member, er
 }
 
 // Update changes a member; their portal sessions follow at once.
-func (s *MembersService) Update(ctx context.Context, id string, in MemberUpdate) (*keyhub.Member, error) {
-	var m keyhub.Member
+func (s *MembersService) Update(ctx context.Context, id string, in MemberUpdate) (*Member, error) {
+	var m Member
 	if err := s.c.do(ctx, http.MethodPatch, "/v1/members/"+pathID(id), nil, in, &m); err != nil {
 		return nil, err
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-
-	"github.com/keyhub/keyhub"
 )
 
 // RolesService manages the roles of the tenant.
@@ -42,11 +40,11 @@ func (u RoleUpdate) MarshalJSON() ([]byte, error) {
 }
 
 // Create creates a role.
-func (s *RolesService) Create(ctx context.Context, in RoleCreate) (*keyhub.Role, error) {
+func (s *RolesService) Create(ctx context.Context, in RoleCreate) (*Role, error) {
 	if in.Scopes == nil {
 		in.Scopes = []string{}
 	}
-	var r keyhub.Role
+	var r Role
 	if err := s.c.do(ctx, http.MethodPost, "/v1/roles", nil, in, &r); err != nil {
 		return nil, err
 	}
@@ -54,8 +52,8 @@ func (s *RolesService) Create(ctx context.Context, in RoleCreate) (*keyhub.Role,
 }
 
 // List lists one page of roles.
-func (s *RolesService) List(ctx context.Context, opt ListOptions) (*Page[keyhub.Role], error) {
-	var p Page[keyhub.Role]
+func (s *RolesService) List(ctx context.Context, opt ListOptions) (*Page[Role], error) {
+	var p Page[Role]
 	q := listQuery(nil, opt.Limit, opt.Cursor)
 	if err := s.c.do(ctx, http.MethodGet, "/v1/roles", q, nil, &p); err != nil {
 		return nil, err
@@ -64,8 +62,8 @@ func (s *RolesService) List(ctx context.Context, opt ListOptions) (*Page[keyhub.
 }
 
 // Get reads one role.
-func (s *RolesService) Get(ctx context.Context, id string) (*keyhub.Role, error) {
-	var r keyhub.Role
+func (s *RolesService) Get(ctx context.Context, id string) (*Role, error) {
+	var r Role
 	if err := s.c.do(ctx, http.MethodGet, "/v1/roles/"+pathID(id), nil, nil, &r); err != nil {
 		return nil, err
 	}
@@ -73,8 +71,8 @@ func (s *RolesService) Get(ctx context.Context, id string) (*keyhub.Role, error)
 }
 
 // Update changes a role; every member key sees the change at once.
-func (s *RolesService) Update(ctx context.Context, id string, in RoleUpdate) (*keyhub.Role, error) {
-	var r keyhub.Role
+func (s *RolesService) Update(ctx context.Context, id string, in RoleUpdate) (*Role, error) {
+	var r Role
 	if err := s.c.do(ctx, http.MethodPatch, "/v1/roles/"+pathID(id), nil, in, &r); err != nil {
 		return nil, err
 	}

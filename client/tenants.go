@@ -3,8 +3,6 @@ package client
 import (
 	"context"
 	"net/http"
-
-	"github.com/keyhub/keyhub"
 )
 
 // TenantsService manages tenants. Its endpoints need an operator credential.
@@ -25,8 +23,8 @@ type TenantUpdate struct {
 }
 
 // Create creates a tenant.
-func (s *TenantsService) Create(ctx context.Context, in TenantCreate) (*keyhub.Tenant, error) {
-	var t keyhub.Tenant
+func (s *TenantsService) Create(ctx context.Context, in TenantCreate) (*Tenant, error) {
+	var t Tenant
 	if err := s.c.do(ctx, http.MethodPost, "/v1/tenants", nil, in, &t); err != nil {
 		return nil, err
 	}
@@ -34,8 +32,8 @@ func (s *TenantsService) Create(ctx context.Context, in TenantCreate) (*keyhub.T
 }
 
 // List lists one page of tenants, newest first.
-func (s *TenantsService) List(ctx context.Context, opt ListOptions) (*Page[keyhub.Tenant], error) {
-	var p Page[keyhub.Tenant]
+func (s *TenantsService) List(ctx context.Context, opt ListOptions) (*Page[Tenant], error) {
+	var p Page[Tenant]
 	q := listQuery(nil, opt.Limit, opt.Cursor)
 	if err := s.c.do(ctx, http.MethodGet, "/v1/tenants", q, nil, &p); err != nil {
 		return nil, err
@@ -44,8 +42,8 @@ func (s *TenantsService) List(ctx context.Context, opt ListOptions) (*Page[keyhu
 }
 
 // Get reads one tenant.
-func (s *TenantsService) Get(ctx context.Context, id string) (*keyhub.Tenant, error) {
-	var t keyhub.Tenant
+func (s *TenantsService) Get(ctx context.Context, id string) (*Tenant, error) {
+	var t Tenant
 	if err := s.c.do(ctx, http.MethodGet, "/v1/tenants/"+pathID(id), nil, nil, &t); err != nil {
 		return nil, err
 	}
@@ -53,8 +51,8 @@ func (s *TenantsService) Get(ctx context.Context, id string) (*keyhub.Tenant, er
 }
 
 // Update changes a tenant's name or key prefixes.
-func (s *TenantsService) Update(ctx context.Context, id string, in TenantUpdate) (*keyhub.Tenant, error) {
-	var t keyhub.Tenant
+func (s *TenantsService) Update(ctx context.Context, id string, in TenantUpdate) (*Tenant, error) {
+	var t Tenant
 	if err := s.c.do(ctx, http.MethodPatch, "/v1/tenants/"+pathID(id), nil, in, &t); err != nil {
 		return nil, err
 	}
@@ -71,8 +69,8 @@ type ScopeCreate struct {
 }
 
 // Create adds a scope to the catalogue.
-func (s *ScopesService) Create(ctx context.Context, in ScopeCreate) (*keyhub.ScopeEntry, error) {
-	var e keyhub.ScopeEntry
+func (s *ScopesService) Create(ctx context.Context, in ScopeCreate) (*ScopeEntry, error) {
+	var e ScopeEntry
 	if err := s.c.do(ctx, http.MethodPost, "/v1/scopes", nil, in, &e); err != nil {
 		return nil, err
 	}
@@ -80,11 +78,11 @@ func (s *ScopesService) Create(ctx context.Context, in ScopeCreate) (*keyhub.Sco
 }
 
 // List lists the whole catalogue, following cursors if the server pages it.
-func (s *ScopesService) List(ctx context.Context) ([]keyhub.ScopeEntry, error) {
-	var all []keyhub.ScopeEntry
+func (s *ScopesService) List(ctx context.Context) ([]ScopeEntry, error) {
+	var all []ScopeEntry
 	cursor := ""
 	for {
-		var p Page[keyhub.ScopeEntry]
+		var p Page[ScopeEntry]
 		q := listQuery(nil, 0, cursor)
 		if err := s.c.do(ctx, http.MethodGet, "/v1/scopes", q, nil, &p); err != nil {
 			return nil, err

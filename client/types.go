@@ -3,8 +3,6 @@ package client
 import (
 	"encoding/json"
 	"time"
-
-	"github.com/keyhub/keyhub"
 )
 
 // Page is one page of a list. NextCursor, when not empty, fetches the next
@@ -50,10 +48,10 @@ type APIKey struct {
 	// RotatedFrom is the key this one replaced by rotation, "" if none.
 	RotatedFrom string `json:"rotated_from,omitempty"`
 	// ReplacedBy is the key that replaced this one by rotation, "" if none.
-	ReplacedBy string       `json:"replaced_by,omitempty"`
-	Creator    keyhub.Actor `json:"creator"`
-	CreatedAt  time.Time    `json:"created_at"`
-	UpdatedAt  time.Time    `json:"updated_at"`
+	ReplacedBy string    `json:"replaced_by,omitempty"`
+	Creator    Actor     `json:"creator"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 	// Key is the secret, returned once by Create and Rotate; store it then.
 	Key string `json:"key,omitempty"`
 }
@@ -85,6 +83,9 @@ type Credits struct {
 	Remaining int64 `json:"remaining"`
 	// Refill is nil when the balance is never topped up.
 	Refill *Refill `json:"refill,omitempty"`
+	// LowThreshold, when set, is the balance at or below which the
+	// tenant's webhooks are told once (api_key.credits_low).
+	LowThreshold *int64 `json:"low_threshold,omitempty"`
 }
 
 // UsageBucket is one hour of a key's verifications counted by outcome code

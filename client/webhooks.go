@@ -6,8 +6,6 @@ import (
 	"iter"
 	"net/http"
 	"time"
-
-	"github.com/keyhub/keyhub"
 )
 
 // WebhooksService manages the tenant's webhooks: endpoints that receive
@@ -17,16 +15,16 @@ type WebhooksService struct{ c *Client }
 // Webhook is a webhook as the API shows it. SigningSecret is set only in
 // the answers to Create and RotateSecret.
 type Webhook struct {
-	ID            string       `json:"id"`
-	TenantID      string       `json:"tenant_id"`
-	URL           string       `json:"url"`
-	Events        []string     `json:"events"`
-	Description   string       `json:"description"`
-	Enabled       bool         `json:"enabled"`
-	Creator       keyhub.Actor `json:"creator"`
-	CreatedAt     time.Time    `json:"created_at"`
-	UpdatedAt     time.Time    `json:"updated_at"`
-	SigningSecret string       `json:"signing_secret,omitempty"`
+	ID            string    `json:"id"`
+	TenantID      string    `json:"tenant_id"`
+	URL           string    `json:"url"`
+	Events        []string  `json:"events"`
+	Description   string    `json:"description"`
+	Enabled       bool      `json:"enabled"`
+	Creator       Actor     `json:"creator"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+	SigningSecret string    `json:"signing_secret,omitempty"`
 }
 
 // WebhookCreate is the input of Create.

@@ -25,6 +25,8 @@ import (
 	"github.com/keyhub/keyhub/internal/compat"
 	"github.com/keyhub/keyhub/internal/compat/surfaces"
 	"github.com/keyhub/keyhub/internal/config"
+	"github.com/keyhub/keyhub/internal/connlimit"
+	"github.com/keyhub/keyhub/internal/forwardauth"
 	"github.com/keyhub/keyhub/internal/ghscan"
 	"github.com/keyhub/keyhub/internal/httpapi"
 	"github.com/keyhub/keyhub/internal/idempotency"
@@ -32,6 +34,7 @@ import (
 	"github.com/keyhub/keyhub/internal/oauth"
 	"github.com/keyhub/keyhub/internal/oauthapi"
 	"github.com/keyhub/keyhub/internal/redislimit"
+	"github.com/keyhub/keyhub/internal/requestid"
 	"github.com/keyhub/keyhub/internal/secret"
 	"github.com/keyhub/keyhub/internal/service"
 	"github.com/keyhub/keyhub/internal/store/postgres"
@@ -69,6 +72,15 @@ type Config struct {
 	// Issuer is the "iss" of keyhub's tokens and the base of its OAuth
 	// metadata; http://ADDR by default, https://ADDR with TLS.
 	Issuer string
+	// MaxConns caps the open connections of the API listener, and
+	// MaxConnsPerAddr those from one address (trusted proxies have no
+	// such cap); 0 means no cap. At the cap, idle connections are closed
+	// to make room.
+	MaxConns, MaxConnsPerAddr int
+	// AuthFailuresPerIP is how many failed bearer authentications one
+	// address may make in a minute before it is throttled (429); 0 takes
+	// authn.DefaultBearerFailuresPerIP, a negative value never throttles.
+	AuthFailuresPerIP int
 	// TrustedProxies are the reverse proxies whose forwarding headers name
 	// the client (clientaddr); none means those headers are ignored.
 	TrustedProxies []netip.Prefix
@@ -88,6 +100,15 @@ type Config struct {
 	// Compat names the seed-compatible surfaces to mount (see
 	// surfaces.Names); nil mounts all of them, an empty list none.
 	Compat []string
+	// ForwardAuthRoutes decides the scopes forward auth requires of each
+	// proxied request; nil takes them from the auth URL's ?scope=.
+	ForwardAuthRoutes *forwardauth.Table
+	// ForwardAuthHeader is a header forward auth reads the credential from
+	// besides Authorization: Bearer and X-Api-Key; "" for none.
+	ForwardAuthHeader string
+	// ForwardAuthVerifierHeader carries the verifier credential of proxies
+	// that are not trusted proxies (default Keyhub-Verifier).
+	ForwardAuthVerifierHeader string
 	// GitHubKeysURL is where GitHub publishes the keys that sign its secret
 	// scanning reports (POST /v1/leaks/github); ghscan.DefaultKeysURL by
 	// default.
@@ -163,6 +184,8 @@ func Run(ctx context.Context, cfg Config) error {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
+	// Every line logged with a request's context names its request.
+	log = slog.New(requestid.LogHandler(log.Handler()))
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:8080"
 	}
@@ -210,6 +233,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	var aopts []authn.Option
 	aopts = append(aopts, authn.WithTokens(issuer, keys, deny), authn.WithPortal(cfg.Portal))
+	if cfg.AuthFailuresPerIP != 0 {
+		aopts = append(aopts, authn.WithBearerFailuresPerIP(max(cfg.AuthFailuresPerIP, 0)))
+	}
 	if len(cfg.Providers) > 0 {
 		providers, err := oauth.NewProviders(cfg.Providers, nil, nil)
 		if err != nil {
@@ -280,6 +306,8 @@ func Run(ctx context.Context, cfg Config) error {
 	wg.Go(func() { keeper.Run(bg) })
 	svcs.Idempotency = keeper
 	api := httpapi.New(svcs, log)
+	api.SetForwardAuth(httpapi.ForwardAuthConfig{Routes: cfg.ForwardAuthRoutes, Header: cfg.ForwardAuthHeader,
+		VerifierHeader: cfg.ForwardAuthVerifierHeader})
 	oauthapi.New(core.Auth, log).WithConfig(oauthapi.Config{Issuer: issuer, JWKS: keys.JWKS, Authenticate: api.Caller,
 		Scopes: core.Manage.CatalogueScopes, Metrics: registerer}).Mount(api)
 	deps := compat.Deps{Caller: api.Caller, Keys: core.Manage, Roles: core.Manage, Now: core.Manage.Now, Log: log}
@@ -307,8 +335,10 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	// The client's address is resolved first, once: every surface, the
 	// throttles and the audit read it from the request's context.
-	handler = clientaddr.New(cfg.TrustedProxies).Middleware(handler)
-	return l.serve(ctx, cfg, httpapi.Logged(log, handler), log)
+	proxies := clientaddr.New(cfg.TrustedProxies)
+	handler = proxies.Middleware(handler)
+	conns := connlimit.New(connlimit.Config{Max: cfg.MaxConns, PerAddr: cfg.MaxConnsPerAddr, Exempt: proxies.Trusts, Log: log})
+	return l.serve(ctx, cfg, conns, requestid.Middleware(httpapi.Logged(log, handler)), log)
 }
 
 // loadMasterKey reads the master key from the configuration or the file

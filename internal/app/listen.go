@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/keyhub/keyhub/internal/connlimit"
 	"github.com/keyhub/keyhub/internal/metrics"
 )
 
@@ -81,10 +82,11 @@ func (l *listeners) defaultIssuer() string {
 
 // serve serves handler, and the metrics on their own listener, until ctx
 // ends or a listener fails; then it drains the API's requests for at most
-// cfg.ShutdownTimeout.
-func (l *listeners) serve(ctx context.Context, cfg Config, handler http.Handler, log *slog.Logger) error {
+// cfg.ShutdownTimeout. conns bounds the API listener's connections.
+func (l *listeners) serve(ctx context.Context, cfg Config, conns *connlimit.Limiter, handler http.Handler, log *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           handler,
+		ConnState:         conns.ConnState,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -95,9 +97,9 @@ func (l *listeners) serve(ctx context.Context, cfg Config, handler http.Handler,
 	errc := make(chan error, 2)
 	if l.certs != nil {
 		srv.TLSConfig = tlsConfig(l.certs)
-		go func() { errc <- srv.ServeTLS(l.api, "", "") }()
+		go func() { errc <- srv.ServeTLS(conns.Listener(l.api), "", "") }()
 	} else {
-		go func() { errc <- srv.Serve(l.api) }()
+		go func() { errc <- srv.Serve(problemListener{conns.Listener(l.api)}) }()
 	}
 	var msrv *http.Server
 	if l.metrics != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/throttle"
 	"github.com/keyhub/keyhub/internal/verify"
 )
 
@@ -34,7 +35,24 @@ type Service struct {
 	// master opens the sealed secrets of signing keys.
 	master []byte
 	portal PortalConfig
+	// bearerFails counts failed bearer authentications per source address;
+	// bearerLimit of them in a window throttle the address (0: never).
+	bearerFails *throttle.Counter
+	bearerLimit int
 }
+
+// Failed bearer authentications allowed from one address per window by
+// default before its credentials are no longer looked up. Unknown keys
+// are remembered by the verifier's negative cache; this bounds the store
+// reads of keys that are each new.
+const (
+	bearerWindow               = time.Minute
+	DefaultBearerFailuresPerIP = 50
+)
+
+// WithBearerFailuresPerIP sets how many failed bearer authentications an
+// address may make in a minute before it is throttled; 0 never throttles.
+func WithBearerFailuresPerIP(n int) Option { return func(s *Service) { s.bearerLimit = n } }
 
 // DefaultManagementAudience is the audience of the YAXI document's tokens.
 const DefaultManagementAudience = "hub:api"
@@ -63,11 +81,13 @@ func WithExternalProviders(v ExternalVerifier) Option { return func(s *Service) 
 // New returns the authentication service over store, verifying keys with
 // ver.
 func New(store keyhub.Store, ver *verify.Verifier, opts ...Option) *Service {
-	s := &Service{store: store, ver: ver, now: time.Now, log: slog.Default(), audience: DefaultManagementAudience}
+	s := &Service{store: store, ver: ver, now: time.Now, log: slog.Default(), audience: DefaultManagementAudience,
+		bearerLimit: DefaultBearerFailuresPerIP}
 	for _, o := range opts {
 		o(s)
 	}
 	s.portal.defaults()
+	s.bearerFails = throttle.New("bearer authentication", bearerWindow, s.log)
 	s.clients = newClientCache(store, ver.Watch())
 	s.verified = newTokenCache(s.now)
 	return s
@@ -96,11 +116,35 @@ func ErrInvalidToken() error {
 	return keyhub.CodedErrorf(keyhub.KindUnauthorized, "invalid_token", "the credential is invalid, revoked, disabled or expired")
 }
 
+// ErrThrottled answers a source that has failed to authenticate too often.
+func ErrThrottled(wait time.Duration) error {
+	e := keyhub.CodedErrorf(keyhub.KindRateLimited, "too_many_failures", "too many failed authentications from this address; try again later")
+	e.Extra = map[string]any{"retry_after": int(wait.Seconds()) + 1}
+	return e
+}
+
 // Authenticate resolves a bearer credential, used from ip, into a
 // Principal: an API key (active and, if it has an allow-list, used from an
 // allowed address), one of keyhub's access tokens for the management
-// audience, or a trusted external provider's JWT.
+// audience, or a trusted external provider's JWT. Every surface (native,
+// compat, OAuth introspection, portal key sign-in) authenticates here, so
+// one throttle counts the failures of an address on all of them.
 func (s *Service) Authenticate(ctx context.Context, token string, ip netip.Addr) (*keyhub.Principal, error) {
+	if s.bearerLimit <= 0 {
+		return s.authenticate(ctx, token, ip)
+	}
+	src, now := throttle.Source(ip), s.now()
+	if wait, blocked := s.bearerFails.Blocked(now, src, s.bearerLimit, src); blocked {
+		return nil, ErrThrottled(wait)
+	}
+	p, err := s.authenticate(ctx, token, ip)
+	if err != nil && keyhub.ErrorKind(err) == keyhub.KindUnauthorized {
+		s.bearerFails.Fail(now, src)
+	}
+	return p, err
+}
+
+func (s *Service) authenticate(ctx context.Context, token string, ip netip.Addr) (*keyhub.Principal, error) {
 	if looksLikeJWT(token) {
 		return s.authenticateJWT(ctx, token)
 	}

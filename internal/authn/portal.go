@@ -293,7 +293,7 @@ func (s *Service) session(ctx context.Context, cookie string) (*keyhub.PortalSes
 func (s *Service) end(ctx context.Context, ps *keyhub.PortalSession) {
 	err := s.store.Update(ctx, func(tx keyhub.Tx) error { return tx.DeletePortalSession(ctx, ps.ID) })
 	if err != nil && !errors.Is(err, keyhub.ErrNotFound) {
-		s.log.Warn("could not end a portal session", "session", ps.ID, "error", err.Error())
+		s.log.WarnContext(ctx, "could not end a portal session", "session", ps.ID, "error", err.Error())
 	}
 }
 

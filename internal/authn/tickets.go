@@ -77,7 +77,13 @@ func (s *Service) VerifyTicket(ctx context.Context, c *keyhub.Caller, in TicketR
 	if err := v.Err(); err != nil {
 		return TicketResult{}, err
 	}
-	jws, kid, ok := parseTicket(in.Ticket)
+	return s.verifyTicket(ctx, c.TenantID, in.Ticket, verify.Request{Scopes: in.Scopes, IP: ip, TenantID: c.TenantID, Cost: cost})
+}
+
+// verifyTicket runs VerifyTicket's checks for a verifier of tenantID ("" for
+// any tenant) on a checked question.
+func (s *Service) verifyTicket(ctx context.Context, tenantID, ticket string, req verify.Request) (TicketResult, error) {
+	jws, kid, ok := parseTicket(ticket)
 	if !ok {
 		return TicketResult{Result: verify.Result{Code: verify.Malformed}}, nil
 	}
@@ -90,7 +96,7 @@ func (s *Service) VerifyTicket(ctx context.Context, c *keyhub.Caller, in TicketR
 	if err != nil {
 		return TicketResult{}, err
 	}
-	if code = s.ver.Visible(rec, code, c.TenantID); code != verify.Valid {
+	if code = s.ver.Visible(rec, code, tenantID); code != verify.Valid {
 		return TicketResult{Result: verify.Result{Code: code}}, nil
 	}
 	key, err := s.signingSecret(rec.Key)
@@ -106,7 +112,7 @@ func (s *Service) VerifyTicket(ctx context.Context, c *keyhub.Caller, in TicketR
 	if code != verify.Valid {
 		return s.refuse(rec, code, claims), nil
 	}
-	res, err := s.ver.VerifyRecord(ctx, rec, verify.Request{Scopes: in.Scopes, IP: ip, TenantID: c.TenantID, Cost: cost})
+	res, err := s.ver.VerifyRecord(ctx, rec, req)
 	if err != nil {
 		return TicketResult{}, err
 	}

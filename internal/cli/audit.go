@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/client"
 )
 
@@ -29,7 +28,7 @@ func newAuditListCmd(e *env) *cobra.Command {
 		Args: args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opt.From, opt.To = from.at, to.at
-			items, next, err := collect(&p, func(limit int, cursor string) (*client.Page[keyhub.AuditEvent], error) {
+			items, next, err := collect(&p, func(limit int, cursor string) (*client.Page[client.AuditEvent], error) {
 				opt.Limit, opt.Cursor = limit, cursor
 				return e.client().Audit.List(cmd.Context(), opt)
 			})
@@ -37,7 +36,7 @@ func newAuditListCmd(e *env) *cobra.Command {
 				return err
 			}
 			header := []string{"ID", "TIME", "ACTOR", "ACTION", "TARGET", "IP"}
-			return printList(e, items, next, header, func(ev keyhub.AuditEvent) []string {
+			return printList(e, items, next, header, func(ev client.AuditEvent) []string {
 				return []string{ev.ID, ts(ev.CreatedAt), ev.Actor.Type + ":" + ev.Actor.ID, ev.Action,
 					orDash(ev.TargetID), orDash(ev.IP)}
 			})

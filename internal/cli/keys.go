@@ -30,6 +30,7 @@ type keyFlags struct {
 	rl      rateLimitValue
 	credits creditsValue
 	refill  refillValue
+	low     creditsValue
 	add     int64
 }
 
@@ -45,10 +46,12 @@ func (f *keyFlags) register(e *env, c *cobra.Command, update bool) {
 	fl.Var(&f.rl, "ratelimit", "at most LIMIT verifications per WINDOW, such as 100/1m, 10/s or 5000/1d")
 	fl.Var(&f.credits, "credits", "number of uses; each valid verification spends its cost (default: unlimited)")
 	fl.Var(&f.refill, "refill", "top the credits up to AMOUNT every day or month: AMOUNT/daily or AMOUNT/monthly")
+	fl.Var(&f.low, "credits-low", "tell webhooks of api_key.credits_low once when the balance falls to N or below")
 	if update {
 		fl.Lookup("ratelimit").Usage = "new rate limit LIMIT/WINDOW, such as 100/1m; none removes it"
 		fl.Lookup("credits").Usage = "set the remaining credits; none makes uses unlimited"
 		fl.Lookup("refill").Usage = "new refill AMOUNT/daily or AMOUNT/monthly; none stops refilling"
+		fl.Lookup("credits-low").Usage = "new low-balance threshold N of api_key.credits_low; none removes it"
 		fl.Int64Var(&f.add, "add-credits", 0, "add credits to the balance (negative takes away, never below 0)")
 		fl.Lookup("scope").Usage = "replace the scopes, comma-separated or repeated (\"\" for none)"
 		fl.Lookup("ip").Usage = "replace the allowed IPs or CIDRs (\"\" for any)"
@@ -79,11 +82,14 @@ func newKeysCreateCmd(e *env) *cobra.Command {
 				IPs: f.ips, ExpiresAt: f.expires.at, Meta: f.meta.raw, RateLimit: f.rl.rl,
 			}
 			withCredits := anyChanged(cmd, "credits") && !f.credits.none
-			if anyChanged(cmd, "refill") && !withCredits {
-				return usagef("--refill needs --credits, the balance to start with")
+			if anyChanged(cmd, "refill", "credits-low") && !withCredits {
+				return usagef("--refill and --credits-low need --credits, the balance to start with")
 			}
 			if withCredits {
 				in.Credits = &client.Credits{Remaining: f.credits.n, Refill: f.refill.r}
+				if anyChanged(cmd, "credits-low") && !f.low.none {
+					in.Credits.LowThreshold = &f.low.n
+				}
 			}
 			k, err := e.client().APIKeys.Create(cmd.Context(), in)
 			if err != nil {
@@ -216,9 +222,9 @@ func keyUpdate(cmd *cobra.Command, f *keyFlags, enable, disable bool) (client.AP
 		return in, err
 	}
 	if !anyChanged(cmd, "name", "scope", "ip", "role", "expires", "meta", "enable", "disable",
-		"ratelimit", "credits", "refill", "add-credits") {
+		"ratelimit", "credits", "refill", "add-credits", "credits-low") {
 		return in, usagef("nothing to change: give at least one of --name, --scope, --ip, --role, --expires, --meta, " +
-			"--enable, --disable, --ratelimit, --credits, --refill, --add-credits")
+			"--enable, --disable, --ratelimit, --credits, --refill, --add-credits, --credits-low")
 	}
 	return in, nil
 }
@@ -227,16 +233,23 @@ func keyUpdate(cmd *cobra.Command, f *keyFlags, enable, disable bool) (client.AP
 func creditsUpdate(cmd *cobra.Command, f *keyFlags, in *client.APIKeyUpdate) error {
 	changed := cmd.Flags().Changed
 	if f.credits.none {
-		if anyChanged(cmd, "refill", "add-credits") {
-			return usagef("--credits none excludes --refill and --add-credits")
+		if anyChanged(cmd, "refill", "add-credits", "credits-low") {
+			return usagef("--credits none excludes --refill, --add-credits and --credits-low")
 		}
 		in.ClearCredits = true
 		return nil
 	}
-	if !anyChanged(cmd, "credits", "refill", "add-credits") {
+	if !anyChanged(cmd, "credits", "refill", "add-credits", "credits-low") {
 		return nil
 	}
 	cu := &client.CreditsUpdate{Refill: f.refill.r, ClearRefill: f.refill.none}
+	if changed("credits-low") {
+		if f.low.none {
+			cu.ClearLowThreshold = true
+		} else {
+			cu.LowThreshold = &f.low.n
+		}
+	}
 	if changed("credits") {
 		cu.Remaining = &f.credits.n
 	}

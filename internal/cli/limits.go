@@ -160,6 +160,9 @@ func creditsText(c *client.Credits) string {
 	if c.Refill != nil {
 		s += fmt.Sprintf(" (refill to %d %s)", c.Refill.Amount, c.Refill.Interval)
 	}
+	if c.LowThreshold != nil {
+		s += fmt.Sprintf(", low at %d", *c.LowThreshold)
+	}
 	return s
 }
 

@@ -3,7 +3,6 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/client"
 )
 
@@ -50,14 +49,14 @@ func newMembersListCmd(e *env) *cobra.Command {
 		Short: "List members",
 		Args:  args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			items, next, err := collect(&p, func(limit int, cursor string) (*client.Page[keyhub.Member], error) {
+			items, next, err := collect(&p, func(limit int, cursor string) (*client.Page[client.Member], error) {
 				return e.client().Members.List(cmd.Context(), client.MemberListOptions{Search: search,
 					ListOptions: client.ListOptions{Limit: limit, Cursor: cursor}})
 			})
 			if err != nil {
 				return err
 			}
-			return printList(e, items, next, []string{"ID", "EMAIL", "NAME", "SCOPES", "CREATED"}, func(m keyhub.Member) []string {
+			return printList(e, items, next, []string{"ID", "EMAIL", "NAME", "SCOPES", "CREATED"}, func(m client.Member) []string {
 				return []string{m.ID, m.Email, m.Name, list(m.Scopes), ts(m.CreatedAt)}
 			})
 		},
@@ -134,7 +133,7 @@ func newMembersRemoveCmd(e *env) *cobra.Command {
 	}
 }
 
-func memberFields(m *keyhub.Member) [][2]string {
+func memberFields(m *client.Member) [][2]string {
 	return [][2]string{
 		{"id", m.ID},
 		{"email", m.Email},

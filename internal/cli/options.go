@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,9 @@ import (
 	"github.com/keyhub/keyhub/internal/clientaddr"
 	"github.com/keyhub/keyhub/internal/compat/surfaces"
 	"github.com/keyhub/keyhub/internal/config"
+	"github.com/keyhub/keyhub/internal/forwardauth"
 	"github.com/keyhub/keyhub/internal/ghscan"
+	"github.com/keyhub/keyhub/internal/httpapi"
 	"github.com/keyhub/keyhub/internal/oauth"
 	"github.com/keyhub/keyhub/internal/redislimit"
 )
@@ -66,6 +69,15 @@ func (o *serverOptions) serveRows() []config.Option {
 		{Name: "trusted-proxies", Env: "KEYHUB_TRUSTED_PROXIES", DefaultDoc: "none: forwarding headers are ignored",
 			Usage: "comma list of reverse proxies' addresses or CIDR prefixes (10.0.0.0/8,127.0.0.1) whose X-Forwarded-For, Forwarded and X-Forwarded-Proto headers name the client",
 			Set:   config.Parse(&o.cfg.TrustedProxies, clientaddr.ParsePrefixes)},
+		{Name: "auth-failures-per-ip", Env: "KEYHUB_AUTH_FAILURES_PER_IP", Default: "50",
+			Usage: "failed bearer authentications one client address may make in a minute before its requests are refused with 429 (0: no throttle)",
+			Set:   config.Parse(&o.cfg.AuthFailuresPerIP, parseAuthFailures)},
+		{Name: "max-conns", Env: "KEYHUB_MAX_CONNS", Default: "10000",
+			Usage: "cap on open connections to the listen address (0: none); at the cap, the longest-idle connection is closed for a new one. Keep it under the process's file descriptor limit",
+			Set:   config.Parse(&o.cfg.MaxConns, parseConnCap)},
+		{Name: "max-conns-per-ip", Env: "KEYHUB_MAX_CONNS_PER_IP", Default: "256",
+			Usage: "cap on open connections from one address (0: none); trusted proxies have no such cap",
+			Set:   config.Parse(&o.cfg.MaxConnsPerAddr, parseConnCap)},
 		{Name: "tls-cert", Env: "KEYHUB_TLS_CERT",
 			Usage: "PEM file of the TLS certificate chain; with --tls-key the listen address serves HTTPS (TLS 1.2 or later), and both files are read again when they change",
 			Set:   config.String(&o.cfg.TLSCert)},
@@ -112,6 +124,15 @@ func (o *serverOptions) serveRows() []config.Option {
 		{Name: "compat", Env: "KEYHUB_COMPAT", Default: "all",
 			Usage: "seed-compatible surfaces to serve: all, none, or a comma list of " + strings.Join(surfaces.Names(), ", "),
 			Set:   config.Parse(&o.cfg.Compat, surfaces.Parse)},
+		{Name: "forward-auth-routes", Env: "KEYHUB_FORWARD_AUTH_ROUTES",
+			Usage: "YAML file of forward auth's routes (method and path pattern to scopes, first match wins, unmatched: deny or authenticate); without it /forward-auth takes the scopes from its ?scope=",
+			Set:   config.Parse(&o.cfg.ForwardAuthRoutes, loadForwardRoutes)},
+		{Name: "forward-auth-header", Env: "KEYHUB_FORWARD_AUTH_HEADER",
+			Usage: "a header forward auth also reads the credential from, besides Authorization: Bearer and X-Api-Key",
+			Set:   config.Parse(&o.cfg.ForwardAuthHeader, parseHeaderName)},
+		{Name: "forward-auth-verifier-header", Env: "KEYHUB_FORWARD_AUTH_VERIFIER_HEADER", Default: httpapi.DefaultVerifierHeader,
+			Usage: "header with which a proxy that is not a trusted proxy sends its verifier credential (a key holding verify:api_keys) to /forward-auth",
+			Set:   config.Parse(&o.cfg.ForwardAuthVerifierHeader, parseHeaderName)},
 		{Name: "github-keys-url", Env: "KEYHUB_GITHUB_KEYS_URL", Default: ghscan.DefaultKeysURL,
 			Usage: "where GitHub publishes the keys that sign its secret scanning reports to POST /v1/leaks/github",
 			Set:   config.String(&o.cfg.GitHubKeysURL)},
@@ -138,6 +159,48 @@ func (o *serverOptions) serveRows() []config.Option {
 		{Name: "mail-dir", Env: "KEYHUB_MAIL_DIR", Usage: "without --smtp-url: write each mail as a file (mode 0600) in this folder, for local use",
 			Set: config.String(&o.cfg.MailDir)},
 	}
+}
+
+// loadForwardRoutes reads the route table file; "" is no table.
+func loadForwardRoutes(file string) (*forwardauth.Table, error) {
+	if file == "" {
+		return nil, nil
+	}
+	return forwardauth.Load(file)
+}
+
+// parseHeaderName accepts an HTTP field name (RFC 9110 token).
+func parseHeaderName(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", c)) {
+			return "", fmt.Errorf("%q is not an HTTP header name", s)
+		}
+	}
+	return http.CanonicalHeaderKey(s), nil
+}
+
+// parseAuthFailures reads --auth-failures-per-ip; 0 is stored as -1,
+// which the app takes for "never throttle".
+func parseAuthFailures(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 0 || n > 1_000_000 {
+		return 0, fmt.Errorf("%q is not a number of failures (0 for no throttle)", s)
+	}
+	if n == 0 {
+		return -1, nil
+	}
+	return n, nil
+}
+
+func parseConnCap(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 0 || n > 10_000_000 {
+		return 0, fmt.Errorf("%q is not a number of connections (0 for no cap)", s)
+	}
+	return n, nil
 }
 
 func parseWebhookTimeout(s string) (time.Duration, error) {

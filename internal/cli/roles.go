@@ -3,7 +3,6 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/client"
 )
 
@@ -47,13 +46,13 @@ func newRolesListCmd(e *env) *cobra.Command {
 		Short: "List roles",
 		Args:  args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			items, next, err := collect(&p, func(limit int, cursor string) (*client.Page[keyhub.Role], error) {
+			items, next, err := collect(&p, func(limit int, cursor string) (*client.Page[client.Role], error) {
 				return e.client().Roles.List(cmd.Context(), client.ListOptions{Limit: limit, Cursor: cursor})
 			})
 			if err != nil {
 				return err
 			}
-			return printList(e, items, next, []string{"ID", "NAME", "SCOPES", "DESCRIPTION", "CREATED"}, func(r keyhub.Role) []string {
+			return printList(e, items, next, []string{"ID", "NAME", "SCOPES", "DESCRIPTION", "CREATED"}, func(r client.Role) []string {
 				return []string{r.ID, r.Name, list(r.Scopes), orDash(r.Description), ts(r.CreatedAt)}
 			})
 		},
@@ -129,7 +128,7 @@ func newRolesDeleteCmd(e *env) *cobra.Command {
 	}
 }
 
-func roleFields(r *keyhub.Role) [][2]string {
+func roleFields(r *client.Role) [][2]string {
 	return [][2]string{
 		{"id", r.ID},
 		{"name", r.Name},

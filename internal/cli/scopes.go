@@ -3,7 +3,6 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/client"
 )
 
@@ -42,9 +41,9 @@ func newScopesListCmd(e *env) *cobra.Command {
 				return err
 			}
 			if items == nil {
-				items = []keyhub.ScopeEntry{}
+				items = []client.ScopeEntry{}
 			}
-			return printList(e, items, "", []string{"NAME", "DESCRIPTION", "CREATED"}, func(s keyhub.ScopeEntry) []string {
+			return printList(e, items, "", []string{"NAME", "DESCRIPTION", "CREATED"}, func(s client.ScopeEntry) []string {
 				return []string{s.Name, orDash(s.Description), ts(s.CreatedAt)}
 			})
 		},

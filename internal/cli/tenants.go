@@ -3,7 +3,6 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/client"
 )
 
@@ -39,13 +38,13 @@ func newTenantsListCmd(e *env) *cobra.Command {
 		Short: "List tenants",
 		Args:  args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			items, next, err := collect(&p, func(limit int, cursor string) (*client.Page[keyhub.Tenant], error) {
+			items, next, err := collect(&p, func(limit int, cursor string) (*client.Page[client.Tenant], error) {
 				return e.client().Tenants.List(cmd.Context(), client.ListOptions{Limit: limit, Cursor: cursor})
 			})
 			if err != nil {
 				return err
 			}
-			return printList(e, items, next, []string{"ID", "NAME", "PREFIXES", "CREATED"}, func(t keyhub.Tenant) []string {
+			return printList(e, items, next, []string{"ID", "NAME", "PREFIXES", "CREATED"}, func(t client.Tenant) []string {
 				return []string{t.ID, t.Name, prefixes(t.KeyPrefixes), ts(t.CreatedAt)}
 			})
 		},
@@ -102,7 +101,7 @@ func newTenantsUpdateCmd(e *env) *cobra.Command {
 	return c
 }
 
-func tenantFields(t *keyhub.Tenant) [][2]string {
+func tenantFields(t *client.Tenant) [][2]string {
 	return [][2]string{
 		{"id", t.ID},
 		{"name", t.Name},

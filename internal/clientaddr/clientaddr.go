@@ -59,7 +59,9 @@ func ParsePrefixes(s string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// trusts reports whether a is one of the trusted proxies.
+// Trusts reports whether a is one of the trusted proxies.
+func (r *Resolver) Trusts(a netip.Addr) bool { return r.trusts(a) }
+
 func (r *Resolver) trusts(a netip.Addr) bool {
 	if r == nil || !a.IsValid() {
 		return false

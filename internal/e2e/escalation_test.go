@@ -10,6 +10,7 @@ import (
 
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/apitest"
+	"github.com/keyhub/keyhub/internal/app"
 )
 
 // TestEscalationSearch starts from one credential holding a few scopes and
@@ -21,7 +22,9 @@ import (
 // would have made them.
 func TestEscalationSearch(t *testing.T) {
 	apitest.EachStore(t, func(t *testing.T, dsn string) {
-		s := apitest.Start(t, dsn)
+		// The walk fails to authenticate hundreds of times from one
+		// address on purpose: the throttle of failures would stop it.
+		s := apitest.Start(t, dsn, func(c *app.Config) { c.AuthFailuresPerIP = -1 })
 		tid := s.Tenant("acme", nil)
 		w := &walker{t: t, s: s.Client, tid: tid, rng: rand.New(rand.NewPCG(8, 2026))}
 		w.start = []string{"read:api_keys", "create:api_keys", "update:api_keys", "read:roles", "manage:roles",

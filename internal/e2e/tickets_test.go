@@ -290,3 +290,30 @@ func TestSigningKeyNative(t *testing.T) {
 		t.Errorf("old secret on the new key: %s", c)
 	}
 }
+
+// TestForwardAuthTicket sends a ticket through forward auth, which answers
+// it as POST /v1/tickets/verify does.
+func TestForwardAuthTicket(t *testing.T) {
+	s := apitest.Start(t, apitest.SQLite(t))
+	tenant := s.Tenant("yaxi customer", nil)
+	_, hub := s.Key(tenant, map[string]any{"name": "hub", "scopes": []string{"create:api_keys", "verify:api_keys"}})
+	created := s.Must(201, "POST", "/api/api-keys", `{"name":"backend","environment":"Production"}`, "Authorization: Bearer "+hub).Object(t)
+	kid, key := created["id"].(string), secretBytes(t, created["secret"].(string))
+	now := time.Now().Unix()
+	v := "Keyhub-Verifier: " + hub
+	good := mint(t, jwa.HS256(), key, kid, map[string]any{"exp": now + 60}, nil)
+	r := s.Must(200, "GET", "/forward-auth", nil, v, "Authorization: Bearer "+good)
+	if id := r.Header.Get("X-Keyhub-Key-Id"); !strings.HasPrefix(id, "key_") || r.Header.Get("X-Keyhub-Tenant-Id") != tenant {
+		t.Errorf("identity of a ticket: %v", r.Header)
+	}
+	for name, tk := range map[string]string{
+		"expired":      mint(t, jwa.HS256(), key, kid, map[string]any{"exp": now - 120}, nil),
+		"wrong secret": mint(t, jwa.HS256(), make([]byte, 32), kid, map[string]any{"exp": now + 60}, nil),
+		"unknown kid":  mint(t, jwa.HS256(), key, "key_01HX9KZMB3F7VNQP8R2WDGT4E6", map[string]any{"exp": now + 60}, nil),
+		"not a ticket": "eyJhbGciOiJub25lIn0.e30.",
+	} {
+		if r := s.Do("GET", "/forward-auth", nil, v, "Authorization: Bearer "+tk); r.Status != 401 || r.Header.Get("WWW-Authenticate") != invalidToken {
+			t.Errorf("%s: %d %q", name, r.Status, r.Header.Get("WWW-Authenticate"))
+		}
+	}
+}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/keyhub/keyhub"
 )
@@ -10,7 +11,8 @@ import (
 // bearer request, on every surface alike (native, YAXI, Cycle, Yativo): a
 // 401 names error="invalid_token", except when no credential was sent at
 // all, which gets the bare challenge; a 403 for a missing scope names
-// error="insufficient_scope" and the scope. Other answers get none. Scopes
+// error="insufficient_scope" and the scope; a throttled 429 gets Retry-After.
+// Other answers get none. Scopes
 // hold no quote or backslash (keyhub.ValidateScope), so they need no
 // escaping inside the quoted string.
 func Challenge(h http.Header, status int, e *keyhub.Error) {
@@ -23,6 +25,11 @@ func Challenge(h http.Header, status int, e *keyhub.Error) {
 	case status == http.StatusForbidden && e != nil && e.Code == "insufficient_scope":
 		if sc, ok := e.Extra["scope"].(string); ok && keyhub.ValidateScope(sc) == nil {
 			h.Set("WWW-Authenticate", realm+`, error="insufficient_scope", scope="`+sc+`"`)
+		}
+	case status == http.StatusTooManyRequests && e != nil:
+		// A throttled authentication says when to try again.
+		if n, ok := e.Extra["retry_after"].(int); ok && n > 0 {
+			h.Set("Retry-After", strconv.Itoa(n))
 		}
 	}
 }

@@ -16,8 +16,9 @@ import (
 const MaxBodySize = 1 << 20
 
 // Decode reads one JSON value from the request body into dst, with the
-// rules every surface shares. Unknown fields, wrong types, trailing data and
-// oversized bodies are client errors naming what was wrong, never 500s.
+// rules every surface shares. Unknown fields (by their full path), keys
+// given twice, invalid UTF-8, wrong types, trailing data and oversized
+// bodies are client errors naming what was wrong, never 500s.
 // The Content-Type is not checked: the body must parse as JSON whatever it
 // claims, and `curl -d` labels JSON as a form by default.
 func Decode(w http.ResponseWriter, r *http.Request, dst any) error {
@@ -28,7 +29,14 @@ func Decode(w http.ResponseWriter, r *http.Request, dst any) error {
 func DecodeBytes(b []byte, dst any) error { return decodeFrom(bytes.NewReader(b), dst) }
 
 func decodeFrom(rd io.Reader, dst any) error {
-	dec := json.NewDecoder(rd)
+	b, err := readBody(rd)
+	if err != nil {
+		return err
+	}
+	if err := checkStrict(b, dst); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)

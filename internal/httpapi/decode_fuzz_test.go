@@ -15,6 +15,7 @@ func FuzzDecode(f *testing.F) {
 		`{"name":"acme","key_prefixes":{"live":"kh_live"}}`,
 		`{"name":"k","environment":"live","scopes":["a:b"],"role_id":null,"ips":["10.0.0.0/8"],"expires_at":"2030-01-01T00:00:00Z","meta":{"a":1},"enabled":true}`,
 		`{"name":null,"expires_at":5}`, `{"scopes":"x"}`, `[]`, `null`, `{"key":"kh_live_x","scopes":[],"ip":"::1"}`, `{"a":1}`, `{`, ``,
+		`{"name":"a","name":"b"}`, `{"name":"a","ratelimit":{"limit":1,"x":2}}`, "{\"name\":\"\xff\"}", `{"meta":{"a":[{"b":1,"b":2}]}}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -17,11 +17,12 @@ import (
 // again (a verification replayed from a day ago would be a stale answer),
 // revoking twice is revoking once, a leak reported twice is the same leak,
 // a delivery queued for retry twice is queued once, and a ticket checked or
-// a payload signed twice is checked or signed again.
+// a payload signed twice is checked or signed again; forward auth is a
+// verification.
 var notCreating = []string{"POST /v1/keys/verify", "POST /v1/keys/revoke",
 	"POST /oauth2/token", "POST /oauth2/introspect", "POST /oauth2/revoke",
 	"POST /v1/leaks", "POST /v1/leaks/github", "POST /v1/webhooks/{id}/deliveries/{delivery}/retry",
-	"POST /v1/tickets/verify", "POST /v1/signing-keys/{id}/sign"}
+	"POST /v1/tickets/verify", "POST /v1/signing-keys/{id}/sign", "POST /forward-auth"}
 
 // TestEveryCreateIsIdempotent holds the routes and the document to one
 // list: every native POST but those that create nothing is Idempotent, and

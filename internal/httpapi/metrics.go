@@ -111,7 +111,7 @@ func (s *Server) SetMetrics(h http.Handler) { s.metricsHandler = h }
 
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	if s.metricsHandler == nil {
-		writeProblem(w, Problem{Type: "urn:keyhub:problem:not_found", Title: http.StatusText(404), Status: 404,
+		writeProblem(w, r, Problem{Type: "urn:keyhub:problem:not_found", Title: http.StatusText(404), Status: 404,
 			Detail: "metrics are not served here: they are off, or on a listener of their own (--metrics)", Code: "not_found"})
 		return
 	}

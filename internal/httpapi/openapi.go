@@ -25,7 +25,7 @@ func (s *Server) AddDocument(name string, doc []byte) { s.docs[name] = doc }
 func (s *Server) document(w http.ResponseWriter, r *http.Request) {
 	doc, ok := s.docs[r.PathValue("document")]
 	if !ok {
-		writeProblem(w, Problem{Type: "urn:keyhub:problem:not_found", Title: http.StatusText(404), Status: 404,
+		writeProblem(w, r, Problem{Type: "urn:keyhub:problem:not_found", Title: http.StatusText(404), Status: 404,
 			Detail: "no such document: the surfaces this server mounts are at /openapi/NAME.json", Code: "not_found"})
 		return
 	}

@@ -224,6 +224,10 @@ func TestOpenAPIOperations(t *testing.T) {
 			checkOAuthOperation(t, name, op, sec, scopes)
 			continue
 		}
+		if strings.HasSuffix(name, " /forward-auth") {
+			checkForwardAuthOperation(t, name, op, sec, scopes)
+			continue
+		}
 		if len(sec) != 1 {
 			t.Errorf("%s: want one security requirement (bearer), have %v", name, op["security"])
 			continue
@@ -241,6 +245,27 @@ func TestOpenAPIOperations(t *testing.T) {
 			if _, ok := resp[code]; !ok {
 				t.Errorf("%s lacks the %s answer", name, code)
 			}
+		}
+	}
+}
+
+// checkForwardAuthOperation checks a forward-auth method: a verifier
+// credential holding verify:api_keys, or none from a trusted proxy, and
+// the answers a proxy passes on.
+func checkForwardAuthOperation(t *testing.T, name string, op map[string]any, sec []any, scopes []string) {
+	t.Helper()
+	if len(sec) != 2 || len(sec[1].(map[string]any)) != 0 {
+		t.Errorf("%s: security must be the verifier credential or {} (a trusted proxy), have %v", name, sec)
+	} else if _, ok := sec[0].(map[string]any)["verifier"]; !ok {
+		t.Errorf("%s: security must be the verifier credential or {} (a trusted proxy), have %v", name, sec)
+	}
+	if !slices.Equal(scopes, []string{keyhub.ScopeVerifyAPIKeys}) {
+		t.Errorf("%s: x-required-scopes %v, want [%s]", name, scopes, keyhub.ScopeVerifyAPIKeys)
+	}
+	resp := openapitest.Obj(t, op, "responses")
+	for _, code := range []string{"200", "401", "403", "429", "default"} {
+		if _, ok := resp[code]; !ok {
+			t.Errorf("%s lacks the %s answer", name, code)
 		}
 	}
 }

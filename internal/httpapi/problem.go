@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/keyhub/keyhub"
+	"github.com/keyhub/keyhub/internal/requestid"
 )
 
 // statusOf is the one mapping from error kind to HTTP status.
@@ -43,7 +44,10 @@ type Problem struct {
 	Detail string              `json:"detail,omitempty"`
 	Code   string              `json:"code"`
 	Errors []keyhub.FieldError `json:"errors,omitempty"`
-	Extra  map[string]any      `json:"-"`
+	// RequestID is the request's X-Request-Id, to match a report to the
+	// server's log.
+	RequestID string         `json:"request_id,omitempty"`
+	Extra     map[string]any `json:"-"`
 }
 
 // MarshalJSON puts Extra members beside the standard ones, as RFC 9457
@@ -105,11 +109,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
 	}
-	writeProblem(w, p)
+	writeProblem(w, r, p)
 }
 
-func writeProblem(w http.ResponseWriter, p Problem) {
+func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 	h := w.Header()
+	p.RequestID = requestid.From(r.Context())
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")
 	Challenge(h, p.Status, &keyhub.Error{Code: p.Code, Extra: p.Extra})

@@ -28,6 +28,8 @@ type Server struct {
 	// metricsHandler serves GET /metrics, nil when metrics are not served
 	// here.
 	metricsHandler http.Handler
+	// fwd configures forward auth.
+	fwd ForwardAuthConfig
 }
 
 // New returns a Server over the services.
@@ -37,9 +39,10 @@ func New(svc Services, log *slog.Logger) *Server {
 	}
 	s := &Server{svc: svc, log: log, mux: http.NewServeMux(), docs: map[string][]byte{}}
 	s.router = NewRoutes(s.mux, func(w http.ResponseWriter, r *http.Request, allow string) {
-		writeProblem(w, Problem{Type: "urn:keyhub:problem:method_not_allowed", Title: http.StatusText(405), Status: 405,
+		writeProblem(w, r, Problem{Type: "urn:keyhub:problem:method_not_allowed", Title: http.StatusText(405), Status: 405,
 			Detail: r.Method + " is not allowed here; allowed: " + allow, Code: "method_not_allowed"})
 	})
+	s.SetForwardAuth(ForwardAuthConfig{})
 	s.routes()
 	s.finish()
 	return s
@@ -112,6 +115,13 @@ func (s *Server) routes() {
 	s.handle("POST /v1/leaks/github", s.githubLeaks)
 	s.handle("POST /v1/tickets/verify", s.authed(s.verifyTicket))
 	s.handle("POST /v1/signing-keys/{id}/sign", s.authed(s.signWithKey))
+
+	// Proxies ask with the method of the request they hold. Envoy's form,
+	// the original path appended, takes any method.
+	for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"} {
+		s.handle(m+" "+forwardPrefix, s.forwardAuth)
+	}
+	s.handle(forwardPrefix+"/{rest...}", s.forwardAuth)
 }
 
 // handle registers a native route.
@@ -130,7 +140,7 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.router.Handle(patter
 // finish registers the catch-all answering 404 as problem+json.
 func (s *Server) finish() {
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, Problem{Type: "urn:keyhub:problem:not_found", Title: http.StatusText(404), Status: 404,
+		writeProblem(w, r, Problem{Type: "urn:keyhub:problem:not_found", Title: http.StatusText(404), Status: 404,
 			Detail: "no such endpoint", Code: "not_found"})
 	})
 }
@@ -143,8 +153,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "stack", string(debug.Stack()))
-			writeProblem(w, problemOf(keyhub.Errorf(keyhub.KindInternal, "internal error")))
+			s.log.ErrorContext(r.Context(), "panic serving request", "method", r.Method, "path", r.URL.Path, "stack", string(debug.Stack()))
+			writeProblem(w, r, problemOf(keyhub.Errorf(keyhub.KindInternal, "internal error")))
 		}
 	}()
 	if s.wantsIdempotency(r) {
@@ -258,8 +268,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.svc.Ready(ctx); err != nil {
-		s.log.Warn("readiness check failed", "error", err.Error())
-		writeProblem(w, problemOf(unready(err)))
+		s.log.WarnContext(r.Context(), "readiness check failed", "error", err.Error())
+		writeProblem(w, r, problemOf(unready(err)))
 		return
 	}
 	// A degraded node still serves every answer, so it stays in its load

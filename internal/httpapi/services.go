@@ -132,6 +132,7 @@ type SigningService interface {
 type Services struct {
 	Auth     Authenticator
 	Verify   KeyVerifier
+	Forward  ForwardAuthenticator
 	Tickets  TicketService
 	Tenants  TenantService
 	Scopes   ScopeService
@@ -183,11 +184,12 @@ type Auth interface {
 	Authenticator
 	KeyVerifier
 	TicketService
+	ForwardAuthenticator
 }
 
 // ServicesOf gathers the services of a node: m for management, a for
 // authentication.
 func ServicesOf(m Management, a Auth) Services {
-	return Services{Auth: a, Verify: a, Tickets: a, Tenants: m, Scopes: m, Keys: m, Roles: m, Clients: m, Audit: m, Signing: m, Leaks: m, Webhooks: m,
+	return Services{Auth: a, Verify: a, Forward: a, Tickets: a, Tenants: m, Scopes: m, Keys: m, Roles: m, Clients: m, Audit: m, Signing: m, Leaks: m, Webhooks: m,
 		Members: m, Portal: m, Ready: m.Ready, Now: m.Now}
 }

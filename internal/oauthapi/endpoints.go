@@ -4,12 +4,15 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/authn"
+	"github.com/keyhub/keyhub/internal/clientaddr"
 	"github.com/keyhub/keyhub/internal/oauth"
+	"github.com/keyhub/keyhub/internal/throttle"
 )
 
 // Config is what the OAuth endpoints publish.
@@ -74,7 +77,7 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
 	form, err := parseForm(w, r)
 	if err != nil {
-		h.fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	var c *keyhub.Caller
@@ -86,12 +89,12 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
 	} else {
 		var id, secret string
 		if id, secret, err = clientCredentials(r, form); err != nil {
-			h.fail(w, err)
+			h.fail(w, r, err)
 			return
 		}
 		cl, err := h.authenticateClient(r, id, secret)
 		if err != nil {
-			h.fail(w, err)
+			h.fail(w, r, err)
 			return
 		}
 		c = authn.ClientCaller(cl, remoteIP(r))
@@ -107,7 +110,7 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
 			writeBearerError(w, err)
 			return
 		}
-		h.fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, introspection(out))
@@ -146,17 +149,17 @@ func introspection(in *authn.Introspection) map[string]any {
 func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 	form, err := parseForm(w, r)
 	if err != nil {
-		h.fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	id, secret, err := clientCredentials(r, form)
 	if err != nil {
-		h.fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	cl, err := h.authenticateClient(r, id, secret)
 	if err != nil {
-		h.fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	token := form.Get("token")
@@ -165,32 +168,41 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.svc.RevokeToken(r.Context(), cl, token); err != nil {
-		h.fail(w, err)
+		h.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 }
 
-// authenticateClient checks client credentials under the same throttle as
-// the token endpoint.
+// authenticateClient checks client credentials under one throttle for the
+// token, introspection and revocation endpoints: failures count against
+// the address and against the client at that address, never against the
+// client everywhere.
 func (h *Handler) authenticateClient(r *http.Request, id, secret string) (*keyhub.Client, error) {
-	ip, now := remoteIP(r), h.now()
-	if blocked, wait := h.throttle.blocked(id, ip, now); blocked {
-		h.log.Warn("client authentication throttled", "client_id", id, "ip", ip)
-		e := keyhub.CodedErrorf(keyhub.KindRateLimited, "invalid_client", "too many failed authentications; try again later")
-		e.Extra = map[string]any{"retry_after": int(wait.Seconds()) + 1}
-		return nil, e
+	src, now := throttle.Source(clientaddr.From(r)), h.now()
+	byIP, byClient := "ip:"+src, "client:"+id+"@"+src
+	if wait, blocked := h.throttle.Blocked(now, src, failuresPerIP, byIP); blocked {
+		return nil, throttled(wait)
+	}
+	if wait, blocked := h.throttle.Blocked(now, src, failuresPerClient, byClient); blocked {
+		return nil, throttled(wait)
 	}
 	cl, err := h.svc.AuthenticateClient(r.Context(), id, secret)
 	if err != nil {
 		if code, _ := codeOf(err); code == "invalid_client" && keyhub.ErrorKind(err) == keyhub.KindUnauthorized {
-			h.throttle.fail(id, ip, now)
-			h.log.Info("client authentication failed", "client_id", id, "ip", ip)
+			h.throttle.Fail(now, byIP, byClient)
+			h.log.DebugContext(r.Context(), "client authentication failed", "client_id", id, "ip", src)
 		}
 		return nil, err
 	}
 	return cl, nil
+}
+
+func throttled(wait time.Duration) error {
+	e := keyhub.CodedErrorf(keyhub.KindRateLimited, "invalid_client", "too many failed authentications; try again later")
+	e.Extra = map[string]any{"retry_after": int(wait.Seconds()) + 1}
+	return e
 }
 
 // writeBearerError answers a failed bearer authentication per RFC 6750.

@@ -14,14 +14,18 @@ import (
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/authn"
 	"github.com/keyhub/keyhub/internal/clientaddr"
+	"github.com/keyhub/keyhub/internal/throttle"
 )
 
-// Failed client authentications allowed per window before the endpoint
-// refuses to check more for that client id or address.
+// Failed client authentications allowed per window before the endpoints
+// refuse to check more for that client at that address, or for that
+// address at all. Client ids are public (every token's sub), so failures
+// are never counted per client id alone: that would let anyone lock a
+// client out everywhere.
 const (
-	throttleWindow = time.Minute
-	failuresPerID  = 10
-	failuresPerIP  = 30
+	throttleWindow    = time.Minute
+	failuresPerClient = 10
+	failuresPerIP     = 30
 )
 
 // Service is what the OAuth endpoints call; *authn.Service implements it.
@@ -36,7 +40,7 @@ type Service interface {
 type Handler struct {
 	svc      Service
 	log      *slog.Logger
-	throttle *throttle
+	throttle *throttle.Counter
 	now      func() time.Time
 	cfg      Config
 	met      *tokenMetrics
@@ -47,7 +51,7 @@ func New(svc Service, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Handler{svc: svc, log: log, throttle: newThrottle(throttleWindow, failuresPerID, failuresPerIP), now: time.Now}
+	return &Handler{svc: svc, log: log, throttle: throttle.New("client authentication", throttleWindow, log), now: time.Now}
 }
 
 // Router is where routes are mounted: the native API's router, so every
@@ -81,15 +85,15 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) { h.met.token(h.
 func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request) string {
 	form, err := parseForm(w, r)
 	if err != nil {
-		return h.fail(w, err)
+		return h.fail(w, r, err)
 	}
 	id, secret, err := clientCredentials(r, form)
 	if err != nil {
-		return h.fail(w, err)
+		return h.fail(w, r, err)
 	}
 	cl, err := h.authenticateClient(r, id, secret)
 	if err != nil {
-		return h.fail(w, err)
+		return h.fail(w, r, err)
 	}
 	switch gt := form.Get("grant_type"); gt {
 	case "client_credentials":
@@ -102,7 +106,7 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request) string {
 		Scope: form.Get("scope"), Audiences: form["audience"], Resources: form["resource"],
 	})
 	if err != nil {
-		return h.fail(w, err)
+		return h.fail(w, r, err)
 	}
 	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: tok.AccessToken, TokenType: "Bearer", ExpiresIn: tok.ExpiresIn, Scope: tok.Scope})
 	return ""
@@ -117,7 +121,7 @@ func refuse(w http.ResponseWriter, code, desc string) string {
 // fail answers err as an OAuth error; internal errors are logged, never
 // shown. A throttled client gets 429 with Retry-After.
 // It returns the code answered, "throttled" for a throttled client.
-func (h *Handler) fail(w http.ResponseWriter, err error) string {
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) string {
 	if e, ok := err.(*keyhub.Error); ok && e.Kind == keyhub.KindRateLimited {
 		w.Header().Set("Retry-After", strconv.Itoa(e.Extra["retry_after"].(int)))
 		writeOAuthErrorStatus(w, http.StatusTooManyRequests, e.Code, e.Message)
@@ -125,11 +129,11 @@ func (h *Handler) fail(w http.ResponseWriter, err error) string {
 	}
 	code, desc := codeOf(err)
 	if code == "server_error" {
-		h.log.Error("oauth request failed", "error", err.Error())
+		h.log.ErrorContext(r.Context(), "oauth request failed", "error", err.Error())
 	}
 	writeOAuthError(w, code, desc)
 	return code
 }
 
-// remoteIP is the client's address as audit entries and throttles keep it.
+// remoteIP is the client's address as audit entries keep it.
 func remoteIP(r *http.Request) string { return clientaddr.String(clientaddr.From(r)) }

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/keyhub/keyhub"
@@ -50,10 +51,20 @@ func validName(v *keyhub.Validation, field, name string) string {
 		v.Add(field, "must be at most %d characters", MaxNameLen)
 	case keyhub.CheckText(name) != nil:
 		v.Add(field, "%v", keyhub.CheckText(name))
-	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+	case strings.ContainsFunc(name, unicode.IsControl):
 		v.Add(field, "must not contain control characters")
+	case strings.ContainsFunc(name, isBidiControl):
+		// A name shown in a list could otherwise reorder what follows it
+		// (the "Trojan Source" trick).
+		v.Add(field, "must not contain bidirectional formatting characters")
 	}
 	return name
+}
+
+// isBidiControl reports whether r is one of Unicode's bidirectional
+// formatting characters: marks, embeddings, overrides and isolates.
+func isBidiControl(r rune) bool {
+	return r == 0x061c || r == 0x200e || r == 0x200f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069
 }
 
 // validPrefixes checks environment names and key prefixes.
