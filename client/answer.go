@@ -20,7 +20,7 @@ const (
 	HeaderScopes      = "X-Keyhub-Scopes"
 	HeaderEnvironment = "X-Keyhub-Environment"
 	// HeaderMeta is the key's meta object as base64url (no padding) JSON;
-	// absent when the key has none.
+	// empty or absent when the key has none.
 	HeaderMeta = "X-Keyhub-Meta"
 	// HeaderClientID names the OAuth client of an access token.
 	HeaderClientID = "X-Keyhub-Client-Id"
