@@ -1,6 +1,9 @@
 package keyhub
 
-import "fmt"
+import (
+	"fmt"
+	"net/netip"
+)
 
 // Caller is who makes a call and where: the authenticated principal, the
 // tenant the call acts on and the source address for the audit trail.
@@ -9,7 +12,19 @@ type Caller struct {
 	// TenantID is the tenant acted on: the credential's own, or for an
 	// operator the one it names ("" if none).
 	TenantID string
-	IP       string
+	// IP is the source address; the zero Addr when unknown. Kept as an
+	// address, not text, so that a request that writes no audit entry
+	// (every verification) never formats it.
+	IP netip.Addr
+}
+
+// IPText is c's source address as the audit trail records it, "" when
+// unknown.
+func (c *Caller) IPText() string {
+	if !c.IP.IsValid() {
+		return ""
+	}
+	return c.IP.String()
 }
 
 // ErrUnauthenticated is the answer to a call without a credential.

@@ -37,7 +37,7 @@ type Service struct {
 	portal PortalConfig
 	// bearerFails counts failed bearer authentications per source address;
 	// bearerLimit of them in a window throttle the address (0: never).
-	bearerFails *throttle.Counter
+	bearerFails *throttle.Counter[throttle.Source]
 	bearerLimit int
 }
 
@@ -87,7 +87,7 @@ func New(store keyhub.Store, ver *verify.Verifier, opts ...Option) *Service {
 		o(s)
 	}
 	s.portal.defaults()
-	s.bearerFails = throttle.New("bearer authentication", bearerWindow, s.log)
+	s.bearerFails = throttle.New[throttle.Source]("bearer authentication", bearerWindow, s.log)
 	s.clients = newClientCache(store, ver.Watch())
 	s.verified = newTokenCache(s.now)
 	return s
@@ -133,7 +133,7 @@ func (s *Service) Authenticate(ctx context.Context, token string, ip netip.Addr)
 	if s.bearerLimit <= 0 {
 		return s.authenticate(ctx, token, ip)
 	}
-	src, now := throttle.Source(ip), s.now()
+	src, now := throttle.SourceOf(ip), s.now()
 	if wait, blocked := s.bearerFails.Blocked(now, src, s.bearerLimit, src); blocked {
 		return nil, ErrThrottled(wait)
 	}

@@ -3,6 +3,7 @@ package authn
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"time"
 
 	"github.com/maypok86/otter/v2"
@@ -101,7 +102,7 @@ func (s *Service) AuthenticateClient(ctx context.Context, id, sec string) (*keyh
 }
 
 // ClientCaller is the caller an authenticated OAuth client acts as.
-func ClientCaller(cl *keyhub.Client, ip string) *keyhub.Caller {
+func ClientCaller(cl *keyhub.Client, ip netip.Addr) *keyhub.Caller {
 	return &keyhub.Caller{Principal: &keyhub.Principal{Actor: keyhub.Actor{Type: "client", ID: cl.ID}, TenantID: cl.TenantID,
 		Scopes: cl.Scopes, Operator: cl.TenantID == ""}, TenantID: cl.TenantID, IP: ip}
 }

@@ -300,10 +300,7 @@ func (s *Service) end(ctx context.Context, ps *keyhub.PortalSession) {
 // resolve turns a stored session into what it may do now.
 func (s *Service) resolve(ctx context.Context, ps *keyhub.PortalSession, ip netip.Addr, now time.Time) (*Session, error) {
 	sess := &Session{ID: ps.ID, Kind: ps.Kind, ReturnURL: ps.ReturnURL, ExpiresAt: ps.ExpiresAt}
-	c := &keyhub.Caller{TenantID: ps.TenantID}
-	if ip.IsValid() {
-		c.IP = ip.String()
-	}
+	c := &keyhub.Caller{TenantID: ps.TenantID, IP: ip}
 	switch ps.Kind {
 	case keyhub.PortalCredential:
 		rec, code, err := s.ver.LookupDigest(ctx, ps.KeyHash)

@@ -91,7 +91,7 @@ func TestMagicLinkSession(t *testing.T) {
 		t.Fatalf("session = %+v, caller %+v", sess, sess.Caller.Principal)
 	}
 	got, err := e.core.Auth.Session(ctx, cookie, netip.MustParseAddr("203.0.113.9"))
-	if err != nil || got.ID != sess.ID || got.Caller.IP != "203.0.113.9" {
+	if err != nil || got.ID != sess.ID || got.Caller.IPText() != "203.0.113.9" {
 		t.Fatalf("Session: %+v, %v", got, err)
 	}
 	// The member's scopes as they are now.

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/keyhub/keyhub"
-	"github.com/keyhub/keyhub/internal/authn"
 	"github.com/keyhub/keyhub/internal/service"
 	"github.com/keyhub/keyhub/internal/verify"
 )
@@ -114,8 +113,8 @@ type verifyCredits struct {
 }
 
 func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request, c *keyhub.Caller) {
-	var in authn.VerifyRequest
-	if err := Decode(w, r, &in); err != nil {
+	in, err := decodeVerifyRequest(w, r)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -124,7 +123,8 @@ func (s *Server) verifyKey(w http.ResponseWriter, r *http.Request, c *keyhub.Cal
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newVerifyAnswer(res))
+	a := newVerifyAnswer(res)
+	writeVerifyAnswer(w, &a)
 }
 
 // newVerifyAnswer renders a verification's result, of a key or a ticket.

@@ -86,7 +86,7 @@ func (s *Server) githubLeaks(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, v.Err())
 		return
 	}
-	c := &keyhub.Caller{Principal: githubScanner, IP: clientaddr.String(clientaddr.From(r))}
+	c := &keyhub.Caller{Principal: githubScanner, IP: clientaddr.From(r)}
 	out := make([]githubLabel, 0, len(matches))
 	for _, m := range matches {
 		h := secret.Hash(m.Token)

@@ -225,7 +225,7 @@ func (s *Server) Caller(r *http.Request) (*keyhub.Caller, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &keyhub.Caller{Principal: p, TenantID: p.TenantID, IP: clientaddr.String(ip)}
+	c := &keyhub.Caller{Principal: p, TenantID: p.TenantID, IP: ip}
 	if t := r.Header.Get(TenantHeader); t != "" {
 		if !keyhub.ValidID(keyhub.PrefixTenant, t) {
 			e := keyhub.CodedErrorf(keyhub.KindBadRequest, "invalid_tenant", "%s header is not a tenant id", TenantHeader)
@@ -251,11 +251,23 @@ func bearer(r *http.Request) (string, bool) {
 	return t, t != ""
 }
 
+// The values of the headers every JSON answer carries, shared rather than
+// allocated per answer: a header's value slice is never modified in place
+// (Add appends to a full slice, which copies it).
+var (
+	headerJSON    = []string{"application/json"}
+	headerNoStore = []string{"no-store"}
+)
+
+// jsonHeaders labels an answer as JSON that no cache may keep.
+func jsonHeaders(h http.Header) {
+	h["Content-Type"] = headerJSON
+	h["Cache-Control"] = headerNoStore
+}
+
 // writeJSON answers v with status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
+	jsonHeaders(w.Header())
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }

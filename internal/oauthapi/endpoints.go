@@ -97,7 +97,7 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
-		c = authn.ClientCaller(cl, remoteIP(r))
+		c = authn.ClientCaller(cl, clientaddr.From(r))
 	}
 	token := form.Get("token")
 	if token == "" {
@@ -175,13 +175,21 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
+// clientSource is what client authentication failures count against: an
+// address, or one client at an address.
+type clientSource struct {
+	perClient bool
+	client    string
+	src       throttle.Source
+}
+
 // authenticateClient checks client credentials under one throttle for the
 // token, introspection and revocation endpoints: failures count against
 // the address and against the client at that address, never against the
 // client everywhere.
 func (h *Handler) authenticateClient(r *http.Request, id, secret string) (*keyhub.Client, error) {
-	src, now := throttle.Source(clientaddr.From(r)), h.now()
-	byIP, byClient := "ip:"+src, "client:"+id+"@"+src
+	src, now := throttle.SourceOf(clientaddr.From(r)), h.now()
+	byIP, byClient := clientSource{src: src}, clientSource{perClient: true, client: id, src: src}
 	if wait, blocked := h.throttle.Blocked(now, src, failuresPerIP, byIP); blocked {
 		return nil, throttled(wait)
 	}
@@ -192,7 +200,7 @@ func (h *Handler) authenticateClient(r *http.Request, id, secret string) (*keyhu
 	if err != nil {
 		if code, _ := codeOf(err); code == "invalid_client" && keyhub.ErrorKind(err) == keyhub.KindUnauthorized {
 			h.throttle.Fail(now, byIP, byClient)
-			h.log.DebugContext(r.Context(), "client authentication failed", "client_id", id, "ip", src)
+			h.log.DebugContext(r.Context(), "client authentication failed", "client_id", id, "ip", src.String())
 		}
 		return nil, err
 	}

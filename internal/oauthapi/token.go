@@ -13,7 +13,6 @@ import (
 
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/authn"
-	"github.com/keyhub/keyhub/internal/clientaddr"
 	"github.com/keyhub/keyhub/internal/throttle"
 )
 
@@ -40,7 +39,7 @@ type Service interface {
 type Handler struct {
 	svc      Service
 	log      *slog.Logger
-	throttle *throttle.Counter
+	throttle *throttle.Counter[clientSource]
 	now      func() time.Time
 	cfg      Config
 	met      *tokenMetrics
@@ -51,7 +50,7 @@ func New(svc Service, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Handler{svc: svc, log: log, throttle: throttle.New("client authentication", throttleWindow, log), now: time.Now}
+	return &Handler{svc: svc, log: log, throttle: throttle.New[clientSource]("client authentication", throttleWindow, log), now: time.Now}
 }
 
 // Router is where routes are mounted: the native API's router, so every
@@ -135,5 +134,3 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) string
 	return code
 }
 
-// remoteIP is the client's address as audit entries keep it.
-func remoteIP(r *http.Request) string { return clientaddr.String(clientaddr.From(r)) }

@@ -233,7 +233,7 @@ func (s *Service) audit(ctx context.Context, tx keyhub.Tx, c *keyhub.Caller, ten
 		Action:     action,
 		TargetType: targetType,
 		TargetID:   targetID,
-		IP:         c.IP,
+		IP:         c.IPText(),
 		Diff:       diff,
 		CreatedAt:  now,
 	}

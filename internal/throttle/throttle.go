@@ -18,19 +18,21 @@ import (
 // swept; keys beyond the bound are not counted until then.
 const maxKeys = 100_000
 
-// Counter counts failures per key.
-type Counter struct {
+// Counter counts failures per key. Keys are values (an address, a client
+// at an address), not text, so that a check that finds nothing to refuse
+// allocates nothing.
+type Counter[K comparable] struct {
 	what   string
 	window time.Duration
 	log    *slog.Logger
 
 	mu        sync.Mutex
-	counts    map[string]*window
+	counts    map[K]*window
 	lastSweep time.Time
 	// The refusals of the current summary window.
 	sumStart time.Time
 	refused  int
-	sources  map[string]int
+	sources  map[Source]int
 }
 
 type window struct {
@@ -40,17 +42,17 @@ type window struct {
 
 // New returns a Counter of failures in windows of the given length; what
 // names the authentication in its log summaries ("client authentication").
-func New(what string, w time.Duration, log *slog.Logger) *Counter {
+func New[K comparable](what string, w time.Duration, log *slog.Logger) *Counter[K] {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Counter{what: what, window: w, log: log, counts: map[string]*window{}, sources: map[string]int{}}
+	return &Counter[K]{what: what, window: w, log: log, counts: map[K]*window{}, sources: map[Source]int{}}
 }
 
 // Blocked reports whether key has failed limit times or more in its current
 // window, and how long until it may try again. A refusal is counted for the
 // window's log summary under source, which names who was refused.
-func (c *Counter) Blocked(now time.Time, source string, limit int, keys ...string) (time.Duration, bool) {
+func (c *Counter[K]) Blocked(now time.Time, source Source, limit int, keys ...K) (time.Duration, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.summarise(now)
@@ -71,7 +73,7 @@ func (c *Counter) Blocked(now time.Time, source string, limit int, keys ...strin
 }
 
 // Fail records a failure under each key.
-func (c *Counter) Fail(now time.Time, keys ...string) {
+func (c *Counter[K]) Fail(now time.Time, keys ...K) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.summarise(now)
@@ -99,7 +101,7 @@ func (c *Counter) Fail(now time.Time, keys ...string) {
 // summarise logs the refusals of a summary window once it has ended. It
 // runs under c.mu on the next call after the window, so a quiet node logs
 // the last window when it is next asked.
-func (c *Counter) summarise(now time.Time) {
+func (c *Counter[K]) summarise(now time.Time) {
 	if c.sumStart.IsZero() {
 		c.sumStart = now
 	}
@@ -108,8 +110,8 @@ func (c *Counter) summarise(now time.Time) {
 	}
 	if c.refused > 0 {
 		top, topN := "", 0
-		for s, n := range c.sources {
-			if n > topN || n == topN && s < top {
+		for src, n := range c.sources {
+			if s := src.String(); n > topN || n == topN && s < top {
 				top, topN = s, n
 			}
 		}
@@ -122,17 +124,30 @@ func (c *Counter) summarise(now time.Time) {
 	clear(c.sources)
 }
 
-// Source is the text under which an address is counted: the address
-// itself for IPv4, its /64 for IPv6, since one host commonly holds a whole
-// /64 and could otherwise count as millions of sources.
-func Source(ip netip.Addr) string {
+// Source is where failures are counted from: the address itself for IPv4,
+// its /64 for IPv6, since one host commonly holds a whole /64 and could
+// otherwise count as millions of sources. The zero Source is an unknown
+// address.
+type Source struct{ p netip.Prefix }
+
+// SourceOf is the Source of ip.
+func SourceOf(ip netip.Addr) Source {
 	ip = ip.Unmap()
+	bits := 32
 	if ip.Is6() {
-		p, _ := ip.Prefix(64)
-		return p.String()
+		bits = 64
 	}
-	if !ip.IsValid() {
+	p, _ := ip.Prefix(bits)
+	return Source{p}
+}
+
+// String names s in logs: "203.0.113.7", "2001:db8::/64" or "unknown".
+func (s Source) String() string {
+	switch {
+	case !s.p.IsValid():
 		return "unknown"
+	case s.p.Addr().Is4():
+		return s.p.Addr().String()
 	}
-	return ip.String()
+	return s.p.String()
 }
