@@ -133,4 +133,3 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) string
 	writeOAuthError(w, code, desc)
 	return code
 }
-
