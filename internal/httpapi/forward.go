@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -81,22 +82,42 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		f.Write(w)
 		return
 	}
-	// Every identity header is answered, empty where it does not apply, so
-	// that a proxy copying them onto the request overwrites whatever the
-	// client sent (Envoy, Traefik) and leaves no placeholder of an absent
-	// header unresolved (Caddy 2.6 passes its literal text upstream).
-	for _, name := range client.IdentityHeaders {
-		h.Set(name, "")
-	}
-	if t := res.Token; t != nil {
-		h.Set(client.HeaderClientID, t.ClientID)
-		h.Set(client.HeaderTenantID, t.TenantID)
-		h.Set(client.HeaderScopes, strings.Join(t.Scopes, " "))
-	} else {
-		client.SetIdentity(h, ans.Key)
-	}
-	h.Set("Cache-Control", "no-store")
+	setIdentity(h, ans.Key, res.Token)
+	h["Cache-Control"] = headerNoStore
 	w.WriteHeader(http.StatusOK)
+}
+
+// setIdentity answers every identity header, empty where it does not apply,
+// so that a proxy copying them onto the request overwrites whatever the
+// client sent (Envoy, Traefik) and leaves no placeholder of an absent
+// header unresolved (Caddy 2.6 passes its literal text upstream). The
+// values share one array: this runs for every request a proxy forwards.
+func setIdentity(h http.Header, k *client.VerifiedKey, t *authn.ForwardToken) {
+	vals := make([]string, len(client.IdentityHeaders))
+	set := func(name, v string) {
+		for i, n := range client.IdentityHeaders {
+			if n == name {
+				vals[i] = v
+			}
+		}
+	}
+	switch {
+	case t != nil:
+		set(client.HeaderClientID, t.ClientID)
+		set(client.HeaderTenantID, t.TenantID)
+		set(client.HeaderScopes, strings.Join(t.Scopes, " "))
+	case k != nil:
+		set(client.HeaderKeyID, k.ID)
+		set(client.HeaderTenantID, k.TenantID)
+		set(client.HeaderScopes, strings.Join(k.Scopes, " "))
+		set(client.HeaderEnvironment, k.Environment)
+		if m := k.Meta; len(m) > 0 && string(m) != "null" {
+			set(client.HeaderMeta, base64.RawURLEncoding.EncodeToString(m))
+		}
+	}
+	for i, name := range client.IdentityHeaders {
+		h[name] = vals[i : i+1 : i+1]
+	}
 }
 
 // clientResult is a verification answer in the SDK's type, whose refusal
