@@ -85,6 +85,9 @@ func TestMetrics(t *testing.T) {
 			t.Fatalf("verify: %v", v)
 		}
 		s.Native(200, "GET", "/v1/api-keys/"+keyID, s.Operator, tenant, nil)
+		// A change to the key is announced (its creation is not: no node
+		// can have cached it).
+		s.Native(200, "PATCH", "/v1/api-keys/"+keyID, s.Operator, tenant, map[string]any{"name": "backend-2"})
 		clientID, clientSecret := s.OAuthClient(tenant, map[string]any{"name": "automation",
 			"scopes": []string{"read:api_keys"}, "audiences": []string{"hub:api"}})
 		token := s.Token(clientID, clientSecret, nil)

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"reflect"
@@ -244,23 +245,31 @@ func (s *Service) audit(ctx context.Context, tx keyhub.Tx, c *keyhub.Caller, ten
 // {"field":{"from":…,"to":…}}; a creation shows every field as "to".
 // Timestamps of the change itself are left out. Objects never carry
 // secrets: digests are not marshalled.
+//
+// Fields are compared and written as the objects marshal them: a field
+// whose JSON is the same on both sides is unchanged, and only one whose
+// JSON differs is decoded, so that text meaning the same (a meta object's
+// keys in another order) is not reported as a change. A creation decodes
+// nothing; decoding every field into interfaces and marshalling them again
+// was a fifth of a key create's CPU (issue 14), and rounded integers above
+// 2^53 through float64.
 func diff(before, after any) json.RawMessage {
 	b, a := fields(before), fields(after)
-	out := map[string]map[string]any{}
 	for k := range b {
 		if _, ok := a[k]; !ok {
-			a[k] = nil // deleted: every field goes to null
+			a[k] = jsonNull // deleted: every field goes to null
 		}
 	}
+	out := make(map[string]fromTo, len(a))
 	for k, av := range a {
 		if k == "updated_at" || k == "created_at" {
 			continue
 		}
 		bv, ok := b[k]
-		if ok && reflect.DeepEqual(av, bv) {
+		if ok && sameJSON(av, bv) {
 			continue
 		}
-		out[k] = map[string]any{"from": bv, "to": av}
+		out[k] = fromTo{From: bv, To: av}
 	}
 	raw, err := json.Marshal(out)
 	if err != nil {
@@ -269,8 +278,30 @@ func diff(before, after any) json.RawMessage {
 	return raw
 }
 
-func fields(v any) map[string]any {
-	m := map[string]any{}
+// fromTo is one field of a diff; a nil side is null.
+type fromTo struct {
+	From json.RawMessage `json:"from"`
+	To   json.RawMessage `json:"to"`
+}
+
+var jsonNull = json.RawMessage(`null`)
+
+// sameJSON reports whether two JSON values are equal: byte for byte, or
+// once decoded.
+func sameJSON(x, y json.RawMessage) bool {
+	if bytes.Equal(x, y) {
+		return true
+	}
+	var dx, dy any
+	if json.Unmarshal(x, &dx) != nil || json.Unmarshal(y, &dy) != nil {
+		return false
+	}
+	return reflect.DeepEqual(dx, dy)
+}
+
+// fields are an object's top-level JSON fields as it marshals them.
+func fields(v any) map[string]json.RawMessage {
+	m := map[string]json.RawMessage{}
 	if isNil(v) {
 		return m
 	}

@@ -188,3 +188,19 @@ func TestDeadlockIsUnavailable(t *testing.T) {
 		t.Errorf("%d of 2 deadlocked Updates failed (%v), want 1", failed, errs)
 	}
 }
+
+// TestPoolSize: a URL without pool_max_conns gets DefaultMaxConns, more than
+// pgx's four on a small machine; a URL that sets it is obeyed.
+func TestPoolSize(t *testing.T) {
+	url := pgtest.URL(t)
+	if got := openURL(t, url).Pool().Config().MaxConns; got != postgres.DefaultMaxConns {
+		t.Errorf("default pool: %d connections, want %d", got, postgres.DefaultMaxConns)
+	}
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	if got := openURL(t, url+sep+"pool_max_conns=3").Pool().Config().MaxConns; got != 3 {
+		t.Errorf("pool_max_conns=3: %d connections", got)
+	}
+}
