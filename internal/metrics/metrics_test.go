@@ -127,3 +127,38 @@ func series(t *testing.T, reg *prometheus.Registry, name string) int {
 	}
 	return 0
 }
+
+// readerStore reads keys by digest outside transactions.
+type readerStore struct {
+	fakeStore
+	asked [][]byte
+}
+
+func (s *readerStore) GetAPIKeyByHash(_ context.Context, hash []byte) (*keyhub.APIKey, error) {
+	s.asked = append(s.asked, hash)
+	return &keyhub.APIKey{ID: "key_1"}, nil
+}
+
+// TestStoreKeepsTheOneStatementRead: the verification cache reads a missed
+// key outside any transaction when the store can; wrapping the store for
+// metrics must not hide that, nor pretend it when the store cannot.
+func TestStoreKeepsTheOneStatementRead(t *testing.T) {
+	ctx := context.Background()
+	inner := &readerStore{}
+	var s keyhub.Store = NewStore(inner, prometheus.NewRegistry())
+	r, ok := s.(keyhub.KeyByHashReader)
+	if !ok {
+		t.Fatal("the metrics store hides KeyByHashReader")
+	}
+	if k, err := r.GetAPIKeyByHash(ctx, []byte{1}); err != nil || k.ID != "key_1" || len(inner.asked) != 1 {
+		t.Fatalf("GetAPIKeyByHash = %v, %v; inner asked %d times", k, err, len(inner.asked))
+	}
+	// A store without the read: through View, whose failure is counted.
+	plain := NewStore(&fakeStore{err: keyhub.Errorf(keyhub.KindUnavailable, "down")}, prometheus.NewRegistry())
+	if _, err := plain.GetAPIKeyByHash(ctx, []byte{1}); keyhub.ErrorKind(err) != keyhub.KindUnavailable {
+		t.Fatalf("err = %v, want the View's", err)
+	}
+	if got := counted(plain.viewErr); got != 1 {
+		t.Fatalf("view failures = %v, want 1", got)
+	}
+}
