@@ -33,6 +33,15 @@ type KeyByHashReader interface {
 	GetAPIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
 }
 
+// CreditSpender is a Store that spends one key's credits as SpendCredits
+// does, by the same rules, as one statement committed on its own: one
+// round trip where a transaction around it takes three. A node's credit
+// spends of one key are committed together (verify's spender), so a group
+// of them is most often one such statement.
+type CreditSpender interface {
+	SpendCreditsNow(ctx context.Context, id string, cost int64, periodStart time.Time) (remaining int64, ok bool, err error)
+}
+
 // Tx is the set of operations available inside a transaction. On
 // PostgreSQL most failures abort the transaction, so a caller returns every
 // error but ErrNotFound, ErrExists, ErrNoCredits and ErrBelowZero, after

@@ -76,6 +76,27 @@ func (s *Store) GetAPIKeyByHash(ctx context.Context, hash []byte) (*keyhub.APIKe
 	return k, err
 }
 
+// SpendCreditsNow implements keyhub.CreditSpender, timed as an update:
+// through inner's own when it has one, and in an Update otherwise.
+func (s *Store) SpendCreditsNow(ctx context.Context, id string, cost int64, periodStart time.Time) (int64, bool, error) {
+	start := time.Now()
+	var (
+		n   int64
+		ok  bool
+		err error
+	)
+	if sp, has := s.Store.(keyhub.CreditSpender); has {
+		n, ok, err = sp.SpendCreditsNow(ctx, id, cost, periodStart)
+	} else {
+		err = s.Store.Update(ctx, func(tx keyhub.Tx) error {
+			n, ok, err = tx.SpendCredits(ctx, id, cost, periodStart)
+			return err
+		})
+	}
+	observe(s.update, s.updateErr, start, err)
+	return n, ok, err
+}
+
 // Ping times inner's Ping.
 func (s *Store) Ping(ctx context.Context) error {
 	start := time.Now()

@@ -105,6 +105,9 @@ func (s *spender) commit(group []*spendReq) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), spendTimeout)
 	defer cancel()
+	if sp, ok := s.store.(keyhub.CreditSpender); ok && oneKey(group) && spendNow(ctx, sp, group) {
+		return
+	}
 	err := s.store.Update(ctx, func(tx keyhub.Tx) error {
 		for rest := group; len(rest) > 0; {
 			n := 1
@@ -127,25 +130,68 @@ func (s *spender) commit(group []*spendReq) {
 	}
 }
 
+// oneKey reports whether every spend of group is of one key and period.
+func oneKey(group []*spendReq) bool {
+	for _, r := range group[1:] {
+		if r.id != group[0].id || !r.period.Equal(group[0].period) {
+			return false
+		}
+	}
+	return true
+}
+
+// spendNow commits the spends of one key and period as one statement
+// outside any transaction, when the balance covers them all, and answers
+// each; a lone spend is answered whatever the balance. It reports false,
+// having changed nothing, for several spends the balance does not cover:
+// those go through a transaction one by one, in order.
+func spendNow(ctx context.Context, sp keyhub.CreditSpender, rs []*spendReq) bool {
+	remaining, ok, err := sp.SpendCreditsNow(ctx, rs[0].id, total(rs), rs[0].period)
+	switch {
+	case err != nil:
+		if err := keyErr(rs, err); err != nil {
+			for _, r := range rs {
+				r.remaining, r.ok, r.err = 0, false, err
+			}
+		}
+	case ok:
+		answerSpent(rs, remaining)
+	case len(rs) == 1:
+		rs[0].remaining, rs[0].ok, rs[0].err = remaining, false, nil
+	default:
+		return false
+	}
+	return true
+}
+
+func total(rs []*spendReq) int64 {
+	var n int64
+	for _, r := range rs {
+		n += r.cost
+	}
+	return n
+}
+
+// answerSpent answers spends committed together: each caller sees the
+// balance its own spend left, as if the spends had been made one after
+// another in their order.
+func answerSpent(rs []*spendReq, remaining int64) {
+	for i := len(rs) - 1; i >= 0; i-- {
+		rs[i].remaining, rs[i].ok, rs[i].err = remaining, true, nil
+		remaining += rs[i].cost
+	}
+}
+
 // spendKey spends the requests of one key and period, in their order. The
 // common case, a balance enough for all of them, is one statement.
 func spendKey(ctx context.Context, tx keyhub.Tx, rs []*spendReq) error {
 	if len(rs) > 1 {
-		var total int64
-		for _, r := range rs {
-			total += r.cost
-		}
-		remaining, ok, err := tx.SpendCredits(ctx, rs[0].id, total, rs[0].period)
+		remaining, ok, err := tx.SpendCredits(ctx, rs[0].id, total(rs), rs[0].period)
 		if err != nil {
 			return keyErr(rs, err)
 		}
 		if ok {
-			// Each caller sees the balance its own spend left, as if the
-			// spends had been made one after another in this order.
-			for i := len(rs) - 1; i >= 0; i-- {
-				rs[i].remaining, rs[i].ok, rs[i].err = remaining, true, nil
-				remaining += rs[i].cost
-			}
+			answerSpent(rs, remaining)
 			return nil
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/keyhub/keyhub"
 	"github.com/keyhub/keyhub/internal/service"
@@ -17,6 +18,7 @@ import (
 type commitCounting struct {
 	keyhub.Store
 	updates atomic.Int64
+	nows    atomic.Int64 // of updates, the spends outside a transaction
 	fail    atomic.Bool
 }
 
@@ -28,6 +30,16 @@ func (c *commitCounting) Update(ctx context.Context, fn func(keyhub.Tx) error) e
 		return errCommit
 	}
 	return c.Store.Update(ctx, fn)
+}
+
+// SpendCreditsNow is a commit too.
+func (c *commitCounting) SpendCreditsNow(ctx context.Context, id string, cost int64, period time.Time) (int64, bool, error) {
+	c.updates.Add(1)
+	c.nows.Add(1)
+	if c.fail.Load() {
+		return 0, false, errCommit
+	}
+	return spendNow(ctx, c.Store, id, cost, period)
 }
 
 // TestCreditsGroupCommit spends from two verifiers (two nodes) over one
@@ -92,7 +104,12 @@ func TestCreditsGroupCommit(t *testing.T) {
 			if u := st.updates.Load(); u >= valid {
 				t.Errorf("%d transactions for %d spends: none shared", u, valid)
 			}
-			t.Logf("%d spends in %d transactions", valid, st.updates.Load())
+			// A store that can spend outside a transaction does so for the
+			// groups of this one key the balance covers.
+			if _, ok := st.Store.(keyhub.CreditSpender); ok && st.nows.Load() == 0 {
+				t.Error("no group was spent outside a transaction")
+			}
+			t.Logf("%d spends in %d transactions (%d outside one)", valid, st.updates.Load(), st.nows.Load())
 		})
 	}
 }

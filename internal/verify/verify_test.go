@@ -31,6 +31,29 @@ func (c *countingStore) View(ctx context.Context, fn func(keyhub.Tx) error) erro
 	return c.Store.View(ctx, fn)
 }
 
+// SpendCreditsNow keeps the store's spend outside a transaction, when it
+// has one, visible through the wrapper.
+func (c *countingStore) SpendCreditsNow(ctx context.Context, id string, cost int64, period time.Time) (int64, bool, error) {
+	return spendNow(ctx, c.Store, id, cost, period)
+}
+
+// spendNow spends through st's keyhub.CreditSpender, or in an Update.
+func spendNow(ctx context.Context, st keyhub.Store, id string, cost int64, period time.Time) (int64, bool, error) {
+	if sp, ok := st.(keyhub.CreditSpender); ok {
+		return sp.SpendCreditsNow(ctx, id, cost, period)
+	}
+	var (
+		n   int64
+		ok  bool
+		err error
+	)
+	err = st.Update(ctx, func(tx keyhub.Tx) error {
+		n, ok, err = tx.SpendCredits(ctx, id, cost, period)
+		return err
+	})
+	return n, ok, err
+}
+
 type clock struct {
 	mu sync.Mutex
 	t  time.Time

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/keyhub/keyhub"
 )
 
@@ -33,6 +35,22 @@ const spendSQL = `UPDATE api_keys SET
 // SpendCredits atomically takes cost credits from key id, refilling first
 // when a refill is due at periodStart (the zero time never refills).
 func (t *tx) SpendCredits(ctx context.Context, id string, cost int64, periodStart time.Time) (int64, bool, error) {
+	return spendCredits(ctx, t.tx, id, cost, periodStart)
+}
+
+// SpendCreditsNow implements keyhub.CreditSpender: SpendCredits' statement
+// on a pooled connection outside any transaction, which PostgreSQL commits
+// as it answers.
+func (s *Store) SpendCreditsNow(ctx context.Context, id string, cost int64, periodStart time.Time) (int64, bool, error) {
+	return spendCredits(ctx, s.pool, id, cost, periodStart)
+}
+
+// rowQuerier is a transaction or the pool.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func spendCredits(ctx context.Context, q rowQuerier, id string, cost int64, periodStart time.Time) (int64, bool, error) {
 	const op = "spend credits"
 	if cost < 0 {
 		// A negative spend would add credits past every check; the service
@@ -45,7 +63,7 @@ func (t *tx) SpendCredits(ctx context.Context, id string, cost int64, periodStar
 		period = &p
 	}
 	var remaining int64
-	err := t.tx.QueryRow(ctx, spendSQL, id, cost, period).Scan(&remaining)
+	err := q.QueryRow(ctx, spendSQL, id, cost, period).Scan(&remaining)
 	if err == nil {
 		return remaining, true, nil
 	}
@@ -55,11 +73,7 @@ func (t *tx) SpendCredits(ctx context.Context, id string, cost int64, periodStar
 	// Nothing changed: the key is unknown, has no credits, or has too few.
 	// A statement of its own, so that at READ COMMITTED it sees the balance
 	// that refused the spend rather than the one before a concurrent spend.
-	balance, err := t.creditBalance(ctx, op, id, nil)
-	if err != nil {
-		return 0, false, err
-	}
-	return balance, false, nil
+	return creditBalance(ctx, q, op, id, nil)
 }
 
 // AddCredits atomically adds delta to the balance of tenantID's key id. A
@@ -91,18 +105,25 @@ func (t *tx) AddCredits(ctx context.Context, tenantID, id string, delta int64) (
 // An unknown key (or another tenant's) is ErrNotFound and a key without
 // credits ErrNoCredits.
 func (t *tx) creditBalance(ctx context.Context, op, id string, tenantID *string) (int64, error) {
+	n, _, err := creditBalance(ctx, t.tx, op, id, tenantID)
+	return n, err
+}
+
+// creditBalance reads the balance of key id, ok false: the answer of a
+// refused spend.
+func creditBalance(ctx context.Context, q rowQuerier, op, id string, tenantID *string) (int64, bool, error) {
 	var w where
 	w.add("id = " + w.arg(id))
 	if tenantID != nil {
 		w.tenant(*tenantID)
 	}
 	var balance *int64
-	err := t.tx.QueryRow(ctx, `SELECT credits_remaining FROM api_keys`+w.sql(), w.args...).Scan(&balance)
+	err := q.QueryRow(ctx, `SELECT credits_remaining FROM api_keys`+w.sql(), w.args...).Scan(&balance)
 	if err != nil {
-		return 0, translate(ctx, err, op)
+		return 0, false, translate(ctx, err, op)
 	}
 	if balance == nil {
-		return 0, fail(op, keyhub.ErrNoCredits)
+		return 0, false, fail(op, keyhub.ErrNoCredits)
 	}
-	return *balance, nil
+	return *balance, false, nil
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,6 +27,50 @@ var creditCases = []testCase{
 	{"AddCreditsWithoutCreditsInvalid", testAddCreditsWithoutCredits},
 }
 
+// creditNowCases are the spend cases again, each spend made outside any
+// transaction (keyhub.CreditSpender), for a store that can: the same
+// answers, the same exactness.
+var creditNowCases = func() []testCase {
+	var out []testCase
+	for _, tc := range creditCases {
+		if !strings.HasPrefix(tc.name, "Spend") {
+			continue
+		}
+		out = append(out, testCase{tc.name, func(t *testing.T, s keyhub.Store) {
+			sp, ok := s.(keyhub.CreditSpender)
+			if !ok {
+				t.Skip("the store spends credits in transactions only")
+			}
+			tc.fn(t, spendNowStore{Store: s, sp: sp})
+		}})
+	}
+	return out
+}()
+
+// spendNowStore makes spend and spendOnce use SpendCreditsNow.
+type spendNowStore struct {
+	keyhub.Store
+	sp keyhub.CreditSpender
+}
+
+// spendOnce spends as the store under test should: in a transaction, or
+// outside one for a spendNowStore.
+func spendOnce(s keyhub.Store, id string, cost int64, period time.Time) (int64, bool, error) {
+	if ns, ok := s.(spendNowStore); ok {
+		return ns.sp.SpendCreditsNow(ctx, id, cost, period)
+	}
+	var (
+		n  int64
+		ok bool
+	)
+	err := s.Update(ctx, func(tx keyhub.Tx) error {
+		var err error
+		n, ok, err = tx.SpendCredits(ctx, id, cost, period)
+		return err
+	})
+	return n, ok, err
+}
+
 // creditKey creates a key of tenantID with the given credits.
 func creditKey(t *testing.T, s keyhub.Store, tenantID string, now time.Time, c *keyhub.Credits) *keyhub.APIKey {
 	t.Helper()
@@ -36,16 +81,7 @@ func creditKey(t *testing.T, s keyhub.Store, tenantID string, now time.Time, c *
 
 func spend(t *testing.T, s keyhub.Store, id string, cost int64, period time.Time) (int64, bool, error) {
 	t.Helper()
-	var (
-		n  int64
-		ok bool
-	)
-	err := update(t, s, func(tx keyhub.Tx) error {
-		var err error
-		n, ok, err = tx.SpendCredits(ctx, id, cost, period)
-		return err
-	})
-	return n, ok, err
+	return spendOnce(s, id, cost, period)
 }
 
 func mustSpend(t *testing.T, s keyhub.Store, id string, cost int64, period time.Time, wantN int64, wantOK bool) {
@@ -194,12 +230,7 @@ func testSpendConcurrent(t *testing.T, s keyhub.Store) {
 		go func() {
 			defer wg.Done()
 			for {
-				var ok bool
-				err := s.Update(ctx, func(tx keyhub.Tx) error {
-					var err error
-					_, ok, err = tx.SpendCredits(ctx, k.ID, 1, time.Time{})
-					return err
-				})
+				_, ok, err := spendOnce(s, k.ID, 1, time.Time{})
 				if err != nil {
 					errs <- err
 					return

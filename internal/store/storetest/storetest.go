@@ -70,6 +70,7 @@ func Run(t *testing.T, b Backend) {
 		{"Audit", auditCases},
 		{"APIKeyLimits", keyLimitCases},
 		{"Credits", creditCases},
+		{"CreditsOutsideTx", creditNowCases},
 		{"Touch", touchCases},
 		{"Usage", usageCases},
 		{"Heartbeat", heartbeatCases},
