@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,7 +43,8 @@ const (
 
 // Record is a key resolved for verification: the key, its role, its
 // effective scopes with the role's folded in and its parsed allow-list.
-// Records are shared by concurrent verifications and never modified.
+// Records are shared by concurrent verifications and never modified, but
+// for their usage counters, which only usage touches.
 type Record struct {
 	Key      *keyhub.APIKey
 	Role     *keyhub.Role
@@ -54,6 +56,8 @@ type Record struct {
 
 	// loaded is the watch stamp taken before the record was read.
 	loaded int64
+	// use counts the uses since the last flush; nil when there were none.
+	use atomic.Pointer[keyUse]
 }
 
 // Request is one verification question.
@@ -360,7 +364,7 @@ func (v *Verifier) VerifyRecord(ctx context.Context, rec *Record, req Request) (
 		}
 	}
 	res.Valid = res.Code == Valid
-	v.usage.record(k, res.Code, now)
+	v.usage.record(rec, res.Code, now)
 	return res, nil
 }
 
@@ -376,11 +380,11 @@ func (v *Verifier) spend(ctx context.Context, k *keyhub.APIKey, cost int64, now 
 
 // RecordRefusal counts a refusal decided outside VerifyRecord (a ticket's
 // bad signature or time) in the key's usage; last_used_at does not move.
-func (v *Verifier) RecordRefusal(rec *Record, code Code) { v.usage.record(rec.Key, code, v.now()) }
+func (v *Verifier) RecordRefusal(rec *Record, code Code) { v.usage.record(rec, code, v.now()) }
 
 // RecordUse notes a use of the key outside verification (it authenticated a
 // management call), so last_used_at tells of every use.
-func (v *Verifier) RecordUse(rec *Record) { v.usage.record(rec.Key, Valid, v.now()) }
+func (v *Verifier) RecordUse(rec *Record) { v.usage.record(rec, Valid, v.now()) }
 
 // InvalidateKey drops the key with this digest from the cache.
 func (v *Verifier) InvalidateKey(hash []byte) {
