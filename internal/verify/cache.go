@@ -46,8 +46,8 @@ type CacheConfig struct {
 	Size int
 	// NegativeSize is the most unknown digests kept (default 100 000).
 	NegativeSize int
-	// TTL bounds how long a record is trusted without an invalidation
-	// reaching it: the safety net behind cross-node invalidation.
+	// TTL bounds how long a record is served before it is read again even
+	// though no invalidation reached it (default DefaultCacheTTL).
 	TTL time.Duration
 	// NegativeTTL bounds how long an unknown digest is remembered.
 	NegativeTTL time.Duration
@@ -58,6 +58,19 @@ type CacheConfig struct {
 // small machine holds beside everything else.
 const DefaultCacheBytes = 256 << 20
 
+// DefaultCacheTTL is how long a record is served before it is read again
+// regardless (--cache-ttl). Freshness does not rest on it: every write
+// through keyhub drops what it changed on its own node before returning
+// (Store), a node on SQLite is the only writer, and a node on PostgreSQL
+// serves a record only while its Watch vouches that every other node's
+// change up to --max-stale ago has reached it, reading it again otherwise.
+// The TTL is the net under those two: a change made behind keyhub's back
+// (by hand in the database) or a write path that failed to announce. Ten
+// minutes keeps that bound short while a key used once every few minutes,
+// as each of a million keys is at some thousands of verifications a
+// second, stays cached.
+const DefaultCacheTTL = 10 * time.Minute
+
 func (c *CacheConfig) defaults() {
 	if c.Size <= 0 && c.Bytes <= 0 {
 		c.Bytes = DefaultCacheBytes
@@ -66,7 +79,7 @@ func (c *CacheConfig) defaults() {
 		c.NegativeSize = 100_000
 	}
 	if c.TTL <= 0 {
-		c.TTL = time.Minute
+		c.TTL = DefaultCacheTTL
 	}
 	if c.NegativeTTL <= 0 {
 		c.NegativeTTL = 10 * time.Second

@@ -53,3 +53,31 @@ func TestRecordBytesEstimate(t *testing.T) {
 	}
 	runtime.KeepAlive(c)
 }
+
+// TestCacheTTL: a record is kept for the configured TTL (--cache-ttl), and
+// for DefaultCacheTTL when none is set.
+func TestCacheTTL(t *testing.T) {
+	for name, c := range map[string]struct{ set, want time.Duration }{
+		"Default": {0, DefaultCacheTTL},
+		"Set":     {3 * time.Hour, 3 * time.Hour},
+	} {
+		t.Run(name, func(t *testing.T) {
+			k := &keyhub.APIKey{ID: "key_1", TenantID: "ten_1", Kind: keyhub.KeyKindBearer, Enabled: true}
+			cache := newCache(CacheConfig{TTL: c.set}, newWatch(0, time.Now), func(context.Context, digest) (*Record, error) {
+				return resolve(k, nil)
+			}, newMetrics(nil))
+			defer cache.close()
+			h := secret.Hash("key")
+			if _, err := cache.get(context.Background(), h); err != nil {
+				t.Fatal(err)
+			}
+			e, ok := cache.pos.GetEntryQuietly(h)
+			if !ok {
+				t.Fatal("record not cached")
+			}
+			if got := e.ExpiresAfter(); got > c.want || got < c.want-time.Minute {
+				t.Errorf("record expires after %s, want %s", got, c.want)
+			}
+		})
+	}
+}
