@@ -63,7 +63,7 @@ func TestServeOptions(t *testing.T) {
 				c.ManagementAudience != "hub:api" || c.Compat != nil || c.Issuer != "" || c.MasterKey != "" || c.MasterKeyFile != "" || c.Providers != nil {
 				t.Errorf("defaults: %+v", c)
 			}
-			if c.Cache.Bytes != 256<<20 {
+			if c.Cache.Bytes != 640<<20 {
 				t.Errorf("cache size default: %d bytes", c.Cache.Bytes)
 			}
 			if c.Cache.TTL != 10*time.Minute {

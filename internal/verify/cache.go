@@ -53,10 +53,12 @@ type CacheConfig struct {
 	NegativeTTL time.Duration
 }
 
-// DefaultCacheBytes is the default bound of the verification cache: about
-// 300 000 keys of the usual shape (see recordBytes), a working set that a
-// small machine holds beside everything else.
-const DefaultCacheBytes = 256 << 20
+// DefaultCacheBytes is the default bound of the verification cache: a
+// million keys of the usual shape (about 600 bytes each, see recordBytes),
+// so a deployment of a million active keys answers from memory. The cache
+// only grows with the keys in use; at its bound Go's collector lets the
+// heap reach about twice that, which a 2 GB machine holds beside the rest.
+const DefaultCacheBytes = 640 << 20
 
 // DefaultCacheTTL is how long a record is served before it is read again
 // regardless (--cache-ttl). Freshness does not rest on it: every write
@@ -127,32 +129,39 @@ func posOptions(cfg CacheConfig, met *metrics) *otter.Options[digest, *Record] {
 	return o
 }
 
-// recordOverhead is what a cached record costs beyond the text and lists
-// recordBytes counts: the APIKey, Record and Principal structs, the digest
-// twice (cache key and Key.Hash), the cache's own entry and the Go heap's
+// recordOverhead is what a cached record costs beyond the text, lists and
+// optional parts recordBytes counts: the Record, Key and Principal structs,
+// the digest as the cache's key, the cache's own entry and the Go heap's
 // rounding. Measured (TestRecordBytesEstimate): a key of the usual shape
-// costs about 830 bytes in all.
-const recordOverhead = 690
+// costs about 600 bytes in all (830 when records held the whole APIKey).
+const recordOverhead = 480
 
 // recordBytes estimates the heap a cached record holds, for the cache's
 // bound in bytes. It errs high for small records rather than low.
 func recordBytes(r *Record) uint32 {
 	k := r.Key
 	n := recordOverhead + len(k.ID) + len(k.TenantID) + len(k.Name) + len(k.Environment) + len(k.Start) +
-		len(k.Meta) + len(k.RoleID) + len(k.RotatedFrom) + len(k.ReplacedBy) + len(k.Creator.ID) + len(k.SealedSecret)
-	for _, s := range k.Scopes {
-		n += 16 + len(s)
-	}
-	for _, s := range k.IPs {
+		len(k.Meta) + len(k.RoleID) + len(k.SealedSecret)
+	// The effective scopes: the key's own list, or the list with the
+	// role's folded in (the key's own is then not kept).
+	for _, s := range r.Scopes {
 		n += 16 + len(s)
 	}
 	n += 32 * len(r.Prefixes)
+	if k.ExpiresAt != nil {
+		n += 24
+	}
+	if k.RevokedAt != nil {
+		n += 24
+	}
+	if k.RateLimit != nil {
+		n += 16
+	}
+	if k.Credits != nil {
+		n += 96 // with its refill, refill time and threshold
+	}
 	if r.Role != nil {
-		n += 200 + len(r.Role.Name)
-		for _, s := range r.Role.Scopes {
-			n += 16 + len(s)
-		}
-		n += 16 * len(r.Scopes)
+		n += 176 + len(r.Role.ID) + len(r.Role.TenantID) + len(r.Role.Name)
 	}
 	return uint32(min(n, 1<<30))
 }

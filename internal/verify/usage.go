@@ -126,7 +126,7 @@ func (u *usage) record(rec *Record, code Code, now time.Time) {
 }
 
 // recordLocked notes a use the counters do not hold.
-func (u *usage) recordLocked(k *keyhub.APIKey, code Code, hour int64, now time.Time) {
+func (u *usage) recordLocked(k *Key, code Code, hour int64, now time.Time) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.counts == nil {

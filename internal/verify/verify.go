@@ -41,12 +41,13 @@ const (
 	TicketNotYetValid Code = "TICKET_NOT_YET_VALID"
 )
 
-// Record is a key resolved for verification: the key, its role, its
-// effective scopes with the role's folded in and its parsed allow-list.
+// Record is a key resolved for verification: the key (what of it
+// verification reads, see Key), its role (id and name), its effective
+// scopes with the role's folded in and its parsed allow-list.
 // Records are shared by concurrent verifications and never modified, but
 // for their usage counters, which only usage touches.
 type Record struct {
-	Key      *keyhub.APIKey
+	Key      *Key
 	Role     *keyhub.Role
 	Scopes   []string
 	Prefixes []netip.Prefix
@@ -264,7 +265,7 @@ func resolve(k *keyhub.APIKey, role *keyhub.Role) (*Record, error) {
 	if k.IsOperator() {
 		p = &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: k.ID}, Scopes: []string{"*"}, Operator: true}
 	}
-	return &Record{Key: k, Role: role, Scopes: scopes, Prefixes: prefixes, Principal: p}, nil
+	return &Record{Key: compactKey(k), Role: compactRole(role), Scopes: scopes, Prefixes: prefixes, Principal: p}, nil
 }
 
 // Check runs the checks after lookup that need no state: revocation,
@@ -370,7 +371,7 @@ func (v *Verifier) VerifyRecord(ctx context.Context, rec *Record, req Request) (
 
 // spend takes cost credits from k in the store, where the balance lives,
 // committed together with the node's concurrent spends (see spender).
-func (v *Verifier) spend(ctx context.Context, k *keyhub.APIKey, cost int64, now time.Time) (remaining int64, ok bool, err error) {
+func (v *Verifier) spend(ctx context.Context, k *Key, cost int64, now time.Time) (remaining int64, ok bool, err error) {
 	var period time.Time
 	if r := k.Credits.Refill; r != nil {
 		period = keyhub.RefillPeriodStart(r.Interval, now)
