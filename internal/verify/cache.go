@@ -70,7 +70,7 @@ const DefaultCacheBytes = 640 << 20
 // (by hand in the database) or a write path that failed to announce. Ten
 // minutes keeps that bound short while a key used once every few minutes,
 // as each of a million keys is at some thousands of verifications a
-// second, stays cached.
+// second, is read once per TTL instead of on nearly every use (a minute).
 const DefaultCacheTTL = 10 * time.Minute
 
 func (c *CacheConfig) defaults() {
