@@ -107,7 +107,7 @@ func (o *serverOptions) serveRows() []config.Option {
 			Usage: "on PostgreSQL, how long a node that has lost its cache invalidation connection serves cached answers before reading every answer from the store",
 			Set:   config.Parse(&o.cfg.MaxStale, parseMaxStale)},
 		{Name: "cache-size", Env: "KEYHUB_CACHE_SIZE", Default: "640",
-			Usage: "memory for the verification cache of resolved keys, in MB; a key of the usual shape takes about 600 bytes, so 640 holds a million keys and 256 some 400 000 (unknown keys are remembered apart, at most 100 000)",
+			Usage: "memory for the verification cache of resolved keys, in MB; a key of the usual shape takes about 630 bytes, so 640 holds a million keys and 256 some 400 000 (unknown keys are remembered apart, at most 100 000)",
 			Set:   config.Parse(&o.cfg.Cache.Bytes, parseCacheSize)},
 		{Name: "cache-ttl", Env: "KEYHUB_CACHE_TTL", Default: "10m",
 			Usage: "how long a cached key is served before it is read again from the store although no change to it was heard; changes made through keyhub reach every node's cache at once (on PostgreSQL within --max-stale), so this only bounds changes made to the database by hand",

@@ -54,10 +54,12 @@ type CacheConfig struct {
 }
 
 // DefaultCacheBytes is the default bound of the verification cache: a
-// million keys of the usual shape (about 600 bytes each, see recordBytes),
+// million keys of the usual shape (about 630 bytes each by recordBytes),
 // so a deployment of a million active keys answers from memory. The cache
 // only grows with the keys in use; at its bound Go's collector lets the
-// heap reach about twice that, which a 2 GB machine holds beside the rest.
+// heap reach about twice that (bench/RESULTS.md: 1.8 GB anonymous memory
+// with a million keys cached), which a 2 GB machine holds only just, and
+// GOMEMLIMIT trims.
 const DefaultCacheBytes = 640 << 20
 
 // DefaultCacheTTL is how long a record is served before it is read again
@@ -131,10 +133,12 @@ func posOptions(cfg CacheConfig, met *metrics) *otter.Options[digest, *Record] {
 
 // recordOverhead is what a cached record costs beyond the text, lists and
 // optional parts recordBytes counts: the Record, Key and Principal structs,
-// the digest as the cache's key, the cache's own entry and the Go heap's
-// rounding. Measured (TestRecordBytesEstimate): a key of the usual shape
-// costs about 600 bytes in all (830 when records held the whole APIKey).
-const recordOverhead = 480
+// the digest as the cache's key, the cache's own entry, the Go heap's
+// rounding of each text a store read allocated apart. Measured
+// (TestRecordBytesEstimate, TestRecordBytesOfStoredKeys): a key of the
+// usual shape costs about 600–620 bytes in all (830 when records held the
+// whole APIKey).
+const recordOverhead = 512
 
 // recordBytes estimates the heap a cached record holds, for the cache's
 // bound in bytes. It errs high for small records rather than low.
