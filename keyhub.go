@@ -124,12 +124,18 @@ type APIKey struct {
 // State derives the key's state at now. Precedence follows verification:
 // revoked, then disabled, then expired.
 func (k *APIKey) State(now time.Time) KeyState {
+	return KeyStateAt(k.RevokedAt, k.Enabled, k.ExpiresAt, now)
+}
+
+// KeyStateAt is APIKey.State over the fields it reads, for copies of a key
+// that keep only those (the verification cache's).
+func KeyStateAt(revokedAt *time.Time, enabled bool, expiresAt *time.Time, now time.Time) KeyState {
 	switch {
-	case k.RevokedAt != nil:
+	case revokedAt != nil:
 		return StateRevoked
-	case !k.Enabled:
+	case !enabled:
 		return StateDisabled
-	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
+	case expiresAt != nil && !now.Before(*expiresAt):
 		return StateExpired
 	}
 	return StateActive

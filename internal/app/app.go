@@ -290,7 +290,7 @@ func Run(ctx context.Context, cfg Config) error {
 		select {
 		case <-ready:
 		case <-time.After(10 * time.Second):
-			log.Warn("cache invalidation listener not ready; continuing, other nodes' changes reach this node within the cache TTL")
+			log.Warn("cache invalidation listener not ready; continuing, cached keys are served for at most --max-stale after they are read")
 		}
 	}
 	if err := bootstrap(ctx, core.Manage, cfg, log); err != nil {

@@ -176,7 +176,7 @@ func ticketClaims(payload []byte, now time.Time) (json.RawMessage, verify.Code) 
 
 // signingSecret opens a signing key's sealed secret. Failing to open is
 // the server's fault (a wrong master key), never the caller's.
-func (s *Service) signingSecret(k *keyhub.APIKey) ([]byte, error) {
+func (s *Service) signingSecret(k *verify.Key) ([]byte, error) {
 	if len(s.master) != secret.MasterKeySize {
 		return nil, keyhub.CodedErrorf(keyhub.KindUnavailable, "signing_keys_unavailable",
 			"signing keys need the master key, which this server was not given")

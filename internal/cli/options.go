@@ -106,9 +106,12 @@ func (o *serverOptions) serveRows() []config.Option {
 		{Name: "max-stale", Env: "KEYHUB_MAX_STALE", Default: "10s",
 			Usage: "on PostgreSQL, how long a node that has lost its cache invalidation connection serves cached answers before reading every answer from the store",
 			Set:   config.Parse(&o.cfg.MaxStale, parseMaxStale)},
-		{Name: "cache-size", Env: "KEYHUB_CACHE_SIZE", Default: "256",
-			Usage: "memory for the verification cache of resolved keys, in MB; a key of the usual shape takes about 830 bytes, so 256 holds some 300 000 keys and 1024 a million (unknown keys are remembered apart, at most 100 000)",
+		{Name: "cache-size", Env: "KEYHUB_CACHE_SIZE", Default: "640",
+			Usage: "memory for the verification cache of resolved keys, in MB; a key of the usual shape takes about 630 bytes, so 640 holds a million keys and 256 some 400 000 (unknown keys are remembered apart, at most 100 000)",
 			Set:   config.Parse(&o.cfg.Cache.Bytes, parseCacheSize)},
+		{Name: "cache-ttl", Env: "KEYHUB_CACHE_TTL", Default: "10m",
+			Usage: "how long a cached key is served before it is read again from the store although no change to it was heard; changes made through keyhub reach every node's cache at once (on PostgreSQL within --max-stale), so this only bounds changes made to the database by hand",
+			Set:   config.Parse(&o.cfg.Cache.TTL, parseCacheTTL)},
 		{Name: "redis", Env: "KEYHUB_REDIS", Secret: true, Show: config.RedactURL,
 			Usage: "Redis of the service, redis://[:PASSWORD@]HOST:6379/0 (rediss:// for TLS): rate limits exact across all nodes; without it each node counts its own",
 			Set:   config.Parse(&o.cfg.Redis, parseRedisURL)},
@@ -305,12 +308,22 @@ func parseMetrics(s string) (string, error) {
 }
 
 // parseMaxStale reads --max-stale: long enough for a heartbeat or two to
-// fail before the node gives up on its cache, and no longer than the
-// cache's one-minute TTL, which bounds staleness anyway.
+// fail before the node gives up on its cache, and short enough that a node
+// cut off from other nodes' changes stops serving them soon.
 func parseMaxStale(s string) (time.Duration, error) {
 	d, err := keyhub.ParseDuration(s)
 	if err != nil || d < 100*time.Millisecond || d > time.Minute {
 		return 0, fmt.Errorf("%q is not a duration from 100ms to 1m, such as 10s", s)
+	}
+	return d, nil
+}
+
+// parseCacheTTL reads --cache-ttl: at least a second, so that a hot key
+// is not read once per request, at most a day.
+func parseCacheTTL(s string) (time.Duration, error) {
+	d, err := keyhub.ParseDuration(s)
+	if err != nil || d < time.Second || d > 24*time.Hour {
+		return 0, fmt.Errorf("%q is not a duration from 1s to 24h, such as 10m", s)
 	}
 	return d, nil
 }

@@ -63,8 +63,11 @@ func TestServeOptions(t *testing.T) {
 				c.ManagementAudience != "hub:api" || c.Compat != nil || c.Issuer != "" || c.MasterKey != "" || c.MasterKeyFile != "" || c.Providers != nil {
 				t.Errorf("defaults: %+v", c)
 			}
-			if c.Cache.Bytes != 256<<20 {
+			if c.Cache.Bytes != 640<<20 {
 				t.Errorf("cache size default: %d bytes", c.Cache.Bytes)
+			}
+			if c.Cache.TTL != 10*time.Minute {
+				t.Errorf("cache TTL default: %s", c.Cache.TTL)
 			}
 			if o.logLevel != slog.LevelInfo || o.logFormat != "text" {
 				t.Errorf("log defaults: %v %v", o.logLevel, o.logFormat)
@@ -138,6 +141,11 @@ func TestServeOptions(t *testing.T) {
 				t.Errorf("%+v", o.cfg.Providers)
 			}
 		}},
+		{"CacheTTLEnv", nil, map[string]string{"KEYHUB_CACHE_TTL": "1h"}, func(t *testing.T, o *serverOptions) {
+			if o.cfg.Cache.TTL != time.Hour {
+				t.Errorf("cache TTL %s", o.cfg.Cache.TTL)
+			}
+		}},
 		{"TrustedIssuersEnv", nil, map[string]string{"KEYHUB_TRUSTED_ISSUERS": idps}, func(t *testing.T, o *serverOptions) {
 			if len(o.cfg.Providers) != 1 || o.cfg.Providers[0].JWKSURL != "https://idp.example/jwks" {
 				t.Errorf("%+v", o.cfg.Providers)
@@ -171,6 +179,7 @@ func TestServeOptionErrors(t *testing.T) {
 		{"ErrJWTAlgEnv", []string{"serve"}, map[string]string{"KEYHUB_JWT_ALG": "none"}, 2, `keyhub: --jwt-alg (KEYHUB_JWT_ALG): "none" is not ES256, EdDSA or RS256`},
 		{"ErrCacheSize", []string{"serve", "--cache-size", "0"}, nil, 2, `keyhub: --cache-size: "0" is not a size in MB from 1 to 1048576, such as 256`},
 		{"ErrCacheSizeEnv", []string{"serve"}, map[string]string{"KEYHUB_CACHE_SIZE": "1g"}, 2, `keyhub: --cache-size (KEYHUB_CACHE_SIZE): "1g" is not a size in MB from 1 to 1048576, such as 256`},
+		{"ErrCacheTTL", []string{"serve", "--cache-ttl", "500ms"}, nil, 2, `keyhub: --cache-ttl: "500ms" is not a duration from 1s to 24h, such as 10m`},
 		{"ErrSigningKeyMaxAge", []string{"serve", "--signing-key-max-age", "30m"}, nil, 2, `keyhub: --signing-key-max-age: "30m" is not a duration of at least 1h, such as 30d`},
 		{"ErrLogLevel", []string{"serve", "--log-level", "loud"}, nil, 2, `keyhub: --log-level: "loud" is not one of debug, info, warn, error`},
 		{"ErrLogFormat", []string{"migrate", "--log-format", "xml"}, nil, 2, `keyhub: --log-format: "xml" is not text or json`},

@@ -46,17 +46,34 @@ type CacheConfig struct {
 	Size int
 	// NegativeSize is the most unknown digests kept (default 100 000).
 	NegativeSize int
-	// TTL bounds how long a record is trusted without an invalidation
-	// reaching it: the safety net behind cross-node invalidation.
+	// TTL bounds how long a record is served before it is read again even
+	// though no invalidation reached it (default DefaultCacheTTL).
 	TTL time.Duration
 	// NegativeTTL bounds how long an unknown digest is remembered.
 	NegativeTTL time.Duration
 }
 
-// DefaultCacheBytes is the default bound of the verification cache: about
-// 300 000 keys of the usual shape (see recordBytes), a working set that a
-// small machine holds beside everything else.
-const DefaultCacheBytes = 256 << 20
+// DefaultCacheBytes is the default bound of the verification cache: a
+// million keys of the usual shape (about 630 bytes each by recordBytes),
+// so a deployment of a million active keys answers from memory. The cache
+// only grows with the keys in use; at its bound Go's collector lets the
+// heap reach about twice that (bench/RESULTS.md: 1.8 GB anonymous memory
+// with a million keys cached), which a 2 GB machine holds only just, and
+// GOMEMLIMIT trims.
+const DefaultCacheBytes = 640 << 20
+
+// DefaultCacheTTL is how long a record is served before it is read again
+// regardless (--cache-ttl). Freshness does not rest on it: every write
+// through keyhub drops what it changed on its own node before returning
+// (Store), a node on SQLite is the only writer, and a node on PostgreSQL
+// serves a record only while its Watch vouches that every other node's
+// change up to --max-stale ago has reached it, reading it again otherwise.
+// The TTL is the net under those two: a change made behind keyhub's back
+// (by hand in the database) or a write path that failed to announce. Ten
+// minutes keeps that bound short while a key used once every few minutes,
+// as each of a million keys is at some thousands of verifications a
+// second, is read once per TTL instead of on nearly every use (a minute).
+const DefaultCacheTTL = 10 * time.Minute
 
 func (c *CacheConfig) defaults() {
 	if c.Size <= 0 && c.Bytes <= 0 {
@@ -66,7 +83,7 @@ func (c *CacheConfig) defaults() {
 		c.NegativeSize = 100_000
 	}
 	if c.TTL <= 0 {
-		c.TTL = time.Minute
+		c.TTL = DefaultCacheTTL
 	}
 	if c.NegativeTTL <= 0 {
 		c.NegativeTTL = 10 * time.Second
@@ -114,32 +131,41 @@ func posOptions(cfg CacheConfig, met *metrics) *otter.Options[digest, *Record] {
 	return o
 }
 
-// recordOverhead is what a cached record costs beyond the text and lists
-// recordBytes counts: the APIKey, Record and Principal structs, the digest
-// twice (cache key and Key.Hash), the cache's own entry and the Go heap's
-// rounding. Measured (TestRecordBytesEstimate): a key of the usual shape
-// costs about 830 bytes in all.
-const recordOverhead = 690
+// recordOverhead is what a cached record costs beyond the text, lists and
+// optional parts recordBytes counts: the Record, Key and Principal structs,
+// the digest as the cache's key, the cache's own entry, the Go heap's
+// rounding of each text a store read allocated apart. Measured
+// (TestRecordBytesEstimate, TestRecordBytesOfStoredKeys): a key of the
+// usual shape costs about 600–620 bytes in all (830 when records held the
+// whole APIKey).
+const recordOverhead = 512
 
 // recordBytes estimates the heap a cached record holds, for the cache's
 // bound in bytes. It errs high for small records rather than low.
 func recordBytes(r *Record) uint32 {
 	k := r.Key
 	n := recordOverhead + len(k.ID) + len(k.TenantID) + len(k.Name) + len(k.Environment) + len(k.Start) +
-		len(k.Meta) + len(k.RoleID) + len(k.RotatedFrom) + len(k.ReplacedBy) + len(k.Creator.ID) + len(k.SealedSecret)
-	for _, s := range k.Scopes {
-		n += 16 + len(s)
-	}
-	for _, s := range k.IPs {
+		len(k.Meta) + len(k.RoleID) + len(k.SealedSecret)
+	// The effective scopes: the key's own list, or the list with the
+	// role's folded in (the key's own is then not kept).
+	for _, s := range r.Scopes {
 		n += 16 + len(s)
 	}
 	n += 32 * len(r.Prefixes)
+	if k.ExpiresAt != nil {
+		n += 24
+	}
+	if k.RevokedAt != nil {
+		n += 24
+	}
+	if k.RateLimit != nil {
+		n += 16
+	}
+	if k.Credits != nil {
+		n += 96 // with its refill, refill time and threshold
+	}
 	if r.Role != nil {
-		n += 200 + len(r.Role.Name)
-		for _, s := range r.Role.Scopes {
-			n += 16 + len(s)
-		}
-		n += 16 * len(r.Scopes)
+		n += 176 + len(r.Role.ID) + len(r.Role.TenantID) + len(r.Role.Name)
 	}
 	return uint32(min(n, 1<<30))
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,11 +41,13 @@ const (
 	TicketNotYetValid Code = "TICKET_NOT_YET_VALID"
 )
 
-// Record is a key resolved for verification: the key, its role, its
-// effective scopes with the role's folded in and its parsed allow-list.
-// Records are shared by concurrent verifications and never modified.
+// Record is a key resolved for verification: the key (what of it
+// verification reads, see Key), its role (id and name), its effective
+// scopes with the role's folded in and its parsed allow-list.
+// Records are shared by concurrent verifications and never modified, but
+// for their usage counters, which only usage touches.
 type Record struct {
-	Key      *keyhub.APIKey
+	Key      *Key
 	Role     *keyhub.Role
 	Scopes   []string
 	Prefixes []netip.Prefix
@@ -54,6 +57,8 @@ type Record struct {
 
 	// loaded is the watch stamp taken before the record was read.
 	loaded int64
+	// use counts the uses since the last flush; nil when there were none.
+	use atomic.Pointer[keyUse]
 }
 
 // Request is one verification question.
@@ -260,7 +265,7 @@ func resolve(k *keyhub.APIKey, role *keyhub.Role) (*Record, error) {
 	if k.IsOperator() {
 		p = &keyhub.Principal{Actor: keyhub.Actor{Type: "operator", ID: k.ID}, Scopes: []string{"*"}, Operator: true}
 	}
-	return &Record{Key: k, Role: role, Scopes: scopes, Prefixes: prefixes, Principal: p}, nil
+	return &Record{Key: compactKey(k), Role: compactRole(role), Scopes: scopes, Prefixes: prefixes, Principal: p}, nil
 }
 
 // Check runs the checks after lookup that need no state: revocation,
@@ -360,13 +365,13 @@ func (v *Verifier) VerifyRecord(ctx context.Context, rec *Record, req Request) (
 		}
 	}
 	res.Valid = res.Code == Valid
-	v.usage.record(k, res.Code, now)
+	v.usage.record(rec, res.Code, now)
 	return res, nil
 }
 
 // spend takes cost credits from k in the store, where the balance lives,
 // committed together with the node's concurrent spends (see spender).
-func (v *Verifier) spend(ctx context.Context, k *keyhub.APIKey, cost int64, now time.Time) (remaining int64, ok bool, err error) {
+func (v *Verifier) spend(ctx context.Context, k *Key, cost int64, now time.Time) (remaining int64, ok bool, err error) {
 	var period time.Time
 	if r := k.Credits.Refill; r != nil {
 		period = keyhub.RefillPeriodStart(r.Interval, now)
@@ -376,11 +381,11 @@ func (v *Verifier) spend(ctx context.Context, k *keyhub.APIKey, cost int64, now 
 
 // RecordRefusal counts a refusal decided outside VerifyRecord (a ticket's
 // bad signature or time) in the key's usage; last_used_at does not move.
-func (v *Verifier) RecordRefusal(rec *Record, code Code) { v.usage.record(rec.Key, code, v.now()) }
+func (v *Verifier) RecordRefusal(rec *Record, code Code) { v.usage.record(rec, code, v.now()) }
 
 // RecordUse notes a use of the key outside verification (it authenticated a
 // management call), so last_used_at tells of every use.
-func (v *Verifier) RecordUse(rec *Record) { v.usage.record(rec.Key, Valid, v.now()) }
+func (v *Verifier) RecordUse(rec *Record) { v.usage.record(rec, Valid, v.now()) }
 
 // InvalidateKey drops the key with this digest from the cache.
 func (v *Verifier) InvalidateKey(hash []byte) {
