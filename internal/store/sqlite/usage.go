@@ -3,9 +3,9 @@ package sqlite
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"maps"
 	"slices"
-	"database/sql"
 	"time"
 
 	"github.com/keyhub/keyhub"
