@@ -85,6 +85,27 @@ const spendCredits = `UPDATE api_keys SET
 
 // SpendCredits implements keyhub.Tx.
 func (t *tx) SpendCredits(ctx context.Context, id string, cost int64, periodStart time.Time) (int64, bool, error) {
+	spend := func(args ...any) *sql.Row { return t.tx.QueryRowContext(ctx, spendCredits, args...) }
+	if t.spend != nil {
+		st := t.tx.StmtContext(ctx, t.spend)
+		spend = func(args ...any) *sql.Row { return st.QueryRowContext(ctx, args...) }
+	}
+	return spendWith(ctx, spend, t.tx.QueryRowContext, id, cost, periodStart)
+}
+
+// SpendCreditsNow implements keyhub.CreditSpender: the prepared statement
+// on the write connection, which SQLite commits as a transaction of its
+// own, without the BEGIN and COMMIT statements around it.
+func (s *Store) SpendCreditsNow(ctx context.Context, id string, cost int64, periodStart time.Time) (int64, bool, error) {
+	spend := func(args ...any) *sql.Row { return s.spend.QueryRowContext(ctx, args...) }
+	return spendWith(ctx, spend, s.write.QueryRowContext, id, cost, periodStart)
+}
+
+// spendWith is SpendCredits over spend, which runs its statement, and
+// query, which reads on the same connection.
+func spendWith(ctx context.Context, spend func(args ...any) *sql.Row,
+	query func(ctx context.Context, q string, args ...any) *sql.Row,
+	id string, cost int64, periodStart time.Time) (int64, bool, error) {
 	const op = "spend credits"
 	if cost < 0 {
 		// A negative spend would add credits past every check; the service
@@ -96,7 +117,7 @@ func (t *tx) SpendCredits(ctx context.Context, id string, cost int64, periodStar
 		period = sql.NullInt64{Int64: micros(periodStart), Valid: true}
 	}
 	var remaining int64
-	err := t.tx.QueryRowContext(ctx, spendCredits, cost, period, id).Scan(&remaining)
+	err := spend(cost, period, id).Scan(&remaining)
 	if err == nil {
 		return remaining, true, nil
 	}
@@ -106,7 +127,7 @@ func (t *tx) SpendCredits(ctx context.Context, id string, cost int64, periodStar
 	// Nothing matched: an unknown key, a key without credits, or too few
 	// credits. Only this path reads the row again.
 	var stored sql.NullInt64
-	err = t.tx.QueryRowContext(ctx, `SELECT credits_remaining FROM api_keys WHERE id = ?`, id).Scan(&stored)
+	err = query(ctx, `SELECT credits_remaining FROM api_keys WHERE id = ?`, id).Scan(&stored)
 	switch {
 	case err != nil:
 		return 0, false, translate(ctx, op, err)

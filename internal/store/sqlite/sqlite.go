@@ -26,11 +26,16 @@ type Store struct {
 	write *sql.DB
 	// byHash is the verification lookup, prepared on the read pool.
 	byHash *sql.Stmt
+	// spend is SpendCredits' statement, prepared on the write connection:
+	// every group of credit spends runs it, and preparing its conditions
+	// anew each time was half the cost of a spend.
+	spend *sql.Stmt
 }
 
 var (
 	_ keyhub.Store           = (*Store)(nil)
 	_ keyhub.KeyByHashReader = (*Store)(nil)
+	_ keyhub.CreditSpender   = (*Store)(nil)
 )
 
 // pragmas are set on every connection. WAL lets readers run beside the
@@ -111,6 +116,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, translate(ctx, "prepare", err)
 	}
+	if s.spend, err = write.PrepareContext(ctx, spendCredits); err != nil {
+		s.Close()
+		return nil, translate(ctx, "prepare", err)
+	}
 	return s, nil
 }
 
@@ -152,7 +161,7 @@ func (s *Store) Update(ctx context.Context, fn func(keyhub.Tx) error) error {
 		return translate(ctx, "begin", err)
 	}
 	defer t.Rollback()
-	if err := fn(&tx{tx: t}); err != nil {
+	if err := fn(&tx{tx: t, spend: s.spend}); err != nil {
 		return err
 	}
 	if err := t.Commit(); err != nil {
@@ -174,9 +183,11 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (s *Store) Close() error {
-	var err error
-	if s.byHash != nil {
-		err = s.byHash.Close()
+	var errs []error
+	for _, st := range []*sql.Stmt{s.byHash, s.spend} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
 	}
-	return errors.Join(err, s.read.Close(), s.write.Close())
+	return errors.Join(append(errs, s.read.Close(), s.write.Close())...)
 }

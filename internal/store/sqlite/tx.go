@@ -16,6 +16,8 @@ import (
 // errors and wrapped internal errors.
 type tx struct {
 	tx *sql.Tx
+	// spend is the store's prepared SpendCredits statement, nil in a View.
+	spend *sql.Stmt
 }
 
 var _ keyhub.Tx = (*tx)(nil)
