@@ -1,10 +1,8 @@
 -- A key's low-credit threshold, and whether its tenant has been told of the
 -- balance reaching it (api_key.credits_low), told once until the balance
--- is above the threshold again. The partial indexes serve the schedule's
--- sweep, run every minute on every node: it lists keys with a threshold and
--- resets keys told, never the whole table.
+-- is above the threshold again. The partial index serves the schedule's
+-- sweep, which looks only at keys with a threshold.
 ALTER TABLE api_keys ADD COLUMN credits_low_threshold BIGINT CHECK (credits_low_threshold >= 0);
 ALTER TABLE api_keys ADD COLUMN credits_low_notified BOOLEAN NOT NULL DEFAULT false;
 
 CREATE INDEX api_keys_credits_low ON api_keys (id) WHERE credits_low_threshold IS NOT NULL;
-CREATE INDEX api_keys_credits_low_told ON api_keys (id) WHERE credits_low_notified;
