@@ -165,14 +165,6 @@ func FromTrustedPeer(r *http.Request) bool {
 	return ok && res.trustedPeer
 }
 
-// String is a's text, "" for the zero Addr.
-func String(a netip.Addr) string {
-	if !a.IsValid() {
-		return ""
-	}
-	return a.String()
-}
-
 func peerAddr(remote string) netip.Addr {
 	host, _, err := net.SplitHostPort(remote)
 	if err != nil {

@@ -71,16 +71,13 @@ func (t *recordingTx) key(hash []byte) {
 	t.note(keyhub.Change{Kind: keyhub.ChangedKey, KeyHash: append([]byte(nil), hash...)})
 }
 
-// CreateAPIKey notes nothing: no cache can hold a new key's digest, not
-// even as unknown, since only a secret presented before can have been
-// looked up, and every key's secret (or a signing key's id, which its
-// digest is made of) is drawn from crypto/rand in the transaction that
-// creates it. Announcing it would also cost every create on PostgreSQL a
-// NOTIFY, whose commit takes a lock that serialises the commits of all
-// notifying transactions, each with its WAL flush (issue 14).
-func (t *recordingTx) CreateAPIKey(ctx context.Context, k *keyhub.APIKey) error {
-	return t.Tx.CreateAPIKey(ctx, k)
-}
+// CreateAPIKey is not noted: no cache can hold a new key's digest, not even
+// as unknown, since only a secret presented before can have been looked
+// up, and every key's secret (or a signing key's id, which its digest is
+// made of) is drawn from crypto/rand in the transaction that creates it.
+// Announcing it would also cost every create on PostgreSQL a NOTIFY, whose
+// commit takes a lock that serialises the commits of all notifying
+// transactions, each with its WAL flush (issue 14).
 
 func (t *recordingTx) UpdateAPIKey(ctx context.Context, k *keyhub.APIKey) error {
 	t.key(k.Hash)

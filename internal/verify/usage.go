@@ -184,11 +184,6 @@ func (u *usage) take() (map[string]time.Time, map[usageKey]int64) {
 			}
 		}
 	}
-	for k, n := range counts {
-		if n == 0 {
-			delete(counts, k)
-		}
-	}
 	if len(last) == 0 && len(counts) == 0 {
 		return nil, nil
 	}

@@ -73,7 +73,8 @@ func spendCredits(ctx context.Context, q rowQuerier, id string, cost int64, peri
 	// Nothing changed: the key is unknown, has no credits, or has too few.
 	// A statement of its own, so that at READ COMMITTED it sees the balance
 	// that refused the spend rather than the one before a concurrent spend.
-	return creditBalance(ctx, q, op, id, nil)
+	balance, err := creditBalance(ctx, q, op, id, nil)
+	return balance, false, err
 }
 
 // AddCredits atomically adds delta to the balance of tenantID's key id. A
@@ -105,13 +106,11 @@ func (t *tx) AddCredits(ctx context.Context, tenantID, id string, delta int64) (
 // An unknown key (or another tenant's) is ErrNotFound and a key without
 // credits ErrNoCredits.
 func (t *tx) creditBalance(ctx context.Context, op, id string, tenantID *string) (int64, error) {
-	n, _, err := creditBalance(ctx, t.tx, op, id, tenantID)
-	return n, err
+	return creditBalance(ctx, t.tx, op, id, tenantID)
 }
 
-// creditBalance reads the balance of key id, ok false: the answer of a
-// refused spend.
-func creditBalance(ctx context.Context, q rowQuerier, op, id string, tenantID *string) (int64, bool, error) {
+// creditBalance is tx.creditBalance on a transaction or the pool.
+func creditBalance(ctx context.Context, q rowQuerier, op, id string, tenantID *string) (int64, error) {
 	var w where
 	w.add("id = " + w.arg(id))
 	if tenantID != nil {
@@ -120,10 +119,10 @@ func creditBalance(ctx context.Context, q rowQuerier, op, id string, tenantID *s
 	var balance *int64
 	err := q.QueryRow(ctx, `SELECT credits_remaining FROM api_keys`+w.sql(), w.args...).Scan(&balance)
 	if err != nil {
-		return 0, false, translate(ctx, err, op)
+		return 0, translate(ctx, err, op)
 	}
 	if balance == nil {
-		return 0, false, fail(op, keyhub.ErrNoCredits)
+		return 0, fail(op, keyhub.ErrNoCredits)
 	}
-	return *balance, false, nil
+	return *balance, nil
 }
